@@ -1,0 +1,41 @@
+"""The result of one simulation run, in memory: what `simulate` returns and `open_run` reads back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from socialcredit.scenario.model import Scenario
+
+# Columns of the tidy daily metrics table, in order.
+METRIC_COLUMNS = ["day", "jurisdiction", "group", "metric", "value"]
+
+
+@dataclass
+class Result:
+    """One run: the resolved scenario, tidy daily metrics, a final per-agent snapshot, a summary.
+
+    ``metrics`` has columns day (int32, 1-based day just simulated), jurisdiction (str),
+    group (str), metric (str), value (float64); see docs/metrics.md for every metric.
+    ``agents`` has one row per agent (or None when the scenario's record.snapshot is false).
+    ``summary`` is small and JSON-serialisable. ``info`` holds run facts: run_id, scenario
+    name and hash, seed, package version, started and ended (ISO 8601 UTC), wall_s, agents,
+    days, status.
+    """
+
+    scenario: Scenario
+    metrics: pd.DataFrame
+    agents: pd.DataFrame | None
+    summary: dict[str, Any]
+    info: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    def save(self, root: str | Path = "runs") -> Path:
+        """Write the run folder under ``root`` (atomically) and list it in root's catalog."""
+        from socialcredit.store import save_run
+
+        self.path = save_run(self, root)
+        return self.path

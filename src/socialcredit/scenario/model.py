@@ -1,0 +1,426 @@
+"""The scenario language: pydantic models for one YAML scenario file.
+
+Every model forbids unknown keys and coerces nothing (strict mode), so a typo or a quoted number
+is an error that names its field instead of a silent default. Cross-field rules (tiers that
+tile the score range, references to behaviours and channels, shares that sum to one) live in
+``semantic_issues`` so that each problem is reported with the exact field path it concerns.
+
+Later sections (households, informants, organisations, ...) are added as new optional fields
+with defaults, so existing files keep validating.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegFloat = Annotated[float, Field(ge=0.0)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
+Score = Annotated[int, Field(ge=-30000, le=30000)]
+
+# Largest population one run accepts; int32 agent indices and counts stay exact below it.
+MAX_AGENTS = 2_000_000_000
+MAX_DAYS = 20_000
+
+
+class Strict(BaseModel):
+    """Base for every section: unknown keys and type coercion are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# ----------------------------------------------------------------------------- metadata
+
+
+class Source(Strict):
+    """A citation that figures in the scenario rest on."""
+
+    id: Identifier
+    citation: str = Field(min_length=1)
+    verified: bool = Field(
+        description="True when the figure was seen in the cited source ([V]); false for "
+        "secondary ([S]) or unverified ([U]) figures."
+    )
+
+
+class UncertainFigure(Strict):
+    """A figure that nobody could confirm; reports flag results that depend on it."""
+
+    field: str = Field(min_length=1, description="Dotted path of the field, e.g. programmes.rongcheng.tiers")
+    note: str = Field(min_length=1)
+    source: Identifier | None = None
+
+
+class Metadata(Strict):
+    name: Slug
+    description: str = Field(min_length=1)
+    sources: list[Source] = Field(default_factory=list)
+    uncertain: list[UncertainFigure] = Field(default_factory=list)
+    harms: str | None = Field(
+        default=None,
+        description="For presets that model repressive practice: what harm it is there to measure.",
+    )
+
+
+# ----------------------------------------------------------------------------- population
+
+
+class Group(Strict):
+    name: Identifier
+    share: Probability
+
+
+class Lognormal(Strict):
+    """Wealth in units of the median annual income: median 1 by default."""
+
+    distribution: Literal["lognormal"]
+    median: Annotated[float, Field(gt=0.0)] = 1.0
+    sigma: Annotated[float, Field(ge=0.0, le=5.0)] = 0.8
+
+
+class Contacts(Strict):
+    """A fixed-degree ring lattice over the agent order (kin and neighbours sit close)."""
+
+    degree: Annotated[int, Field(ge=0, le=64, multiple_of=2)] = 8
+    reach: Annotated[int, Field(ge=1, le=10_000)] = 50
+
+
+class Population(Strict):
+    agents: Annotated[int, Field(ge=1, le=MAX_AGENTS)]
+    groups: list[Group] = Field(min_length=1, max_length=16)
+    wealth: Lognormal = Lognormal(distribution="lognormal")
+    propensity_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        default=0.0,
+        description="Spread (lognormal sigma) of each agent's propensity to misbehave; the "
+        "multiplier has mean 1, so base rates stay population means.",
+    )
+    contacts: Contacts = Contacts()
+
+
+class Jurisdiction(Strict):
+    name: Identifier
+    share: Probability
+    programme: Identifier | None = Field(
+        description="Key into `programmes`, or null for no system in this jurisdiction."
+    )
+
+
+# ----------------------------------------------------------------------------- behaviour
+
+
+class Behaviour(Strict):
+    name: Identifier
+    description: str = ""
+    base_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        description="Probability per agent per day of doing it, with no system in place."
+    )
+    propensity_driven: bool = Field(
+        default=True,
+        description="Whether the agent's propensity multiplier applies (misconduct: yes; "
+        "civic acts: usually no).",
+    )
+
+
+class Channel(Strict):
+    name: Identifier
+    description: str = ""
+    coverage: dict[Identifier, Probability] = Field(
+        description="Behaviour -> probability that one act is recorded through this channel."
+    )
+    false_positive_rate: Probability = Field(
+        default=0.0,
+        description="Probability per agent per day, for each covered behaviour, of a record "
+        "for an act that did not happen.",
+    )
+    cost_per_year: NonNegFloat = 0.0
+
+
+# ----------------------------------------------------------------------------- programme
+
+
+class Tier(Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9+\-]+$", max_length=8)]
+    min: Score | None = Field(description="Lowest score in the tier (null: open below).")
+    max: Score | None = Field(description="Highest score in the tier (null: open above).")
+
+
+class Blacklist(Strict):
+    tiers: list[str] = Field(min_length=1, description="Tiers whose members are listed.")
+    term_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(
+        description="Days a listing lasts at least."
+    )
+    until_recovered: bool = Field(
+        default=True,
+        description="Stay listed after the term while still in a listed tier.",
+    )
+
+
+class Consequence(Strict):
+    """What a tier (or a listing) does to a person's material life."""
+
+    loan_approval: Probability = Field(
+        default=1.0, description="Chance that a loan application is approved."
+    )
+    travel_ban: bool = Field(default=False, description="Flight and high-speed train tickets blocked.")
+    income_effect: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
+        default=0.0,
+        description="Share of daily income gained (rewards, discounts) or lost (surcharges).",
+    )
+
+
+class Programme(Strict):
+    description: str = ""
+    base_score: Score
+    bounds: list[Score] = Field(min_length=2, max_length=2, description="[lowest, highest] score.")
+    points: dict[Identifier, Score] = Field(description="Behaviour -> points per record.")
+    channels: list[Identifier] = Field(description="Channels the authority draws on.")
+    record_expiry_days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
+    expiry_resolution_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(
+        default=1,
+        description="Records expire in buckets of this many days (memory: one int16 per bucket).",
+    )
+    tiers: list[Tier] = Field(min_length=1, max_length=16)
+    blacklist: Blacklist | None = None
+    consequences: dict[str, Consequence] = Field(
+        default_factory=dict, description="Tier name (or `listed`) -> consequence."
+    )
+
+
+# ----------------------------------------------------------------------------- economy, response
+
+
+class Economy(Strict):
+    """Everyday demand that consequences bite on."""
+
+    loan_demand: Probability = Field(default=0.002, description="Loan applications per agent-day.")
+    loan_refusal_cost: NonNegFloat = Field(
+        default=0.05, description="Wealth lost (in median annual incomes) when a loan is refused."
+    )
+    travel_demand: Probability = Field(default=0.01, description="Long trips per agent-day.")
+
+
+class Response(Strict):
+    """How agents respond to the system."""
+
+    model: Literal["fixed", "adaptive"] = "fixed"
+    initial_risk: Probability = Field(
+        default=0.1, description="Perceived risk at the start (awareness of the system)."
+    )
+    learning_rate: Probability = Field(
+        default=0.02, description="Weight of today's evidence in perceived risk."
+    )
+    social_weight: NonNegFloat = Field(
+        default=1.0, description="Weight of contacts' sanctions against one's own."
+    )
+    deterrence: NonNegFloat = Field(
+        default=3.0,
+        description="Strength of deterrence: rate multiplier exp(-deterrence*risk*vulnerability*severity).",
+    )
+    virtue: NonNegFloat = Field(
+        default=1.0,
+        description="Strength of strategic virtue for behaviours that earn points.",
+    )
+    severity_scale: Annotated[float, Field(gt=0.0)] = Field(
+        default=50.0, description="Points that count as severity 1."
+    )
+
+
+class Record(Strict):
+    """What a run keeps."""
+
+    snapshot: bool = True
+    metrics_every: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 1
+
+
+# ----------------------------------------------------------------------------- scenario
+
+
+class Scenario(Strict):
+    metadata: Metadata
+    population: Population
+    jurisdictions: list[Jurisdiction] = Field(min_length=1, max_length=250)
+    programmes: dict[Identifier, Programme] = Field(default_factory=dict)
+    behaviours: list[Behaviour] = Field(min_length=1, max_length=32)
+    channels: list[Channel] = Field(default_factory=list, max_length=32)
+    economy: Economy = Economy()
+    response: Response = Response()
+    days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    record: Record = Record()
+
+    # ------------------------------------------------------------------ cross-field rules
+    def semantic_issues(self) -> list[tuple[tuple[str | int, ...], object, str]]:
+        """Return (field path, value, message) for every rule that spans fields."""
+        out: list[tuple[tuple[str | int, ...], object, str]] = []
+        behaviours = [b.name for b in self.behaviours]
+        channels = [c.name for c in self.channels]
+
+        def shares(path: tuple[str, ...], items: list, what: str) -> None:
+            total = math.fsum(x.share for x in items)
+            if abs(total - 1.0) > 1e-6:
+                out.append(
+                    (path, [x.share for x in items], f"{what} shares sum to {total:g}; they must sum to 1")
+                )
+
+        def unique(path: tuple[str, ...], names: list[str], what: str) -> None:
+            seen: set[str] = set()
+            for i, n in enumerate(names):
+                if n in seen:
+                    out.append((path + (i, "name"), n, f"duplicate {what} name {n!r}; names must be unique"))
+                seen.add(n)
+
+        unique(("population", "groups"), [g.name for g in self.population.groups], "group")
+        shares(("population", "groups"), self.population.groups, "group")
+        unique(("jurisdictions",), [j.name for j in self.jurisdictions], "jurisdiction")
+        shares(("jurisdictions",), self.jurisdictions, "jurisdiction")
+        unique(("behaviours",), behaviours, "behaviour")
+        unique(("channels",), channels, "channel")
+        if self.population.contacts.degree >= self.population.agents and self.population.contacts.degree:
+            out.append(
+                (("population", "contacts", "degree"), self.population.contacts.degree,
+                 f"contact degree must be below the number of agents ({self.population.agents})")
+            )
+        if self.population.contacts.degree and self.population.contacts.reach * 2 < self.population.contacts.degree:
+            out.append(
+                (("population", "contacts", "reach"), self.population.contacts.reach,
+                 f"reach must be at least degree/2 = {self.population.contacts.degree // 2}")
+            )
+
+        total_rate = math.fsum(b.base_rate for b in self.behaviours)
+        if total_rate > 0.5:
+            out.append(
+                (("behaviours",), total_rate,
+                 f"base rates sum to {total_rate:g} per day; an agent does at most one scored act a "
+                 "day, so keep the sum at or below 0.5")
+            )
+
+        for i, j in enumerate(self.jurisdictions):
+            if j.programme is not None and j.programme not in self.programmes:
+                out.append(
+                    (("jurisdictions", i, "programme"), j.programme,
+                     f"unknown programme {j.programme!r}; defined: {sorted(self.programmes) or 'none'}")
+                )
+
+        for c_i, c in enumerate(self.channels):
+            for b in c.coverage:
+                if b not in behaviours:
+                    out.append(
+                        (("channels", c_i, "coverage", b), b,
+                         f"unknown behaviour {b!r}; defined: {behaviours}")
+                    )
+
+        for p_name, p in self.programmes.items():
+            base = ("programmes", p_name)
+            lo, hi = p.bounds
+            if lo >= hi:
+                out.append((base + ("bounds",), list(p.bounds), "bounds must be [low, high] with low < high"))
+            elif not lo <= p.base_score <= hi:
+                out.append((base + ("base_score",), p.base_score, f"base score must lie within bounds [{lo}, {hi}]"))
+            for b in p.points:
+                if b not in behaviours:
+                    out.append((base + ("points", b), b, f"unknown behaviour {b!r}; defined: {behaviours}"))
+            for k, c in enumerate(p.channels):
+                if c not in channels:
+                    out.append((base + ("channels", k), c, f"unknown channel {c!r}; defined: {channels}"))
+            if p.record_expiry_days % p.expiry_resolution_days:
+                out.append(
+                    (base + ("expiry_resolution_days",), p.expiry_resolution_days,
+                     f"record_expiry_days ({p.record_expiry_days}) must be a multiple of "
+                     f"expiry_resolution_days; divisors near it: "
+                     f"{_divisors_near(p.record_expiry_days, p.expiry_resolution_days)}")
+                )
+            elif p.record_expiry_days // p.expiry_resolution_days > 64:
+                out.append(
+                    (base + ("expiry_resolution_days",), p.expiry_resolution_days,
+                     f"{p.record_expiry_days // p.expiry_resolution_days} expiry buckets cost too "
+                     "much memory per agent; use at most 64 (a coarser resolution)")
+                )
+            out.extend(_tier_issues(base, p))
+            tier_names = [t.name for t in p.tiers]
+            if p.blacklist is not None:
+                for k, t in enumerate(p.blacklist.tiers):
+                    if t not in tier_names:
+                        out.append(
+                            (base + ("blacklist", "tiers", k), t, f"unknown tier {t!r}; defined: {tier_names}")
+                        )
+            for t in p.consequences:
+                if t not in tier_names and t != "listed":
+                    out.append(
+                        (base + ("consequences", t), t,
+                         f"unknown tier {t!r}; use one of {tier_names} or 'listed'")
+                    )
+            if "listed" in p.consequences and p.blacklist is None:
+                out.append(
+                    (base + ("consequences", "listed"), "listed",
+                     "consequences for 'listed' need a blacklist in this programme")
+                )
+        return out
+
+
+def _divisors_near(n: int, d: int) -> list[int]:
+    divs = [k for k in range(1, n + 1) if n % k == 0]
+    return sorted(divs, key=lambda k: abs(k - d))[:3]
+
+
+def _tier_issues(base: tuple, p: Programme) -> list:
+    """Tiers, from highest to lowest, must tile [bounds.low, bounds.high] with no gap or overlap."""
+    out = []
+    names = [t.name for t in p.tiers]
+    for i, n in enumerate(names):
+        if n in names[:i]:
+            out.append((base + ("tiers", i, "name"), n, f"duplicate tier name {n!r}"))
+    lo, hi = p.bounds
+    tiers = p.tiers
+    for i, t in enumerate(tiers):
+        path = base + ("tiers", i)
+        if t.min is not None and t.max is not None and t.min > t.max:
+            out.append((path, {"min": t.min, "max": t.max}, f"tier {t.name}: min {t.min} is above max {t.max}"))
+            return out
+    if tiers[0].max is not None and tiers[0].max < hi:
+        out.append(
+            (base + ("tiers", 0, "max"), tiers[0].max,
+             f"the top tier must reach the upper bound {hi} (use null or {hi}); scores above "
+             f"{tiers[0].max} would have no tier")
+        )
+    if tiers[-1].min is not None and tiers[-1].min > lo:
+        out.append(
+            (base + ("tiers", len(tiers) - 1, "min"), tiers[-1].min,
+             f"the bottom tier must reach the lower bound {lo} (use null or {lo}); scores below "
+             f"{tiers[-1].min} would have no tier")
+        )
+    for i in range(1, len(tiers)):
+        upper, lower = tiers[i - 1], tiers[i]
+        if upper.min is None or lower.max is None:
+            out.append(
+                (base + ("tiers", i), lower.name,
+                 "tiers must be listed from highest to lowest; only the top tier may have max "
+                 "null and only the bottom tier min null")
+            )
+            continue
+        if lower.max >= upper.min:
+            out.append(
+                (base + ("tiers", i, "max"), lower.max,
+                 f"tier {lower.name} (max {lower.max}) overlaps tier {upper.name} (min {upper.min}); "
+                 f"set max to {upper.min - 1}")
+            )
+        elif lower.max < upper.min - 1:
+            out.append(
+                (base + ("tiers", i, "max"), lower.max,
+                 f"gap between tier {lower.name} (max {lower.max}) and tier {upper.name} "
+                 f"(min {upper.min}): scores {lower.max + 1}..{upper.min - 1} have no tier; set max "
+                 f"to {upper.min - 1}")
+            )
+    return out
+
+
+def tier_floors(p: Programme) -> list[int]:
+    """Lowest score of each tier, highest tier first (the bottom tier's floor is the lower bound)."""
+    return [t.min if t.min is not None else p.bounds[0] for t in p.tiers]
+
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
