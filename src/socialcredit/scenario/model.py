@@ -152,11 +152,8 @@ class Tier(Strict):
 class Blacklist(Strict):
     tiers: list[str] = Field(min_length=1, description="Tiers whose members are listed.")
     term_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(
-        description="Days a listing lasts at least."
-    )
-    until_recovered: bool = Field(
-        default=True,
-        description="Stay listed after the term while still in a listed tier.",
+        description="Days a listing lasts at least; it ends on the first day after the term "
+        "on which the person is no longer in a listed tier."
     )
 
 
@@ -197,6 +194,9 @@ class Programme(Strict):
 class Economy(Strict):
     """Everyday demand that consequences bite on."""
 
+    base_loan_approval: Probability = Field(
+        default=0.95, description="Chance a loan is approved where no programme runs."
+    )
     loan_demand: Probability = Field(default=0.002, description="Loan applications per agent-day.")
     loan_refusal_cost: NonNegFloat = Field(
         default=0.05, description="Wealth lost (in median annual incomes) when a loan is refused."

@@ -1,0 +1,177 @@
+"""The Python API: simulate a scenario and get a Result."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+import jax
+import numpy as np
+import pandas as pd
+
+from socialcredit import __version__
+from socialcredit.compile import Spec, compile_scenario
+from socialcredit.engine.run import simulate_arrays
+from socialcredit.engine.stages.measure import metric_names
+from socialcredit.engine.state import State
+from socialcredit.result import Result
+from socialcredit.scenario.model import Scenario
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    chunk_days: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Result:
+    """Run a scenario on the default JAX device and return its Result.
+
+    ``progress(days_done, days_total)`` is called after each chunk of days.
+    """
+    from socialcredit.scenario import scenario_hash
+
+    started, t0 = _now(), time.perf_counter()
+    spec, params = compile_scenario(scenario)
+    key = jax.random.key(scenario.seed)
+    state, raw = simulate_arrays(spec, params, key, chunk_days=chunk_days, progress=progress)
+    bases = np.asarray(params.base_score)
+    metrics = tidy_metrics(spec, raw, bases, scenario.record.metrics_every)
+    agents = snapshot(spec, state, params) if scenario.record.snapshot else None
+    wall = time.perf_counter() - t0
+    info = {
+        "scenario_name": scenario.metadata.name,
+        "scenario_hash": scenario_hash(scenario),
+        "seed": scenario.seed,
+        "version": __version__,
+        "started": started,
+        "ended": _now(),
+        "wall_s": round(wall, 3),
+        "agents": spec.agents,
+        "days": spec.days,
+        "status": "done",
+        "device": str(jax.devices()[0].platform),
+    }
+    return Result(scenario=scenario, metrics=metrics, agents=agents, summary=summarize(spec, raw, bases), info=info)
+
+
+def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1) -> pd.DataFrame:
+    """[days, C, M] raw sums -> tidy rows (day, jurisdiction, group, metric, value).
+
+    Counts stay counts (add them across cells); `agents` gives each cell's size; the mean
+    score, risk and wealth of each cell are given as means.
+    """
+    names = metric_names(spec)
+    days = np.arange(1, spec.days + 1)
+    keep = (days % every == 0) | (days == spec.days)
+    raw = raw[keep]
+    days = days[keep]
+    sizes = spec.cell_sizes().astype(np.float64)
+    cj, cg = spec.cell_of()
+    frames = []
+    for c in range(spec.n_cells):
+        j = cj[c]
+        tier_names = spec.tier_names[j]
+        vals = {}
+        for m, name in enumerate(names):
+            if name.startswith("tier."):
+                t = int(name.split(".")[1])
+                if t >= len(tier_names):
+                    continue
+                name = f"tier.{tier_names[t]}"
+            if name.endswith("_sum"):
+                name = "mean_" + name[: -len("_sum")]
+                vals[name] = raw[:, c, m] / max(sizes[c], 1.0)
+            else:
+                vals[name] = raw[:, c, m]
+        if "mean_score" in vals and tier_names:
+            vals["mean_score"] = vals["mean_score"] + float(bases[j])
+        elif not tier_names:
+            vals.pop("mean_score", None)
+            vals.pop("listed", None)
+            vals.pop("newly_listed", None)
+        vals["agents"] = np.full(len(days), sizes[c])
+        for name, v in vals.items():
+            frames.append(pd.DataFrame({"day": days.astype(np.int32), "jurisdiction": spec.jurisdictions[j],
+                                        "group": spec.groups[cg[c]], "metric": name,
+                                        "value": np.asarray(v, np.float64)}))
+    df = pd.concat(frames, ignore_index=True)
+    for col in ("jurisdiction", "group", "metric"):
+        df[col] = df[col].astype("string")
+    return df.sort_values(["day", "jurisdiction", "group", "metric"], kind="stable").reset_index(drop=True)
+
+
+def snapshot(spec: Spec, state: State, params) -> pd.DataFrame:
+    """Final per-agent table."""
+    from socialcredit.engine.stages.listing import tiers
+    from socialcredit.engine.stages.score import score
+
+    sc = score(spec, params, state)
+    tier = tiers(spec, params, state, sc)
+    jur = np.asarray(state.jur)
+    tier_np = np.asarray(tier)
+    names = np.array([tn[t] if t < len(tn) else "" for tn in spec.tier_names for t in range(spec.max_tiers)] or [""], dtype=object)
+    tier_name = names[jur.astype(np.int64) * spec.max_tiers + tier_np] if spec.tier_names else None
+    df = pd.DataFrame(
+        {
+            "agent": np.arange(spec.agents, dtype=np.int64),
+            "jurisdiction": pd.Categorical.from_codes(jur, list(spec.jurisdictions)),
+            "group": pd.Categorical.from_codes(np.asarray(state.group), list(spec.groups)),
+            "score": np.asarray(sc),
+            "tier": pd.Series(tier_name, dtype="string"),
+            "listed": np.asarray(state.listed_since) >= 0,
+            "listed_since": np.asarray(state.listed_since),
+            "wealth": np.asarray(state.wealth),
+            "risk": np.asarray(state.risk).astype(np.float32),
+            "propensity": np.asarray(state.propensity).astype(np.float32),
+        }
+    )
+    return df
+
+
+def summarize(spec: Spec, raw: np.ndarray, bases: np.ndarray) -> dict:
+    """Small JSON-able summary: final tiers and listings, rates over the run, scores by group."""
+    names = metric_names(spec)
+    col = {n: i for i, n in enumerate(names)}
+    sizes = spec.cell_sizes().astype(np.float64)
+    cj, cg = spec.cell_of()
+    total_days = raw.shape[0]
+    agent_years = sizes.sum() * total_days / 365.0
+    run_sum = raw.sum(axis=0)  # [C, M]
+    final = raw[-1]  # [C, M]
+
+    def over_cells(name: str, cells=None) -> float:
+        cells = range(spec.n_cells) if cells is None else cells
+        return float(sum(run_sum[c, col[name]] for c in cells))
+
+    out: dict = {"agents": spec.agents, "days": spec.days, "jurisdictions": {}}
+    for j, jname in enumerate(spec.jurisdictions):
+        cells = [c for c in range(spec.n_cells) if cj[c] == j]
+        n = sum(sizes[c] for c in cells)
+        entry: dict = {"agents": int(n), "programme": bool(spec.tier_names[j])}
+        if spec.tier_names[j]:
+            entry["tier_shares"] = {
+                t: float(sum(final[c, col[f"tier.{k}"]] for c in cells) / max(n, 1))
+                for k, t in enumerate(spec.tier_names[j])
+            }
+            entry["listed_share"] = float(sum(final[c, col["listed"]] for c in cells) / max(n, 1))
+            entry["mean_score_by_group"] = {
+                spec.groups[cg[c]]: float(final[c, col["score_sum"]] / max(sizes[c], 1) + bases[j])
+                for c in cells if sizes[c] > 0
+            }
+        out["jurisdictions"][jname] = entry
+    out["acts_per_agent_year"] = {b: over_cells(f"acts.{b}") / agent_years for b in spec.behaviours}
+    rec = sum(over_cells(f"records.{b}") for b in spec.behaviours)
+    out["records_per_agent_year"] = rec / agent_years
+    out["false_record_share"] = over_cells("false_records") / rec if rec else 0.0
+    applied = over_cells("loans_applied")
+    out["loan_refusal_rate"] = over_cells("loans_refused") / applied if applied else 0.0
+    trips = over_cells("trips")
+    out["trips_blocked_rate"] = over_cells("trips_blocked") / trips if trips else 0.0
+    out["mean_risk"] = float(final[:, col["risk_sum"]].sum() / max(sizes.sum(), 1))
+    out["mean_wealth"] = float(final[:, col["wealth_sum"]].sum() / max(sizes.sum(), 1))
+    return out

@@ -1,0 +1,259 @@
+"""Turn a validated scenario into a static Spec (sizes, layout, which stages run) and Params.
+
+Spec is hashable and decides the shape of the compiled program. Params is a pytree of arrays
+holding every number of the scenario, so sweeps can ``vmap`` over them without recompiling.
+Per-jurisdiction tables have a leading axis of length J; a jurisdiction without a programme
+gets zero points and no detection, which makes it the `no-system` counterfactual.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from socialcredit.scenario.model import Scenario, tier_floors
+
+INT32_MIN = -(2**31)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Static facts of a scenario: sizes, the agent layout and the order of outcomes."""
+
+    agents: int
+    days: int
+    behaviours: tuple[str, ...]
+    channels: tuple[str, ...]
+    jurisdictions: tuple[str, ...]
+    groups: tuple[str, ...]
+    # tier names per jurisdiction (empty for no programme), top tier first
+    tier_names: tuple[tuple[str, ...], ...]
+    max_tiers: int
+    # agents are laid out by (jurisdiction, group) cell; cell c = j * G + g covers
+    # [cell_starts[c], cell_starts[c + 1])
+    cell_starts: tuple[int, ...]
+    resolution: int  # days per expiry bucket
+    buckets: int  # length of the record ring
+    adaptive: bool
+    contact_offsets: tuple[int, ...]
+    # behaviours ordered by ascending base rate, so cumulative sums stay precise
+    outcome_order: tuple[int, ...]
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.jurisdictions) * len(self.groups)
+
+    def cell_sizes(self) -> np.ndarray:
+        return np.diff(np.asarray(self.cell_starts))
+
+    def cell_of(self) -> tuple[np.ndarray, np.ndarray]:
+        """(jurisdiction index, group index) of each cell."""
+        G = len(self.groups)
+        c = np.arange(self.n_cells)
+        return c // G, c % G
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class Params:
+    """Every number of a scenario as an array (leading axis J = jurisdictions where per-place)."""
+
+    base_rate: jax.Array  # [B] acts per agent-day with no system
+    driven: jax.Array  # [B] 1.0 where the propensity multiplier applies
+    propensity_sigma: jax.Array  # []
+    active: jax.Array  # [J] bool, a programme runs there
+    points: jax.Array  # [J, B] int32
+    detect: jax.Array  # [J, B] P(act recorded)
+    chan_cum: jax.Array  # [J, B, K] P(recorded by one of channels 0..k)
+    false_rate: jax.Array  # [J, B] P(false record of b) per agent-day
+    false_cum: jax.Array  # [J, B, K] cumulative share of false records by channel
+    base_score: jax.Array  # [J] int32
+    lo: jax.Array  # [J] int32
+    hi: jax.Array  # [J] int32
+    floors: jax.Array  # [J, T-1] int32 floors of all but the bottom tier (pad: INT32_MIN)
+    expiry_buckets: jax.Array  # [J] int32
+    listed_tier: jax.Array  # [J, T] bool
+    blacklist_on: jax.Array  # [J] bool
+    term: jax.Array  # [J] int32
+    loan_approval: jax.Array  # [J, T+1] (index T: listed)
+    travel_ban: jax.Array  # [J, T+1] bool
+    income_effect: jax.Array  # [J, T+1]
+    base_loan_approval: jax.Array  # []
+    loan_demand: jax.Array  # []
+    loan_refusal_cost: jax.Array  # []
+    travel_demand: jax.Array  # []
+    wealth_median: jax.Array  # []
+    wealth_sigma: jax.Array  # []
+    initial_risk: jax.Array  # []
+    learning_rate: jax.Array  # []
+    social_weight: jax.Array  # []
+    deterrence: jax.Array  # []
+    virtue: jax.Array  # []
+    severity: jax.Array  # [J, B] |points| / severity_scale for losses, 0 otherwise
+    gain: jax.Array  # [J, B] points / severity_scale for gains, 0 otherwise
+
+
+def _cells(sc: Scenario) -> tuple[int, ...]:
+    """Agents per (jurisdiction, group) cell by largest remainder, so counts sum exactly."""
+    shares = np.array(
+        [j.share * g.share for j in sc.jurisdictions for g in sc.population.groups]
+    )
+    raw = shares / shares.sum() * sc.population.agents
+    counts = np.floor(raw).astype(np.int64)
+    rest = sc.population.agents - counts.sum()
+    counts[np.argsort(-(raw - counts), kind="stable")[:rest]] += 1
+    return tuple(int(x) for x in np.concatenate([[0], np.cumsum(counts)]))
+
+
+def contact_offsets(degree: int, reach: int) -> tuple[int, ...]:
+    """Signed index offsets of a ring lattice: degree/2 distances spread over 1..reach."""
+    half = degree // 2
+    if half == 0:
+        return ()
+    dists = sorted({max(1, round(reach ** (i / max(half - 1, 1)))) for i in range(half)})
+    d = 1
+    while len(dists) < half:  # fill collisions of the geometric spread
+        if d not in dists:
+            dists.append(d)
+        d += 1
+    dists = sorted(dists)[:half]
+    return tuple(x for d in dists for x in (d, -d))
+
+
+def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
+    """Validated scenario -> (Spec, Params)."""
+    B = len(sc.behaviours)
+    beh = [b.name for b in sc.behaviours]
+    chans = [c.name for c in sc.channels]
+    K = max(len(chans), 1)
+    J = len(sc.jurisdictions)
+    progs = [sc.programmes[j.programme] if j.programme else None for j in sc.jurisdictions]
+    T = max([len(p.tiers) for p in progs if p] or [1])
+
+    resolutions = [p.expiry_resolution_days for p in progs if p]
+    res = math.gcd(*resolutions) if resolutions else 1
+    buckets = max([p.record_expiry_days // res for p in progs if p] or [1])
+
+    f32 = np.float32
+    points = np.zeros((J, B), np.int32)
+    detect = np.zeros((J, B), f32)
+    chan_cum = np.zeros((J, B, K), f32)
+    false_rate = np.zeros((J, B), f32)
+    false_cum = np.zeros((J, B, K), f32)
+    base_score = np.zeros(J, np.int32)
+    lo = np.zeros(J, np.int32)
+    hi = np.zeros(J, np.int32)
+    floors = np.full((J, max(T - 1, 1)), INT32_MIN, np.int32)
+    expiry = np.ones(J, np.int32)
+    listed_tier = np.zeros((J, T), bool)
+    blacklist_on = np.zeros(J, bool)
+    term = np.ones(J, np.int32)
+    loan = np.full((J, T + 1), sc.economy.base_loan_approval, f32)
+    travel = np.zeros((J, T + 1), bool)
+    income = np.zeros((J, T + 1), f32)
+    severity = np.zeros((J, B), f32)
+    gain = np.zeros((J, B), f32)
+    tier_names = []
+    for j, p in enumerate(progs):
+        if p is None:
+            tier_names.append(())
+            continue
+        names = [t.name for t in p.tiers]
+        tier_names.append(tuple(names))
+        used = [c for c in sc.channels if c.name in p.channels]
+        for b_i, b in enumerate(beh):
+            points[j, b_i] = p.points.get(b, 0)
+            miss = 1.0
+            false_miss = 1.0
+            for k, c in enumerate(sc.channels):
+                if c in used and b in c.coverage:
+                    miss *= 1.0 - c.coverage[b]
+                    false_miss *= 1.0 - c.false_positive_rate
+                chan_cum[j, b_i, k] = 1.0 - miss
+                false_cum[j, b_i, k] = 1.0 - false_miss
+            detect[j, b_i] = 1.0 - miss
+            if points[j, b_i] != 0:
+                false_rate[j, b_i] = 1.0 - false_miss
+            total_false = false_cum[j, b_i, -1]
+            false_cum[j, b_i] = false_cum[j, b_i] / total_false if total_false > 0 else 1.0
+        base_score[j] = p.base_score
+        lo[j], hi[j] = p.bounds
+        fl = tier_floors(p)[:-1]
+        floors[j, : len(fl)] = fl
+        expiry[j] = p.record_expiry_days // res
+        if p.blacklist is not None:
+            blacklist_on[j] = True
+            term[j] = p.blacklist.term_days
+            for t in p.blacklist.tiers:
+                listed_tier[j, names.index(t)] = True
+        loan[j, :] = 1.0
+        for name, c in p.consequences.items():
+            t = T if name == "listed" else names.index(name)
+            loan[j, t] = c.loan_approval
+            travel[j, t] = c.travel_ban
+            income[j, t] = c.income_effect
+        if "listed" not in p.consequences:  # a listing alone changes nothing material
+            loan[j, T], travel[j, T], income[j, T] = 1.0, False, 0.0
+        scale = sc.response.severity_scale
+        severity[j] = np.where(points[j] < 0, -points[j] / scale, 0.0)
+        gain[j] = np.where(points[j] > 0, points[j] / scale, 0.0)
+
+    order = tuple(int(i) for i in np.argsort([b.base_rate for b in sc.behaviours], kind="stable"))
+    spec = Spec(
+        agents=sc.population.agents,
+        days=sc.days,
+        behaviours=tuple(beh),
+        channels=tuple(chans),
+        jurisdictions=tuple(j.name for j in sc.jurisdictions),
+        groups=tuple(g.name for g in sc.population.groups),
+        tier_names=tuple(tier_names),
+        max_tiers=T,
+        cell_starts=_cells(sc),
+        resolution=res,
+        buckets=buckets,
+        adaptive=sc.response.model == "adaptive",
+        contact_offsets=contact_offsets(sc.population.contacts.degree, sc.population.contacts.reach),
+        outcome_order=order,
+    )
+    r = sc.response
+    a = jnp.asarray
+    params = Params(
+        base_rate=a(np.array([b.base_rate for b in sc.behaviours], f32)),
+        driven=a(np.array([float(b.propensity_driven) for b in sc.behaviours], f32)),
+        propensity_sigma=a(f32(sc.population.propensity_sigma)),
+        active=a(np.array([p is not None for p in progs])),
+        points=a(points),
+        detect=a(detect),
+        chan_cum=a(chan_cum),
+        false_rate=a(false_rate),
+        false_cum=a(false_cum),
+        base_score=a(base_score),
+        lo=a(lo),
+        hi=a(hi),
+        floors=a(floors),
+        expiry_buckets=a(expiry),
+        listed_tier=a(listed_tier),
+        blacklist_on=a(blacklist_on),
+        term=a(term),
+        loan_approval=a(loan),
+        travel_ban=a(travel),
+        income_effect=a(income),
+        base_loan_approval=a(f32(sc.economy.base_loan_approval)),
+        loan_demand=a(f32(sc.economy.loan_demand)),
+        loan_refusal_cost=a(f32(sc.economy.loan_refusal_cost)),
+        travel_demand=a(f32(sc.economy.travel_demand)),
+        wealth_median=a(f32(sc.population.wealth.median)),
+        wealth_sigma=a(f32(sc.population.wealth.sigma)),
+        initial_risk=a(f32(r.initial_risk)),
+        learning_rate=a(f32(r.learning_rate)),
+        social_weight=a(f32(r.social_weight)),
+        deterrence=a(f32(r.deterrence)),
+        virtue=a(f32(r.virtue)),
+        severity=a(severity),
+        gain=a(gain),
+    )
+    return spec, params

@@ -1,0 +1,63 @@
+"""behave: what each agent does today.
+
+Each agent does at most one scored act a day, drawn as a categorical over behaviours from one
+random word: with daily rates of 1e-5 to 1e-2 the chance of two acts on one day is negligible,
+and the model stays exactly analysable (mean points per day = sum of rate * detection * points).
+False records are drawn in the same categorical, as outcomes B..2B-1.
+
+Rates: base_rate, times the agent's propensity for misconduct, times (adaptive model)
+deterrence exp(-deterrence * risk * vulnerability * severity) for behaviours that cost points
+and strategic virtue 1 + virtue * risk * vulnerability * gain for those that earn them.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from socialcredit import rng
+from socialcredit.compile import Params, Spec
+from socialcredit.engine.stages.common import by_place, jur_index
+from socialcredit.engine.state import NONE, State
+
+
+def vulnerability(state: State, params: Params) -> jax.Array:
+    """Economic vulnerability in (0, 1]: the poor feel sanctions most (survival, not ideology)."""
+    return 1.0 / (1.0 + state.wealth / params.wealth_median)
+
+
+def rates(spec: Spec, params: Params, state: State) -> list[jax.Array]:
+    """Per-agent daily probability of each behaviour (a list over behaviours of [N] arrays)."""
+    jur = jur_index(spec, state.jur)
+    prop = state.propensity.astype(jnp.float32)
+    if spec.adaptive:
+        pressure = state.risk.astype(jnp.float32) * vulnerability(state, params)
+    out = []
+    for b in range(len(spec.behaviours)):
+        p = params.base_rate[b] * jnp.where(params.driven[b] > 0, prop, 1.0)
+        if spec.adaptive:
+            sev = by_place(spec, params.severity[:, b], jur)
+            gain = by_place(spec, params.gain[:, b], jur)
+            p = p * jnp.exp(-params.deterrence * pressure * sev)
+            p = p * (1.0 + params.virtue * pressure * gain)
+        out.append(jnp.minimum(p, 0.5))
+    return out
+
+
+def behave(spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: State) -> jax.Array:
+    """The day's outcome per agent (uint8): act b, false record B + b, or NONE."""
+    n = spec.agents
+    B = len(spec.behaviours)
+    (word,) = rng.agent_words(rng.stage_seeds(key, day, rng.BEHAVE, 1), jnp.arange(n, dtype=jnp.uint32), 1)
+    jur = jur_index(spec, state.jur)
+    p = rates(spec, params, state)
+    outcome = jnp.full((n,), NONE, jnp.uint8)
+    cum = jnp.zeros((n,), jnp.float32)
+    # rare outcomes first: false records, then acts by ascending base rate
+    for b in spec.outcome_order:
+        cum = cum + by_place(spec, params.false_rate[:, b], jur)
+        outcome = jnp.where((outcome == NONE) & (word < rng.threshold(cum)), jnp.uint8(B + b), outcome)
+    for b in spec.outcome_order:
+        cum = cum + p[b]
+        outcome = jnp.where((outcome == NONE) & (word < rng.threshold(cum)), jnp.uint8(b), outcome)
+    return outcome

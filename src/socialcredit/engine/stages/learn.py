@@ -1,0 +1,37 @@
+"""learn: the `adaptive` model's perceived risk.
+
+Each day an agent weighs the evidence that the system bites: its own sanctions today (a
+record that cost points, a refused loan, a blocked trip) and the share of its contacts who
+were sanctioned, times `social_weight`. Perceived risk moves towards
+initial_risk + (1 - initial_risk) * min(1, evidence) at `learning_rate`: it rises after
+sanctions nearby and sinks back to baseline awareness when nothing happens. Contacts are a
+ring lattice over the agent order (kin and neighbours sit at nearby indices), so looking at
+them is a shift of the array, not a random gather.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from socialcredit.compile import Params, Spec
+from socialcredit.engine.state import State
+
+
+def contact_share(spec: Spec, flag: jax.Array) -> jax.Array:
+    """Share of each agent's contacts for whom ``flag`` holds."""
+    if not spec.contact_offsets:
+        return jnp.zeros(flag.shape, jnp.float32)
+    f = flag.astype(jnp.float32)
+    total = sum(jnp.roll(f, off) for off in spec.contact_offsets)
+    return total / len(spec.contact_offsets)
+
+
+def learn(spec: Spec, params: Params, state: State, sanctioned: jax.Array) -> State:
+    if not spec.adaptive:
+        return state
+    evidence = sanctioned.astype(jnp.float32) + params.social_weight * contact_share(spec, sanctioned)
+    target = params.initial_risk + (1.0 - params.initial_risk) * jnp.minimum(evidence, 1.0)
+    risk = state.risk.astype(jnp.float32)
+    risk = risk + params.learning_rate * (target - risk)
+    return State(**{**state.__dict__, "risk": risk.astype(state.risk.dtype)})

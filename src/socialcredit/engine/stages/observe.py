@@ -1,0 +1,40 @@
+"""observe: which acts the authority learns of, and through which channel.
+
+An act of behaviour b is recorded with the chance that at least one of the programme's
+channels covering b catches it; the record is credited to the first channel (in scenario
+order) that does. False records (drawn in `behave`) are credited to a channel in proportion
+to its false-positive rate. One random word per agent decides both.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from socialcredit import rng
+from socialcredit.compile import Params, Spec
+from socialcredit.engine.stages.common import jur_index
+from socialcredit.engine.state import NONE, State
+
+
+def observe(
+    spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: State, outcome: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(recorded bool, channel int8, points int16) per agent."""
+    n = spec.agents
+    B = len(spec.behaviours)
+    K = params.chan_cum.shape[-1]
+    (word,) = rng.agent_words(rng.stage_seeds(key, day, rng.OBSERVE, 1), jnp.arange(n, dtype=jnp.uint32), 1)
+    u = rng.unit(word)
+    jur = jur_index(spec, state.jur)
+    is_false = (outcome >= B) & (outcome != NONE)
+    b = jnp.where(outcome == NONE, 0, jnp.where(is_false, outcome.astype(jnp.int32) - B, outcome)).astype(jnp.int32)
+    # cumulative per channel: for acts P(caught by one of 0..k), for false records the share
+    cum = jnp.where(is_false[:, None], params.false_cum[jur, b], params.chan_cum[jur, b])
+    detected = jnp.where(is_false, True, u < params.detect[jur, b]) & (outcome != NONE)
+    recorded = detected & (params.points[jur, b] != 0)
+    # first channel whose cumulative share exceeds the draw
+    channel = jnp.sum(u[:, None] >= cum, axis=1).astype(jnp.int32)
+    channel = jnp.where(recorded, jnp.minimum(channel, K - 1), -1).astype(jnp.int8)
+    points = jnp.where(recorded, params.points[jur, b], 0).astype(jnp.int16)
+    return recorded, channel, points

@@ -1,0 +1,55 @@
+"""State of the population (carried from day to day) and Today (one day's intermediate facts).
+
+Struct-of-arrays with the narrowest dtype that holds each value: memory per agent is what
+limits a national run. Agents are laid out by (jurisdiction, group) cell, so a cell is a
+contiguous slice and per-cell sums need no scatter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class State:
+    """What persists between days, per agent (N agents, K expiry buckets)."""
+
+    raw: jax.Array  # int16 [N] sum of the points of active records
+    ring: jax.Array  # int16 [K, N] points recorded per expiry bucket
+    listed_since: jax.Array  # int16 [N] day the listing began, -1 when not listed
+    wealth: jax.Array  # float32 [N] in median annual incomes
+    risk: jax.Array  # float16 [N] perceived risk of sanction (adaptive model)
+    propensity: jax.Array  # float16 [N] multiplier of misconduct rates, mean 1
+    jur: jax.Array  # uint8 [N] jurisdiction index
+    group: jax.Array  # uint8 [N] group index
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class Today:
+    """One day's facts, handed from stage to stage and then dropped (not carried)."""
+
+    outcome: jax.Array  # uint8 [N]: b < B act of behaviour b; B + b false record of b; NONE
+    recorded: jax.Array  # bool [N] a record was made (true or false)
+    channel: jax.Array  # int8 [N] channel that made the record, -1 none
+    points: jax.Array  # int16 [N] points of today's record
+    score: jax.Array  # int16 [N] score at the end of the day
+    tier: jax.Array  # uint8 [N] tier index, 0 = top
+    listed: jax.Array  # bool [N] on the blacklist
+    loan_applied: jax.Array  # bool [N]
+    loan_refused: jax.Array  # bool [N]
+    travelled: jax.Array  # bool [N] wanted to take a long trip
+    travel_blocked: jax.Array  # bool [N]
+    sanctioned: jax.Array  # bool [N] felt the system bite today
+
+
+NONE = 255
+
+
+def state_bytes_per_agent(state: State) -> int:
+    """Bytes of persistent state per agent (the figure docs/performance.md reports)."""
+    n = state.raw.shape[0]
+    return sum(x.size * x.dtype.itemsize for x in jax.tree_util.tree_leaves(state)) // n

@@ -1,0 +1,150 @@
+"""Run folders: write a Result to ``<root>/<run_id>/`` atomically and read it back.
+
+Everything is written into ``<root>/.tmp-<run_id>/``, fsynced, then renamed into place, and only
+then listed in the catalog; so a run folder the catalog points at is always complete, and a
+crash leaves at most a ``.tmp-*`` folder that a later save sweeps away.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from socialcredit.result import METRIC_COLUMNS, Result
+from socialcredit.store.catalog import check_run_id, new_run_id, record_saved
+
+TMP_PREFIX = ".tmp-"
+STALE_TMP_S = 3600.0
+REQUIRED = ("scenario.yaml", "metrics.parquet", "summary.json", "info.json")
+_CATEGORIES = ["jurisdiction", "group", "metric"]
+_DICT = pa.dictionary(pa.int32(), pa.string())
+METRICS_SCHEMA = pa.schema(
+    [("day", pa.int32()), ("jurisdiction", _DICT), ("group", _DICT), ("metric", _DICT)]
+    + [("value", pa.float64())]
+)
+
+
+class RunNotFound(FileNotFoundError):
+    """A run folder is missing, incomplete, or an unfinished ``.tmp-*`` write."""
+
+
+def _json_default(value: Any) -> Any:
+    """numpy scalars and arrays in summaries become plain JSON; anything else its text."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, indent=2, default=_json_default, ensure_ascii=False) + "\n"
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # directories cannot be fsynced on some platforms
+        pass
+    finally:
+        os.close(fd)
+
+
+def _sweep_stale(root: Path, max_age_s: float = STALE_TMP_S) -> None:
+    """Remove ``.tmp-*`` folders old enough that their writer must be dead."""
+    now = time.time()
+    for tmp in root.glob(f"{TMP_PREFIX}*"):
+        try:
+            if tmp.is_dir() and now - tmp.stat().st_mtime > max_age_s:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except FileNotFoundError:  # another process swept it first
+            pass
+
+
+def _metrics_table(metrics: pd.DataFrame) -> pa.Table:
+    """The tidy metrics with fixed types: int32 days, dictionary-encoded labels."""
+    cols = list(metrics.columns)
+    if sorted(cols) != sorted(METRIC_COLUMNS):
+        raise ValueError(f"metrics columns must be {METRIC_COLUMNS}, got {cols}")
+    return pa.Table.from_pandas(
+        metrics[METRIC_COLUMNS], schema=METRICS_SCHEMA, preserve_index=False
+    )
+
+
+def _write_folder(result: Result, info: dict[str, Any], folder: Path) -> None:
+    from socialcredit.scenario.loader import resolved_yaml
+
+    folder.mkdir(parents=True)
+    (folder / "scenario.yaml").write_text(resolved_yaml(result.scenario), encoding="utf-8")
+    pq.write_table(_metrics_table(result.metrics), folder / "metrics.parquet", compression="zstd")
+    if result.agents is not None:
+        pq.write_table(
+            pa.Table.from_pandas(result.agents), folder / "agents.parquet", compression="zstd"
+        )
+    summary = {"summary": result.summary, "info": info}
+    (folder / "summary.json").write_text(_dumps(summary), encoding="utf-8")
+    (folder / "info.json").write_text(_dumps(info), encoding="utf-8")
+    for file in folder.iterdir():
+        _fsync(file)
+    _fsync(folder)
+
+
+def save_run(result: Result, root: str | Path = "runs") -> Path:
+    """Write ``result`` to ``<root>/<run_id>/`` atomically, then mark it done in the catalog.
+
+    Sets ``result.path`` and ``result.info['run_id']`` (kept if already there, e.g. from
+    record_start). Raises FileExistsError rather than overwrite an existing run.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    _sweep_stale(root)
+    info = result.info
+    info.setdefault("scenario_name", result.scenario.metadata.name)
+    info.setdefault("seed", result.scenario.seed)
+    run_id = check_run_id(info.get("run_id") or new_run_id(info["scenario_name"], info["seed"]))
+    info["run_id"] = run_id
+    final, tmp = root / run_id, root / f"{TMP_PREFIX}{run_id}"
+    if final.exists():
+        raise FileExistsError(f"run folder {final} already exists; not overwriting it")
+    shutil.rmtree(tmp, ignore_errors=True)  # a dead earlier attempt at this same run
+    try:
+        _write_folder(result, {**info, "status": "done"}, tmp)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _fsync(root)
+    info["status"] = "done"
+    record_saved(root, info, final.resolve())
+    result.path = final
+    return final
+
+
+def open_run(path: str | Path) -> Result:
+    """Read a run folder back into a Result, with ``path`` set."""
+    from socialcredit.scenario.loader import load_scenario
+
+    path = Path(path)
+    if path.name.startswith(TMP_PREFIX):
+        raise RunNotFound(
+            f"{path} is an unfinished run (a '{TMP_PREFIX}' folder from a write that never "
+            "completed); it cannot be opened"
+        )
+    if not path.is_dir():
+        raise RunNotFound(f"no run folder at {path}")
+    missing = [name for name in REQUIRED if not (path / name).is_file()]
+    if missing:
+        raise RunNotFound(f"run folder {path} is missing {', '.join(missing)}")
+    metrics = pq.read_table(path / "metrics.parquet").to_pandas()
+    metrics[_CATEGORIES] = metrics[_CATEGORIES].astype(str)
+    agents_file = path / "agents.parquet"
+    agents = pq.read_table(agents_file).to_pandas() if agents_file.is_file() else None
+    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))["summary"]
+    info = json.loads((path / "info.json").read_text(encoding="utf-8"))
+    scenario = load_scenario(path / "scenario.yaml")
+    return Result(scenario, metrics, agents, summary, info, path)
