@@ -14,7 +14,7 @@ import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.stages.common import by_place, jur_index
+from socialcredit.engine.stages.common import by_place, jur_index, lookup2
 from socialcredit.engine.state import State
 
 DAYS_PER_YEAR = 365.0
@@ -36,10 +36,9 @@ def consequences(
     jur = jur_index(spec, state.jur)
     active = by_place(spec, params.active, jur)
     idx = jnp.where(listed, T, tier.astype(jnp.int32))
-    if len(spec.jurisdictions) == 1:
-        approval, ban, effect = (params.loan_approval[0][idx], params.travel_ban[0][idx], params.income_effect[0][idx])
-    else:
-        approval, ban, effect = (params.loan_approval[jur, idx], params.travel_ban[jur, idx], params.income_effect[jur, idx])
+    approval = lookup2(spec, params.loan_approval, jur, idx)
+    ban = lookup2(spec, params.travel_ban, jur, idx)
+    effect = lookup2(spec, params.income_effect, jur, idx)
     approval = jnp.where(active, approval, params.base_loan_approval)
     ban = ban & active
     effect = jnp.where(active, effect, 0.0)

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.stages.common import shifted_sum
 from socialcredit.engine.state import State
 
 
@@ -22,9 +23,8 @@ def contact_share(spec: Spec, flag: jax.Array) -> jax.Array:
     """Share of each agent's contacts for whom ``flag`` holds."""
     if not spec.contact_offsets:
         return jnp.zeros(flag.shape, jnp.float32)
-    f = flag.astype(jnp.float32)
-    total = sum(jnp.roll(f, off) for off in spec.contact_offsets)
-    return total / len(spec.contact_offsets)
+    total = shifted_sum(flag.astype(jnp.uint8), spec.contact_offsets)
+    return total.astype(jnp.float32) / len(spec.contact_offsets)
 
 
 def learn(spec: Spec, params: Params, state: State, sanctioned: jax.Array) -> State:

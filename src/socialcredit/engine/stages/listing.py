@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.stages.common import by_place, jur_index
+from socialcredit.engine.stages.common import by_place, jur_index, lookup2
 from socialcredit.engine.state import State
 
 
@@ -30,10 +30,7 @@ def blacklist(
 ) -> tuple[State, jax.Array]:
     """Update listings; return the new state and who is listed today."""
     jur = jur_index(spec, state.jur)
-    if len(spec.jurisdictions) == 1:
-        in_listed = params.listed_tier[0][tier.astype(jnp.int32)]
-    else:
-        in_listed = params.listed_tier[jur, tier.astype(jnp.int32)]
+    in_listed = lookup2(spec, params.listed_tier, jur, tier.astype(jnp.int32))
     in_listed = in_listed & by_place(spec, params.blacklist_on, jur) & by_place(spec, params.active, jur)
     since = state.listed_since
     listed = since >= 0

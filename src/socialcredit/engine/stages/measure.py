@@ -1,8 +1,11 @@
 """measure: the day's metrics, reduced on the device to one number per (cell, metric).
 
 Agents are laid out by (jurisdiction, group) cell, so each cell is a static slice and its
-sums are plain reductions (no scatter, which the GPU serialises on a few addresses).
-Counts are int32; sums of scores, risk and wealth are float32. docs/metrics.md defines each.
+sums need no scatter (which the GPU serialises on a few addresses). Count metrics are
+indicator sums; XLA's CPU backend runs many separate reductions slowly, so indicators are
+packed four to a uint32 (one byte lane each) and summed in blocks of 255 agents, which cannot
+overflow a lane; the block sums are then unpacked. Sums of scores, risk and wealth are float32.
+docs/metrics.md defines each metric.
 """
 
 from __future__ import annotations
@@ -11,7 +14,10 @@ import jax
 import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.stages.common import by_place, jur_index
 from socialcredit.engine.state import State, Today
+
+BLOCK = 255  # agents per block: a byte lane holds at most 255 ones
 
 
 def metric_names(spec: Spec) -> list[str]:
@@ -25,49 +31,58 @@ def metric_names(spec: Spec) -> list[str]:
     return names
 
 
-def _cell_sums(spec: Spec, x: jax.Array) -> jax.Array:
-    """Sum of x (first axis = agents) over each cell slice -> [C, ...]."""
-    s = spec.cell_starts
-    return jnp.stack([x[s[c] : s[c + 1]].sum(axis=0) for c in range(spec.n_cells)])
+def _packed_counts(spec: Spec, flags: list[jax.Array]) -> jax.Array:
+    """Per-cell counts of each boolean indicator -> int32 [C, len(flags)]."""
+    out = []
+    for g in range(0, len(flags), 4):
+        word = sum(flags[g + i].astype(jnp.uint32) << (8 * i) for i in range(min(4, len(flags) - g)))
+        per_cell = []
+        for c in range(spec.n_cells):
+            s, e = spec.cell_starts[c], spec.cell_starts[c + 1]
+            w = word[s:e]
+            pad = (-(e - s)) % BLOCK
+            if pad:
+                w = jnp.concatenate([w, jnp.zeros(pad, jnp.uint32)])
+            blocks = w.reshape(-1, BLOCK).sum(axis=1, dtype=jnp.uint32)
+            lanes = [((blocks >> (8 * i)) & 255).astype(jnp.int32).sum() for i in range(min(4, len(flags) - g))]
+            per_cell.append(jnp.stack(lanes))
+        out.append(jnp.stack(per_cell))
+    return jnp.concatenate(out, axis=1)
+
+
+def _real_sums(spec: Spec, xs: list[jax.Array]) -> jax.Array:
+    return jnp.stack(
+        [jnp.stack([x[spec.cell_starts[c] : spec.cell_starts[c + 1]].sum() for x in xs]) for c in range(spec.n_cells)]
+    )
 
 
 def measure(spec: Spec, params: Params, state: State, today: Today, newly_listed: jax.Array) -> jax.Array:
     """float32 [C, M] measurements for today (M = len(metric_names(spec)))."""
     B = len(spec.behaviours)
-    K = len(spec.channels)
-    T = spec.max_tiers
     i32 = jnp.int32
-    # one-hot columns, reduced per cell in one pass each
-    out_codes = jnp.arange(B, dtype=jnp.uint8)
-    acts = (today.outcome[:, None] == out_codes[None, :]).astype(i32)
     rec_b = jnp.where(today.outcome >= B, today.outcome.astype(i32) - B, today.outcome.astype(i32))
-    recs = (today.recorded[:, None] & (rec_b[:, None] == jnp.arange(B)[None, :])).astype(i32)
-    by_chan = (today.channel[:, None] == jnp.arange(K, dtype=jnp.int8)[None, :]).astype(i32)
-    tiers = (today.tier[:, None] == jnp.arange(T, dtype=jnp.uint8)[None, :]).astype(i32)
-    flags = jnp.stack(
-        [
-            today.recorded & (today.outcome >= B) & (today.outcome < 2 * B),
-            today.listed,
-            newly_listed,
-            today.loan_applied,
-            today.loan_refused,
-            today.travelled,
-            today.travel_blocked,
-            today.sanctioned,
-        ],
-        axis=1,
-    ).astype(i32)
-    counts = jnp.concatenate([acts, recs, by_chan, tiers, flags], axis=1)
-    count_sums = _cell_sums(spec, counts).astype(jnp.float32)
-    jur = state.jur.astype(i32)
-    base = params.base_score[jur] if len(spec.jurisdictions) > 1 else params.base_score[0]
-    reals = jnp.stack(
+    flags = [today.outcome == b for b in range(B)]
+    flags += [today.recorded & (rec_b == b) for b in range(B)]
+    flags += [today.channel == k for k in range(len(spec.channels))]
+    flags += [today.tier == t for t in range(spec.max_tiers)]
+    flags += [
+        today.recorded & (today.outcome >= B) & (today.outcome < 2 * B),
+        today.listed,
+        newly_listed,
+        today.loan_applied,
+        today.loan_refused,
+        today.travelled,
+        today.travel_blocked,
+        today.sanctioned,
+    ]
+    counts = _packed_counts(spec, flags).astype(jnp.float32)
+    base = by_place(spec, params.base_score, jur_index(spec, state.jur))
+    reals = _real_sums(
+        spec,
         [
             (today.score.astype(i32) - base).astype(jnp.float32),
             state.risk.astype(jnp.float32),
             state.wealth,
         ],
-        axis=1,
     )
-    real_sums = _cell_sums(spec, reals)
-    return jnp.concatenate([count_sums, real_sums], axis=1)
+    return jnp.concatenate([counts, reals], axis=1)

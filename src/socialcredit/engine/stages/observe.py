@@ -13,7 +13,7 @@ import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.stages.common import jur_index
+from socialcredit.engine.stages.common import jur_index, lookup2
 from socialcredit.engine.state import NONE, State
 
 
@@ -27,14 +27,19 @@ def observe(
     (word,) = rng.agent_words(rng.stage_seeds(key, day, rng.OBSERVE, 1), jnp.arange(n, dtype=jnp.uint32), 1)
     u = rng.unit(word)
     jur = jur_index(spec, state.jur)
-    is_false = (outcome >= B) & (outcome != NONE)
-    b = jnp.where(outcome == NONE, 0, jnp.where(is_false, outcome.astype(jnp.int32) - B, outcome)).astype(jnp.int32)
-    # cumulative per channel: for acts P(caught by one of 0..k), for false records the share
-    cum = jnp.where(is_false[:, None], params.false_cum[jur, b], params.chan_cum[jur, b])
-    detected = jnp.where(is_false, True, u < params.detect[jur, b]) & (outcome != NONE)
-    recorded = detected & (params.points[jur, b] != 0)
-    # first channel whose cumulative share exceeds the draw
-    channel = jnp.sum(u[:, None] >= cum, axis=1).astype(jnp.int32)
-    channel = jnp.where(recorded, jnp.minimum(channel, K - 1), -1).astype(jnp.int8)
-    points = jnp.where(recorded, params.points[jur, b], 0).astype(jnp.int16)
+    none = outcome == NONE
+    is_false = (outcome >= B) & ~none
+    b = jnp.where(none, 0, jnp.where(is_false, outcome.astype(jnp.int32) - B, outcome.astype(jnp.int32)))
+    pts = lookup2(spec, params.points, jur, b)
+    detected = jnp.where(is_false, True, u < lookup2(spec, params.detect, jur, b)) & ~none
+    recorded = detected & (pts != 0)
+    # the first channel whose cumulative share exceeds the draw made the record
+    channel = jnp.zeros(outcome.shape, jnp.int32)
+    for k in range(K - 1):
+        cum_k = jnp.where(
+            is_false, lookup2(spec, params.false_cum[:, :, k], jur, b), lookup2(spec, params.chan_cum[:, :, k], jur, b)
+        )
+        channel = channel + (u >= cum_k).astype(jnp.int32)
+    channel = jnp.where(recorded, channel, -1).astype(jnp.int8)
+    points = jnp.where(recorded, pts, 0).astype(jnp.int16)
     return recorded, channel, points
