@@ -101,7 +101,7 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
                                         "value": np.asarray(v, np.float64)}))
     df = pd.concat(frames, ignore_index=True)
     for col in ("jurisdiction", "group", "metric"):
-        df[col] = df[col].astype("string")
+        df[col] = df[col].astype(str)
     return df.sort_values(["day", "jurisdiction", "group", "metric"], kind="stable").reset_index(drop=True)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.state import State
+from socialcredit.engine.state import NONE, State
 
 
 def _normal(word: jax.Array) -> jax.Array:
@@ -41,4 +41,5 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
         propensity=propensity.astype(jnp.float16),
         jur=jur,
         group=group,
+        events=jnp.full(n, NONE, jnp.uint32),
     )

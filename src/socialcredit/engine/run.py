@@ -1,5 +1,12 @@
 """One day as a pipeline of stages, and a run as a chunked `lax.scan` over days.
 
+A day ends by packing its facts into one uint32 per agent (`State.events`). The next step
+reads them from there: `measure` reduces them to the day's metrics and `learn` turns them into
+perceived risk. Reading from the scan's carry matters for speed: XLA fuses cheap producers
+into every consumer, and on the CPU a long integer chain (hashes, selects) recomputed inside
+dozens of reductions and shifted copies made a day several times slower; a carried buffer is
+always materialised.
+
 A chunk is one compiled call of `chunk_days` days; days past the end of the run are skipped
 with `lax.cond`, so every chunk has the same shape and compiles once. Randomness depends only
 on (key, day, stage, agent), so the chunk size never changes a result.
@@ -8,6 +15,7 @@ on (key, day, stage, agent), so the chunk size never changes a result.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 
 import jax
@@ -19,16 +27,17 @@ from socialcredit.engine.stages.behave import behave
 from socialcredit.engine.stages.consequences import consequences
 from socialcredit.engine.stages.learn import learn
 from socialcredit.engine.stages.listing import blacklist, tiers
-from socialcredit.engine.stages.measure import measure, metric_names
+from socialcredit.engine.stages.measure import measure
 from socialcredit.engine.stages.observe import observe
 from socialcredit.engine.stages.record import record
 from socialcredit.engine.stages.score import score
-from socialcredit.engine.state import State, Today
+from socialcredit.engine.state import State, Today, pack_events
 from socialcredit.population import synthesize
 
 
-def day_step(spec: Spec, params: Params, key: jax.Array, state: State, day: jax.Array) -> tuple[State, Today, jax.Array]:
-    """Advance one day (0-based ``day``); return the new state, the day's facts and metrics."""
+def day_step(spec: Spec, params: Params, key: jax.Array, state: State, day: jax.Array) -> tuple[State, Today]:
+    """Advance one day (0-based ``day``); return the new state and the day's facts."""
+    state = learn(spec, params, state)
     outcome = behave(spec, params, key, day, state)
     recorded, channel, points = observe(spec, params, key, day, state, outcome)
     state = record(spec, params, day, state, points)
@@ -37,29 +46,31 @@ def day_step(spec: Spec, params: Params, key: jax.Array, state: State, day: jax.
     was_listed = state.listed_since >= 0
     state, listed = blacklist(spec, params, day, state, tier)
     state, facts = consequences(spec, params, key, day, state, tier, listed, points < 0)
-    state = learn(spec, params, state, facts["sanctioned"])
     today = Today(outcome=outcome, recorded=recorded, channel=channel, points=points, score=sc,
                   tier=tier, listed=listed, **facts)
-    metrics = measure(spec, params, state, today, listed & ~was_listed)
-    return state, today, metrics
+    return replace(state, events=pack_events(today, listed & ~was_listed)), today
 
 
 @partial(jax.jit, static_argnums=(0, 1), donate_argnums=(3,))
 def run_chunk(spec: Spec, chunk: int, params: Params, state: State, key: jax.Array, day0: jax.Array) -> tuple[State, jax.Array]:
-    """Run days day0 .. day0 + chunk - 1 (those past the end are skipped); metrics [chunk, C, M]."""
-    n_metrics = len(metric_names(spec))
-    empty = jnp.zeros((spec.n_cells, n_metrics), jnp.float32)
+    """Run days day0 .. day0 + chunk - 1 (those past the end are skipped).
+
+    Returns the state and metrics [chunk, C, M], where entry d measures day day0 + d - 1
+    (the day the incoming state ended); the last day is measured by `measure_state`.
+    """
 
     def body(st: State, d: jax.Array) -> tuple[State, jax.Array]:
         day = day0 + d
-
-        def step(s: State) -> tuple[State, jax.Array]:
-            s, _, m = day_step(spec, params, key, s, day)
-            return s, m
-
-        return jax.lax.cond(day < spec.days, step, lambda s: (s, empty), st)
+        m = measure(spec, params, st)
+        st = jax.lax.cond(day < spec.days, lambda s: day_step(spec, params, key, s, day)[0], lambda s: s, st)
+        return st, m
 
     return jax.lax.scan(body, state, jnp.arange(chunk, dtype=jnp.int32))
+
+
+@partial(jax.jit, static_argnums=(0,))
+def measure_state(spec: Spec, params: Params, state: State) -> jax.Array:
+    return measure(spec, params, state)
 
 
 @partial(jax.jit, static_argnums=(0,))
@@ -88,5 +99,8 @@ def simulate_arrays(
         out.append(np.asarray(m))  # waits for the chunk: the progress bar tells the truth
         if progress is not None:
             progress(min(day0 + chunk, spec.days), spec.days)
-    metrics = np.concatenate(out, axis=0)[: spec.days]
-    return state, metrics
+    out.append(np.asarray(measure_state(spec, params, state))[None])
+    metrics = np.concatenate(out, axis=0)
+    # entry i measures day i - 1: drop the entry before day 0 and the skipped days' repeats
+    keep = list(range(1, spec.days)) + [len(metrics) - 1]
+    return state, metrics[keep]

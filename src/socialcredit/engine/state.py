@@ -25,6 +25,7 @@ class State:
     propensity: jax.Array  # float16 [N] multiplier of misconduct rates, mean 1
     jur: jax.Array  # uint8 [N] jurisdiction index
     group: jax.Array  # uint8 [N] group index
+    events: jax.Array  # uint32 [N] yesterday's facts, packed (see pack_events)
 
 
 @jax.tree_util.register_dataclass
@@ -46,7 +47,53 @@ class Today:
     sanctioned: jax.Array  # bool [N] felt the system bite today
 
 
-NONE = 255
+NONE = 127  # outcome code for "nothing today" (codes 0..2B-1 with B <= 32 stay below it)
+
+# Bit layout of the packed event word that carries a day's facts to the next step, where
+# `learn` and `measure` read them from a materialised buffer (see engine/run.py).
+_FIELDS = (
+    ("outcome", 7),
+    ("recorded", 1),
+    ("channel1", 6),  # channel + 1, 0 = none
+    ("newly_listed", 1),
+    ("loan_applied", 1),
+    ("loan_refused", 1),
+    ("travelled", 1),
+    ("travel_blocked", 1),
+    ("sanctioned", 1),
+)
+_SHIFT = {}
+_pos = 0
+for _name, _bits in _FIELDS:
+    _SHIFT[_name] = (_pos, (1 << _bits) - 1)
+    _pos += _bits
+
+
+def pack_events(today: Today, newly_listed: jax.Array) -> jax.Array:
+    """One uint32 per agent holding the day's facts."""
+    import jax.numpy as jnp
+
+    vals = {
+        "outcome": today.outcome,
+        "recorded": today.recorded,
+        "channel1": today.channel.astype(jnp.int32) + 1,
+        "newly_listed": newly_listed,
+        "loan_applied": today.loan_applied,
+        "loan_refused": today.loan_refused,
+        "travelled": today.travelled,
+        "travel_blocked": today.travel_blocked,
+        "sanctioned": today.sanctioned,
+    }
+    word = jnp.zeros(today.outcome.shape, jnp.uint32)
+    for name, v in vals.items():
+        word = word | (v.astype(jnp.uint32) << _SHIFT[name][0])
+    return word
+
+
+def event_field(events: jax.Array, name: str) -> jax.Array:
+    """Unpack one field of the event word (as uint32)."""
+    shift, mask = _SHIFT[name]
+    return (events >> shift) & mask
 
 
 def state_bytes_per_agent(state: State) -> int:

@@ -1,6 +1,6 @@
 """learn: the `adaptive` model's perceived risk.
 
-Each day an agent weighs the evidence that the system bites: its own sanctions today (a
+At the start of each day an agent weighs yesterday's evidence that the system bites: its own sanctions (a
 record that cost points, a refused loan, a blocked trip) and the share of its contacts who
 were sanctioned, times `social_weight`. Perceived risk moves towards
 initial_risk + (1 - initial_risk) * min(1, evidence) at `learning_rate`: it rises after
@@ -16,7 +16,7 @@ import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import shifted_sum
-from socialcredit.engine.state import State
+from socialcredit.engine.state import State, event_field
 
 
 def contact_share(spec: Spec, flag: jax.Array) -> jax.Array:
@@ -27,9 +27,11 @@ def contact_share(spec: Spec, flag: jax.Array) -> jax.Array:
     return total.astype(jnp.float32) / len(spec.contact_offsets)
 
 
-def learn(spec: Spec, params: Params, state: State, sanctioned: jax.Array) -> State:
+def learn(spec: Spec, params: Params, state: State) -> State:
+    """Update perceived risk from yesterday's sanctions (news travels overnight)."""
     if not spec.adaptive:
         return state
+    sanctioned = event_field(state.events, "sanctioned").astype(jnp.uint8)
     evidence = sanctioned.astype(jnp.float32) + params.social_weight * contact_share(spec, sanctioned)
     target = params.initial_risk + (1.0 - params.initial_risk) * jnp.minimum(evidence, 1.0)
     risk = state.risk.astype(jnp.float32)

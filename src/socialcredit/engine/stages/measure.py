@@ -15,7 +15,9 @@ import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index
-from socialcredit.engine.state import State, Today
+from socialcredit.engine.stages.listing import tiers
+from socialcredit.engine.stages.score import score
+from socialcredit.engine.state import State, event_field
 
 BLOCK = 255  # agents per block: a byte lane holds at most 255 ones
 
@@ -39,11 +41,11 @@ def _packed_counts(spec: Spec, flags: list[jax.Array]) -> jax.Array:
         per_cell = []
         for c in range(spec.n_cells):
             s, e = spec.cell_starts[c], spec.cell_starts[c + 1]
-            w = word[s:e]
-            pad = (-(e - s)) % BLOCK
-            if pad:
-                w = jnp.concatenate([w, jnp.zeros(pad, jnp.uint32)])
-            blocks = w.reshape(-1, BLOCK).sum(axis=1, dtype=jnp.uint32)
+            full = (e - s) // BLOCK * BLOCK
+            blocks = word[s : s + full].reshape(-1, BLOCK).sum(axis=1, dtype=jnp.uint32)
+            if e - s - full:
+                tail = word[s + full : e].sum(dtype=jnp.uint32)[None]
+                blocks = jnp.concatenate([blocks, tail])
             lanes = [((blocks >> (8 * i)) & 255).astype(jnp.int32).sum() for i in range(min(4, len(flags) - g))]
             per_cell.append(jnp.stack(lanes))
         out.append(jnp.stack(per_cell))
@@ -56,31 +58,35 @@ def _real_sums(spec: Spec, xs: list[jax.Array]) -> jax.Array:
     )
 
 
-def measure(spec: Spec, params: Params, state: State, today: Today, newly_listed: jax.Array) -> jax.Array:
-    """float32 [C, M] measurements for today (M = len(metric_names(spec)))."""
+def measure(spec: Spec, params: Params, state: State) -> jax.Array:
+    """float32 [C, M] measurements of the day that ``state`` ends (M = len(metric_names(spec))).
+
+    Reads the day's facts from the packed event word and the end-of-day state.
+    """
     B = len(spec.behaviours)
     i32 = jnp.int32
-    rec_b = jnp.where(today.outcome >= B, today.outcome.astype(i32) - B, today.outcome.astype(i32))
-    flags = [today.outcome == b for b in range(B)]
-    flags += [today.recorded & (rec_b == b) for b in range(B)]
-    flags += [today.channel == k for k in range(len(spec.channels))]
-    flags += [today.tier == t for t in range(spec.max_tiers)]
+    ev = state.events
+    outcome = event_field(ev, "outcome").astype(i32)
+    recorded = event_field(ev, "recorded") == 1
+    channel = event_field(ev, "channel1").astype(i32) - 1
+    sc = score(spec, params, state)
+    tier = tiers(spec, params, state, sc)
+    rec_b = jnp.where(outcome >= B, outcome - B, outcome)
+    flags = [outcome == b for b in range(B)]
+    flags += [recorded & (rec_b == b) for b in range(B)]
+    flags += [channel == k for k in range(len(spec.channels))]
+    flags += [tier == t for t in range(spec.max_tiers)]
+    flags += [recorded & (outcome >= B) & (outcome < 2 * B), state.listed_since >= 0]
     flags += [
-        today.recorded & (today.outcome >= B) & (today.outcome < 2 * B),
-        today.listed,
-        newly_listed,
-        today.loan_applied,
-        today.loan_refused,
-        today.travelled,
-        today.travel_blocked,
-        today.sanctioned,
+        event_field(ev, name) == 1
+        for name in ("newly_listed", "loan_applied", "loan_refused", "travelled", "travel_blocked", "sanctioned")
     ]
     counts = _packed_counts(spec, flags).astype(jnp.float32)
     base = by_place(spec, params.base_score, jur_index(spec, state.jur))
     reals = _real_sums(
         spec,
         [
-            (today.score.astype(i32) - base).astype(jnp.float32),
+            (sc.astype(i32) - base).astype(jnp.float32),
             state.risk.astype(jnp.float32),
             state.wealth,
         ],
