@@ -56,7 +56,13 @@ def simulate(
         "status": "done",
         "device": str(jax.devices()[0].platform),
     }
-    return Result(scenario=scenario, metrics=metrics, agents=agents, summary=summarize(spec, raw, bases), info=info)
+    return Result(
+        scenario=scenario,
+        metrics=metrics,
+        agents=agents,
+        summary=summarize(spec, raw, bases),
+        info=info,
+    )
 
 
 def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1) -> pd.DataFrame:
@@ -96,13 +102,23 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
             vals.pop("newly_listed", None)
         vals["agents"] = np.full(len(days), sizes[c])
         for name, v in vals.items():
-            frames.append(pd.DataFrame({"day": days.astype(np.int32), "jurisdiction": spec.jurisdictions[j],
-                                        "group": spec.groups[cg[c]], "metric": name,
-                                        "value": np.asarray(v, np.float64)}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "day": days.astype(np.int32),
+                        "jurisdiction": spec.jurisdictions[j],
+                        "group": spec.groups[cg[c]],
+                        "metric": name,
+                        "value": np.asarray(v, np.float64),
+                    }
+                )
+            )
     df = pd.concat(frames, ignore_index=True)
     for col in ("jurisdiction", "group", "metric"):
         df[col] = df[col].astype(str)
-    return df.sort_values(["day", "jurisdiction", "group", "metric"], kind="stable").reset_index(drop=True)
+    return df.sort_values(["day", "jurisdiction", "group", "metric"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def snapshot(spec: Spec, state: State, params) -> pd.DataFrame:
@@ -114,7 +130,11 @@ def snapshot(spec: Spec, state: State, params) -> pd.DataFrame:
     tier = tiers(spec, params, state, sc)
     jur = np.asarray(state.jur)
     tier_np = np.asarray(tier)
-    names = np.array([tn[t] if t < len(tn) else "" for tn in spec.tier_names for t in range(spec.max_tiers)] or [""], dtype=object)
+    names = np.array(
+        [tn[t] if t < len(tn) else "" for tn in spec.tier_names for t in range(spec.max_tiers)]
+        or [""],
+        dtype=object,
+    )
     tier_name = names[jur.astype(np.int64) * spec.max_tiers + tier_np] if spec.tier_names else None
     df = pd.DataFrame(
         {
@@ -161,7 +181,8 @@ def summarize(spec: Spec, raw: np.ndarray, bases: np.ndarray) -> dict:
             entry["listed_share"] = float(sum(final[c, col["listed"]] for c in cells) / max(n, 1))
             entry["mean_score_by_group"] = {
                 spec.groups[cg[c]]: float(final[c, col["score_sum"]] / max(sizes[c], 1) + bases[j])
-                for c in cells if sizes[c] > 0
+                for c in cells
+                if sizes[c] > 0
             }
         out["jurisdictions"][jname] = entry
     out["acts_per_agent_year"] = {b: over_cells(f"acts.{b}") / agent_years for b in spec.behaviours}

@@ -99,9 +99,7 @@ class Params:
 
 def _cells(sc: Scenario) -> tuple[int, ...]:
     """Agents per (jurisdiction, group) cell by largest remainder, so counts sum exactly."""
-    shares = np.array(
-        [j.share * g.share for j in sc.jurisdictions for g in sc.population.groups]
-    )
+    shares = np.array([j.share * g.share for j in sc.jurisdictions for g in sc.population.groups])
     raw = shares / shares.sum() * sc.population.agents
     counts = np.floor(raw).astype(np.int64)
     rest = sc.population.agents - counts.sum()
@@ -216,7 +214,9 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         resolution=res,
         buckets=buckets,
         adaptive=sc.response.model == "adaptive",
-        contact_offsets=contact_offsets(sc.population.contacts.degree, sc.population.contacts.reach),
+        contact_offsets=contact_offsets(
+            sc.population.contacts.degree, sc.population.contacts.reach
+        ),
         outcome_order=order,
     )
     r = sc.response

@@ -35,7 +35,9 @@ from socialcredit.engine.state import State, Today, pack_events
 from socialcredit.population import synthesize
 
 
-def day_step(spec: Spec, params: Params, key: jax.Array, state: State, day: jax.Array) -> tuple[State, Today]:
+def day_step(
+    spec: Spec, params: Params, key: jax.Array, state: State, day: jax.Array
+) -> tuple[State, Today]:
     """Advance one day (0-based ``day``); return the new state and the day's facts."""
     state = learn(spec, params, state)
     outcome = behave(spec, params, key, day, state)
@@ -46,13 +48,23 @@ def day_step(spec: Spec, params: Params, key: jax.Array, state: State, day: jax.
     was_listed = state.listed_since >= 0
     state, listed = blacklist(spec, params, day, state, tier)
     state, facts = consequences(spec, params, key, day, state, tier, listed, points < 0)
-    today = Today(outcome=outcome, recorded=recorded, channel=channel, points=points, score=sc,
-                  tier=tier, listed=listed, **facts)
+    today = Today(
+        outcome=outcome,
+        recorded=recorded,
+        channel=channel,
+        points=points,
+        score=sc,
+        tier=tier,
+        listed=listed,
+        **facts,
+    )
     return replace(state, events=pack_events(today, listed & ~was_listed)), today
 
 
 @partial(jax.jit, static_argnums=(0, 1), donate_argnums=(3,))
-def run_chunk(spec: Spec, chunk: int, params: Params, state: State, key: jax.Array, day0: jax.Array) -> tuple[State, jax.Array]:
+def run_chunk(
+    spec: Spec, chunk: int, params: Params, state: State, key: jax.Array, day0: jax.Array
+) -> tuple[State, jax.Array]:
     """Run days day0 .. day0 + chunk - 1 (those past the end are skipped).
 
     Returns the state and metrics [chunk, C, M], where entry d measures day day0 + d - 1
@@ -62,7 +74,9 @@ def run_chunk(spec: Spec, chunk: int, params: Params, state: State, key: jax.Arr
     def body(st: State, d: jax.Array) -> tuple[State, jax.Array]:
         day = day0 + d
         m = measure(spec, params, st)
-        st = jax.lax.cond(day < spec.days, lambda s: day_step(spec, params, key, s, day)[0], lambda s: s, st)
+        st = jax.lax.cond(
+            day < spec.days, lambda s: day_step(spec, params, key, s, day)[0], lambda s: s, st
+        )
         return st, m
 
     return jax.lax.scan(body, state, jnp.arange(chunk, dtype=jnp.int32))

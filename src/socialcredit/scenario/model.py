@@ -51,7 +51,9 @@ class Source(Strict):
 class UncertainFigure(Strict):
     """A figure that nobody could confirm; reports flag results that depend on it."""
 
-    field: str = Field(min_length=1, description="Dotted path of the field, e.g. programmes.rongcheng.tiers")
+    field: str = Field(
+        min_length=1, description="Dotted path of the field, e.g. programmes.rongcheng.tiers"
+    )
     note: str = Field(min_length=1)
     source: Identifier | None = None
 
@@ -163,7 +165,9 @@ class Consequence(Strict):
     loan_approval: Probability = Field(
         default=1.0, description="Chance that a loan application is approved."
     )
-    travel_ban: bool = Field(default=False, description="Flight and high-speed train tickets blocked.")
+    travel_ban: bool = Field(
+        default=False, description="Flight and high-speed train tickets blocked."
+    )
     income_effect: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
         default=0.0,
         description="Share of daily income gained (rewards, discounts) or lost (surcharges).",
@@ -264,14 +268,24 @@ class Scenario(Strict):
             total = math.fsum(x.share for x in items)
             if abs(total - 1.0) > 1e-6:
                 out.append(
-                    (path, [x.share for x in items], f"{what} shares sum to {total:g}; they must sum to 1")
+                    (
+                        path,
+                        [x.share for x in items],
+                        f"{what} shares sum to {total:g}; they must sum to 1",
+                    )
                 )
 
         def unique(path: tuple[str, ...], names: list[str], what: str) -> None:
             seen: set[str] = set()
             for i, n in enumerate(names):
                 if n in seen:
-                    out.append((path + (i, "name"), n, f"duplicate {what} name {n!r}; names must be unique"))
+                    out.append(
+                        (
+                            path + (i, "name"),
+                            n,
+                            f"duplicate {what} name {n!r}; names must be unique",
+                        )
+                    )
                 seen.add(n)
 
         unique(("population", "groups"), [g.name for g in self.population.groups], "group")
@@ -280,65 +294,108 @@ class Scenario(Strict):
         shares(("jurisdictions",), self.jurisdictions, "jurisdiction")
         unique(("behaviours",), behaviours, "behaviour")
         unique(("channels",), channels, "channel")
-        if self.population.contacts.degree >= self.population.agents and self.population.contacts.degree:
+        if (
+            self.population.contacts.degree >= self.population.agents
+            and self.population.contacts.degree
+        ):
             out.append(
-                (("population", "contacts", "degree"), self.population.contacts.degree,
-                 f"contact degree must be below the number of agents ({self.population.agents})")
+                (
+                    ("population", "contacts", "degree"),
+                    self.population.contacts.degree,
+                    f"contact degree must be below the number of agents ({self.population.agents})",
+                )
             )
-        if self.population.contacts.degree and self.population.contacts.reach * 2 < self.population.contacts.degree:
+        if (
+            self.population.contacts.degree
+            and self.population.contacts.reach * 2 < self.population.contacts.degree
+        ):
             out.append(
-                (("population", "contacts", "reach"), self.population.contacts.reach,
-                 f"reach must be at least degree/2 = {self.population.contacts.degree // 2}")
+                (
+                    ("population", "contacts", "reach"),
+                    self.population.contacts.reach,
+                    f"reach must be at least degree/2 = {self.population.contacts.degree // 2}",
+                )
             )
 
         total_rate = math.fsum(b.base_rate for b in self.behaviours)
         if total_rate > 0.5:
             out.append(
-                (("behaviours",), total_rate,
-                 f"base rates sum to {total_rate:g} per day; an agent does at most one scored act a "
-                 "day, so keep the sum at or below 0.5")
+                (
+                    ("behaviours",),
+                    total_rate,
+                    f"base rates sum to {total_rate:g} per day; an agent does at most one scored act a "
+                    "day, so keep the sum at or below 0.5",
+                )
             )
 
         for i, j in enumerate(self.jurisdictions):
             if j.programme is not None and j.programme not in self.programmes:
                 out.append(
-                    (("jurisdictions", i, "programme"), j.programme,
-                     f"unknown programme {j.programme!r}; defined: {sorted(self.programmes) or 'none'}")
+                    (
+                        ("jurisdictions", i, "programme"),
+                        j.programme,
+                        f"unknown programme {j.programme!r}; defined: {sorted(self.programmes) or 'none'}",
+                    )
                 )
 
         for c_i, c in enumerate(self.channels):
             for b in c.coverage:
                 if b not in behaviours:
                     out.append(
-                        (("channels", c_i, "coverage", b), b,
-                         f"unknown behaviour {b!r}; defined: {behaviours}")
+                        (
+                            ("channels", c_i, "coverage", b),
+                            b,
+                            f"unknown behaviour {b!r}; defined: {behaviours}",
+                        )
                     )
 
         for p_name, p in self.programmes.items():
             base = ("programmes", p_name)
             lo, hi = p.bounds
             if lo >= hi:
-                out.append((base + ("bounds",), list(p.bounds), "bounds must be [low, high] with low < high"))
+                out.append(
+                    (
+                        base + ("bounds",),
+                        list(p.bounds),
+                        "bounds must be [low, high] with low < high",
+                    )
+                )
             elif not lo <= p.base_score <= hi:
-                out.append((base + ("base_score",), p.base_score, f"base score must lie within bounds [{lo}, {hi}]"))
+                out.append(
+                    (
+                        base + ("base_score",),
+                        p.base_score,
+                        f"base score must lie within bounds [{lo}, {hi}]",
+                    )
+                )
             for b in p.points:
                 if b not in behaviours:
-                    out.append((base + ("points", b), b, f"unknown behaviour {b!r}; defined: {behaviours}"))
+                    out.append(
+                        (base + ("points", b), b, f"unknown behaviour {b!r}; defined: {behaviours}")
+                    )
             for k, c in enumerate(p.channels):
                 if c not in channels:
-                    out.append((base + ("channels", k), c, f"unknown channel {c!r}; defined: {channels}"))
+                    out.append(
+                        (base + ("channels", k), c, f"unknown channel {c!r}; defined: {channels}")
+                    )
             if p.record_expiry_days % p.expiry_resolution_days:
                 out.append(
-                    (base + ("expiry_resolution_days",), p.expiry_resolution_days,
-                     f"record_expiry_days ({p.record_expiry_days}) must be a multiple of "
-                     f"expiry_resolution_days; divisors near it: "
-                     f"{_divisors_near(p.record_expiry_days, p.expiry_resolution_days)}")
+                    (
+                        base + ("expiry_resolution_days",),
+                        p.expiry_resolution_days,
+                        f"record_expiry_days ({p.record_expiry_days}) must be a multiple of "
+                        f"expiry_resolution_days; divisors near it: "
+                        f"{_divisors_near(p.record_expiry_days, p.expiry_resolution_days)}",
+                    )
                 )
             elif p.record_expiry_days // p.expiry_resolution_days > 64:
                 out.append(
-                    (base + ("expiry_resolution_days",), p.expiry_resolution_days,
-                     f"{p.record_expiry_days // p.expiry_resolution_days} expiry buckets cost too "
-                     "much memory per agent; use at most 64 (a coarser resolution)")
+                    (
+                        base + ("expiry_resolution_days",),
+                        p.expiry_resolution_days,
+                        f"{p.record_expiry_days // p.expiry_resolution_days} expiry buckets cost too "
+                        "much memory per agent; use at most 64 (a coarser resolution)",
+                    )
                 )
             out.extend(_tier_issues(base, p))
             tier_names = [t.name for t in p.tiers]
@@ -346,18 +403,28 @@ class Scenario(Strict):
                 for k, t in enumerate(p.blacklist.tiers):
                     if t not in tier_names:
                         out.append(
-                            (base + ("blacklist", "tiers", k), t, f"unknown tier {t!r}; defined: {tier_names}")
+                            (
+                                base + ("blacklist", "tiers", k),
+                                t,
+                                f"unknown tier {t!r}; defined: {tier_names}",
+                            )
                         )
             for t in p.consequences:
                 if t not in tier_names and t != "listed":
                     out.append(
-                        (base + ("consequences", t), t,
-                         f"unknown tier {t!r}; use one of {tier_names} or 'listed'")
+                        (
+                            base + ("consequences", t),
+                            t,
+                            f"unknown tier {t!r}; use one of {tier_names} or 'listed'",
+                        )
                     )
             if "listed" in p.consequences and p.blacklist is None:
                 out.append(
-                    (base + ("consequences", "listed"), "listed",
-                     "consequences for 'listed' need a blacklist in this programme")
+                    (
+                        base + ("consequences", "listed"),
+                        "listed",
+                        "consequences for 'listed' need a blacklist in this programme",
+                    )
                 )
         return out
 
@@ -379,41 +446,62 @@ def _tier_issues(base: tuple, p: Programme) -> list:
     for i, t in enumerate(tiers):
         path = base + ("tiers", i)
         if t.min is not None and t.max is not None and t.min > t.max:
-            out.append((path, {"min": t.min, "max": t.max}, f"tier {t.name}: min {t.min} is above max {t.max}"))
+            out.append(
+                (
+                    path,
+                    {"min": t.min, "max": t.max},
+                    f"tier {t.name}: min {t.min} is above max {t.max}",
+                )
+            )
             return out
     if tiers[0].max is not None and tiers[0].max < hi:
         out.append(
-            (base + ("tiers", 0, "max"), tiers[0].max,
-             f"the top tier must reach the upper bound {hi} (use null or {hi}); scores above "
-             f"{tiers[0].max} would have no tier")
+            (
+                base + ("tiers", 0, "max"),
+                tiers[0].max,
+                f"the top tier must reach the upper bound {hi} (use null or {hi}); scores above "
+                f"{tiers[0].max} would have no tier",
+            )
         )
     if tiers[-1].min is not None and tiers[-1].min > lo:
         out.append(
-            (base + ("tiers", len(tiers) - 1, "min"), tiers[-1].min,
-             f"the bottom tier must reach the lower bound {lo} (use null or {lo}); scores below "
-             f"{tiers[-1].min} would have no tier")
+            (
+                base + ("tiers", len(tiers) - 1, "min"),
+                tiers[-1].min,
+                f"the bottom tier must reach the lower bound {lo} (use null or {lo}); scores below "
+                f"{tiers[-1].min} would have no tier",
+            )
         )
     for i in range(1, len(tiers)):
         upper, lower = tiers[i - 1], tiers[i]
         if upper.min is None or lower.max is None:
             out.append(
-                (base + ("tiers", i), lower.name,
-                 "tiers must be listed from highest to lowest; only the top tier may have max "
-                 "null and only the bottom tier min null")
+                (
+                    base + ("tiers", i),
+                    lower.name,
+                    "tiers must be listed from highest to lowest; only the top tier may have max "
+                    "null and only the bottom tier min null",
+                )
             )
             continue
         if lower.max >= upper.min:
             out.append(
-                (base + ("tiers", i, "max"), lower.max,
-                 f"tier {lower.name} (max {lower.max}) overlaps tier {upper.name} (min {upper.min}); "
-                 f"set max to {upper.min - 1}")
+                (
+                    base + ("tiers", i, "max"),
+                    lower.max,
+                    f"tier {lower.name} (max {lower.max}) overlaps tier {upper.name} (min {upper.min}); "
+                    f"set max to {upper.min - 1}",
+                )
             )
         elif lower.max < upper.min - 1:
             out.append(
-                (base + ("tiers", i, "max"), lower.max,
-                 f"gap between tier {lower.name} (max {lower.max}) and tier {upper.name} "
-                 f"(min {upper.min}): scores {lower.max + 1}..{upper.min - 1} have no tier; set max "
-                 f"to {upper.min - 1}")
+                (
+                    base + ("tiers", i, "max"),
+                    lower.max,
+                    f"gap between tier {lower.name} (max {lower.max}) and tier {upper.name} "
+                    f"(min {upper.min}): scores {lower.max + 1}..{upper.min - 1} have no tier; set max "
+                    f"to {upper.min - 1}",
+                )
             )
     return out
 

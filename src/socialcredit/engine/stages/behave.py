@@ -48,7 +48,9 @@ def behave(spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: St
     """The day's outcome per agent (uint8): act b, false record B + b, or NONE."""
     n = spec.agents
     B = len(spec.behaviours)
-    (word,) = rng.agent_words(rng.stage_seeds(key, day, rng.BEHAVE, 1), jnp.arange(n, dtype=jnp.uint32), 1)
+    (word,) = rng.agent_words(
+        rng.stage_seeds(key, day, rng.BEHAVE, 1), jnp.arange(n, dtype=jnp.uint32), 1
+    )
     jur = jur_index(spec, state.jur)
     p = rates(spec, params, state)
     outcome = jnp.full((n,), NONE, jnp.uint8)
@@ -56,7 +58,9 @@ def behave(spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: St
     # rare outcomes first: false records, then acts by ascending base rate
     for b in spec.outcome_order:
         cum = cum + by_place(spec, params.false_rate[:, b], jur)
-        outcome = jnp.where((outcome == NONE) & (word < rng.threshold(cum)), jnp.uint8(B + b), outcome)
+        outcome = jnp.where(
+            (outcome == NONE) & (word < rng.threshold(cum)), jnp.uint8(B + b), outcome
+        )
     for b in spec.outcome_order:
         cum = cum + p[b]
         outcome = jnp.where((outcome == NONE) & (word < rng.threshold(cum)), jnp.uint8(b), outcome)

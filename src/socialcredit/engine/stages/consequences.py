@@ -32,7 +32,9 @@ def consequences(
 ) -> tuple[State, dict[str, jax.Array]]:
     n = spec.agents
     T = spec.max_tiers
-    (word,) = rng.agent_words(rng.stage_seeds(key, day, rng.CONSEQUENCES, 1), jnp.arange(n, dtype=jnp.uint32), 1)
+    (word,) = rng.agent_words(
+        rng.stage_seeds(key, day, rng.CONSEQUENCES, 1), jnp.arange(n, dtype=jnp.uint32), 1
+    )
     jur = jur_index(spec, state.jur)
     active = by_place(spec, params.active, jur)
     idx = jnp.where(listed, T, tier.astype(jnp.int32))
@@ -46,13 +48,22 @@ def consequences(
     loan_t = rng.threshold(params.loan_demand)
     trip_t = rng.threshold(params.loan_demand + params.travel_demand)
     applied = word < loan_t
-    within = (word.astype(jnp.float32) / jnp.maximum(loan_t.astype(jnp.float32), 1.0))  # uniform in [0,1) given applied
+    within = word.astype(jnp.float32) / jnp.maximum(
+        loan_t.astype(jnp.float32), 1.0
+    )  # uniform in [0,1) given applied
     refused = applied & (within >= approval)
     travelled = (word >= loan_t) & (word < trip_t)
     blocked = travelled & ban
-    wealth = state.wealth + effect / DAYS_PER_YEAR - jnp.where(refused, params.loan_refusal_cost, 0.0)
+    wealth = (
+        state.wealth + effect / DAYS_PER_YEAR - jnp.where(refused, params.loan_refusal_cost, 0.0)
+    )
     wealth = jnp.maximum(wealth, 0.0)
     sanctioned = recorded_loss | blocked | (refused & active)
-    facts = {"loan_applied": applied, "loan_refused": refused, "travelled": travelled,
-             "travel_blocked": blocked, "sanctioned": sanctioned}
+    facts = {
+        "loan_applied": applied,
+        "loan_refused": refused,
+        "travelled": travelled,
+        "travel_blocked": blocked,
+        "sanctioned": sanctioned,
+    }
     return State(**{**state.__dict__, "wealth": wealth}), facts

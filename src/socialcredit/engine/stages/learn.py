@@ -32,7 +32,9 @@ def learn(spec: Spec, params: Params, state: State) -> State:
     if not spec.adaptive:
         return state
     sanctioned = event_field(state.events, "sanctioned").astype(jnp.uint8)
-    evidence = sanctioned.astype(jnp.float32) + params.social_weight * contact_share(spec, sanctioned)
+    evidence = sanctioned.astype(jnp.float32) + params.social_weight * contact_share(
+        spec, sanctioned
+    )
     target = params.initial_risk + (1.0 - params.initial_risk) * jnp.minimum(evidence, 1.0)
     risk = state.risk.astype(jnp.float32)
     risk = risk + params.learning_rate * (target - risk)

@@ -31,7 +31,9 @@ def blacklist(
     """Update listings; return the new state and who is listed today."""
     jur = jur_index(spec, state.jur)
     in_listed = lookup2(spec, params.listed_tier, jur, tier.astype(jnp.int32))
-    in_listed = in_listed & by_place(spec, params.blacklist_on, jur) & by_place(spec, params.active, jur)
+    in_listed = (
+        in_listed & by_place(spec, params.blacklist_on, jur) & by_place(spec, params.active, jur)
+    )
     since = state.listed_since
     listed = since >= 0
     served = (day - since.astype(jnp.int32)) >= by_place(spec, params.term, jur)

@@ -28,8 +28,19 @@ def metric_names(spec: Spec) -> list[str]:
     names = [f"acts.{b}" for b in B] + [f"records.{b}" for b in B]
     names += [f"records_by.{c}" for c in spec.channels]
     names += [f"tier.{t}" for t in range(spec.max_tiers)]
-    names += ["false_records", "listed", "newly_listed", "loans_applied", "loans_refused",
-              "trips", "trips_blocked", "sanctioned", "score_sum", "risk_sum", "wealth_sum"]
+    names += [
+        "false_records",
+        "listed",
+        "newly_listed",
+        "loans_applied",
+        "loans_refused",
+        "trips",
+        "trips_blocked",
+        "sanctioned",
+        "score_sum",
+        "risk_sum",
+        "wealth_sum",
+    ]
     return names
 
 
@@ -37,7 +48,9 @@ def _packed_counts(spec: Spec, flags: list[jax.Array]) -> jax.Array:
     """Per-cell counts of each boolean indicator -> int32 [C, len(flags)]."""
     out = []
     for g in range(0, len(flags), 4):
-        word = sum(flags[g + i].astype(jnp.uint32) << (8 * i) for i in range(min(4, len(flags) - g)))
+        word = sum(
+            flags[g + i].astype(jnp.uint32) << (8 * i) for i in range(min(4, len(flags) - g))
+        )
         per_cell = []
         for c in range(spec.n_cells):
             s, e = spec.cell_starts[c], spec.cell_starts[c + 1]
@@ -46,7 +59,10 @@ def _packed_counts(spec: Spec, flags: list[jax.Array]) -> jax.Array:
             if e - s - full:
                 tail = word[s + full : e].sum(dtype=jnp.uint32)[None]
                 blocks = jnp.concatenate([blocks, tail])
-            lanes = [((blocks >> (8 * i)) & 255).astype(jnp.int32).sum() for i in range(min(4, len(flags) - g))]
+            lanes = [
+                ((blocks >> (8 * i)) & 255).astype(jnp.int32).sum()
+                for i in range(min(4, len(flags) - g))
+            ]
             per_cell.append(jnp.stack(lanes))
         out.append(jnp.stack(per_cell))
     return jnp.concatenate(out, axis=1)
@@ -54,7 +70,10 @@ def _packed_counts(spec: Spec, flags: list[jax.Array]) -> jax.Array:
 
 def _real_sums(spec: Spec, xs: list[jax.Array]) -> jax.Array:
     return jnp.stack(
-        [jnp.stack([x[spec.cell_starts[c] : spec.cell_starts[c + 1]].sum() for x in xs]) for c in range(spec.n_cells)]
+        [
+            jnp.stack([x[spec.cell_starts[c] : spec.cell_starts[c + 1]].sum() for x in xs])
+            for c in range(spec.n_cells)
+        ]
     )
 
 
@@ -79,7 +98,14 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
     flags += [recorded & (outcome >= B) & (outcome < 2 * B), state.listed_since >= 0]
     flags += [
         event_field(ev, name) == 1
-        for name in ("newly_listed", "loan_applied", "loan_refused", "travelled", "travel_blocked", "sanctioned")
+        for name in (
+            "newly_listed",
+            "loan_applied",
+            "loan_refused",
+            "travelled",
+            "travel_blocked",
+            "sanctioned",
+        )
     ]
     counts = _packed_counts(spec, flags).astype(jnp.float32)
     base = by_place(spec, params.base_score, jur_index(spec, state.jur))

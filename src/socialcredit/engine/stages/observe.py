@@ -24,12 +24,16 @@ def observe(
     n = spec.agents
     B = len(spec.behaviours)
     K = params.chan_cum.shape[-1]
-    (word,) = rng.agent_words(rng.stage_seeds(key, day, rng.OBSERVE, 1), jnp.arange(n, dtype=jnp.uint32), 1)
+    (word,) = rng.agent_words(
+        rng.stage_seeds(key, day, rng.OBSERVE, 1), jnp.arange(n, dtype=jnp.uint32), 1
+    )
     u = rng.unit(word)
     jur = jur_index(spec, state.jur)
     none = outcome == NONE
     is_false = (outcome >= B) & ~none
-    b = jnp.where(none, 0, jnp.where(is_false, outcome.astype(jnp.int32) - B, outcome.astype(jnp.int32)))
+    b = jnp.where(
+        none, 0, jnp.where(is_false, outcome.astype(jnp.int32) - B, outcome.astype(jnp.int32))
+    )
     pts = lookup2(spec, params.points, jur, b)
     detected = jnp.where(is_false, True, u < lookup2(spec, params.detect, jur, b)) & ~none
     recorded = detected & (pts != 0)
@@ -37,7 +41,9 @@ def observe(
     channel = jnp.zeros(outcome.shape, jnp.int32)
     for k in range(K - 1):
         cum_k = jnp.where(
-            is_false, lookup2(spec, params.false_cum[:, :, k], jur, b), lookup2(spec, params.chan_cum[:, :, k], jur, b)
+            is_false,
+            lookup2(spec, params.false_cum[:, :, k], jur, b),
+            lookup2(spec, params.chan_cum[:, :, k], jur, b),
         )
         channel = channel + (u >= cum_k).astype(jnp.int32)
     channel = jnp.where(recorded, channel, -1).astype(jnp.int8)
