@@ -1,24 +1,35 @@
 """socialcredit: an executable model of a social credit system, to measure what it does.
 
-The public surface is small: load a scenario, simulate it, open a saved run.
+The public surface is small: load a scenario, simulate it, open a saved run. Names are
+imported lazily so that `import socialcredit` (and the CLI's quick commands) do not load JAX.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-from socialcredit.api import simulate  # noqa: E402
-from socialcredit.result import Result  # noqa: E402
+__all__ = ["Result", "ScenarioError", "__version__", "load_scenario", "open_run", "simulate"]
 
-__all__ = ["__version__", "Result", "load_scenario", "open_run", "simulate", "ScenarioError"]
+if TYPE_CHECKING:  # pragma: no cover
+    from socialcredit.api import simulate
+    from socialcredit.result import Result
+    from socialcredit.scenario import ScenarioError, load_scenario
+    from socialcredit.store import open_run
+
+_WHERE = {
+    "simulate": "socialcredit.api",
+    "Result": "socialcredit.result",
+    "load_scenario": "socialcredit.scenario",
+    "ScenarioError": "socialcredit.scenario",
+    "open_run": "socialcredit.store",
+}
 
 
 def __getattr__(name: str):
-    # loader and store are imported lazily so `import socialcredit` stays light
-    if name in ("load_scenario", "ScenarioError"):
-        from socialcredit import scenario
+    if name in _WHERE:
+        import importlib
 
-        return getattr(scenario, name)
-    if name == "open_run":
-        from socialcredit.store import open_run
-
-        return open_run
-    raise AttributeError(name)
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'socialcredit' has no attribute {name!r}")

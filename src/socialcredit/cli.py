@@ -1,0 +1,527 @@
+"""The command line: run scenarios, check and inspect them, list saved runs.
+
+Errors in a scenario (a bad field, a bad ``--set``, a missing file) exit with code 2 and the
+loader's located messages; a run that fails while simulating or saving exits with code 1 and
+is marked 'failed' in the catalog. Neither prints a traceback.
+
+``socialcredit.api`` (and with it the JIT machinery) is imported only inside ``run``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from socialcredit import __version__
+from socialcredit.scenario import (
+    ScenarioError,
+    json_schema,
+    list_presets,
+    load_scenario,
+    resolved_yaml,
+    scenario_hash,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from socialcredit.result import Result
+    from socialcredit.scenario import Scenario
+
+app = typer.Typer(
+    name="socialcredit",
+    help="Simulate a social credit system on a synthetic population and measure what it does.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+MAX_WIDTH = 100
+DAYS_PER_YEAR = 365.0
+
+
+def _console(stderr: bool = False, **kw: Any) -> Console:
+    con = Console(stderr=stderr, **kw)
+    if con.width > MAX_WIDTH:
+        con.width = MAX_WIDTH
+    return con
+
+
+out = _console()
+# Messages from the loader hold brackets ("[population.agents=-5]") and colons; print them as is.
+err = _console(stderr=True, markup=False, highlight=False, emoji=False)
+
+
+def _error(message: str) -> None:
+    err.print(message, soft_wrap=True)
+
+
+@contextmanager
+def _scenario_errors() -> Iterator[None]:
+    """Any ScenarioError becomes its text on stderr and exit code 2."""
+    try:
+        yield
+    except ScenarioError as e:
+        _error(str(e))
+        raise typer.Exit(2) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def _pct(x: float) -> str:
+    if x == 0:
+        return "0%"
+    if abs(x) < 0.0005:
+        return "<0.1%" if x > 0 else ">-0.1%"
+    return f"{100 * x:.1f}%"
+
+
+def _num(x: float) -> str:
+    """Three significant figures, without exponent for everyday magnitudes."""
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def _si(x: float) -> str:
+    for div, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:.3g} {unit}"
+    return f"{x:.3g}"
+
+
+def _seconds(s: float) -> str:
+    if s < 60:
+        return f"{s:.1f} s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{int(m)} min {s:.0f} s"
+    h, m = divmod(m, 60)
+    return f"{int(h)} h {int(m)} min"
+
+
+class AgentDaysColumn(ProgressColumn):
+    """Agent-days simulated per second.
+
+    Uses rich's sampled speed once there are two progress updates (so the first chunk's
+    compilation does not drag the figure down for the rest of the run), and the elapsed time
+    before that.
+    """
+
+    def __init__(self, agents: int) -> None:
+        super().__init__()
+        self.agents = agents
+
+    def render(self, task: Task) -> Text:
+        speed = task.speed
+        if speed is None and task.completed and task.elapsed:
+            speed = task.completed / task.elapsed
+        if not speed:
+            return Text("– agent-days/s", style="progress.data.speed")
+        return Text(f"{_si(speed * self.agents)} agent-days/s", style="progress.data.speed")
+
+
+# ----------------------------------------------------------------------------- options
+
+AgentsOpt = Annotated[
+    int | None, typer.Option("--agents", help="Population size (sets population.agents).")
+]
+DaysOpt = Annotated[int | None, typer.Option("--days", help="Days to simulate.")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed.")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Override one field, e.g. --set programmes.rongcheng.points.littering=-20 "
+        "(value parsed as YAML; repeatable).",
+    ),
+]
+RunsDirOpt = Annotated[
+    Path, typer.Option("--out", help="Folder holding run folders and the run catalog.")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"socialcredit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Simulate a social credit system on a synthetic population and measure what it does."""
+
+
+# ----------------------------------------------------------------------------- run
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Preset name or scenario YAML file.")],
+    agents: AgentsOpt = None,
+    days: DaysOpt = None,
+    seed: SeedOpt = None,
+    set_: SetOpt = None,
+    out_dir: RunsDirOpt = Path("runs"),
+    chunk_days: Annotated[
+        int | None,
+        typer.Option("--chunk-days", min=1, help="Days per compiled chunk (default: automatic)."),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bar or summary; print the run folder."),
+    ] = False,
+) -> None:
+    """Simulate a scenario, save the run folder under --out, and print a summary."""
+    with _scenario_errors():
+        sc = load_scenario(scenario, list(set_ or []), agents=agents, days=days, seed=seed)
+
+    from socialcredit.store import record_start
+
+    info: dict[str, Any] = {
+        "scenario_name": sc.metadata.name,
+        "scenario_hash": scenario_hash(sc),
+        "seed": sc.seed,
+        "version": __version__,
+        "agents": sc.population.agents,
+        "days": sc.days,
+    }
+    try:
+        run_id = record_start(out_dir, info)
+    except Exception as e:  # an unwritable folder, a catalog locked for too long, ...
+        _error(f"error: cannot record the run in {out_dir}: {_one_line(e)}")
+        raise typer.Exit(1) from None
+
+    agent_days = sc.population.agents * sc.days
+    if not quiet:
+        out.print(
+            f"[bold]{escape(sc.metadata.name)}[/]: {sc.population.agents:,} agents × {sc.days:,} days, "
+            f"seed {sc.seed} → run [cyan]{run_id}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    t0 = time.perf_counter()
+    try:
+        result = _simulate(sc, chunk_days, quiet)
+        t_sim = time.perf_counter() - t0
+        result.info["run_id"] = run_id
+        folder = result.save(out_dir)
+    except KeyboardInterrupt:
+        _end_failed(out_dir, run_id, "interrupted")
+        _error("interrupted; the run is marked failed in the catalog")
+        raise typer.Exit(130) from None
+    except ScenarioError as e:  # a problem only compiling the scenario could find
+        _end_failed(out_dir, run_id, str(e))
+        _error(str(e))
+        raise typer.Exit(2) from None
+    except Exception as e:
+        _end_failed(out_dir, run_id, f"{type(e).__name__}: {e}")
+        _error(f"error: run {run_id} failed: {_one_line(e)}")
+        raise typer.Exit(1) from None
+    wall = time.perf_counter() - t0
+
+    if quiet:
+        print(folder)
+        return
+    _print_summary(result, folder, wall=wall, t_sim=t_sim, agent_days=agent_days)
+
+
+def _end_failed(root: Path, run_id: str, error: str) -> None:
+    from socialcredit.store import record_end
+
+    try:
+        record_end(root, run_id, "failed", error=error)
+    except Exception as e:  # the catalog itself is broken: say so, keep the first error
+        _error(f"warning: could not mark run {run_id} failed in the catalog: {_one_line(e)}")
+
+
+def _simulate(sc: Scenario, chunk_days: int | None, quiet: bool) -> Result:
+    from socialcredit.api import simulate
+
+    if quiet:
+        return simulate(sc, chunk_days=chunk_days)
+    progress = Progress(
+        TextColumn("[progress.description]{task.description:<10}"),
+        BarColumn(bar_width=30),
+        MofNCompleteColumn(),
+        TextColumn("days"),
+        AgentDaysColumn(sc.population.agents),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+        console=_console(stderr=True),
+    )
+    with progress:
+        # The first chunk includes JIT compilation, which can take longer than the run itself.
+        task = progress.add_task("compiling", total=sc.days)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, description="simulating")
+
+        result = simulate(sc, chunk_days=chunk_days, progress=on_progress)
+        progress.update(task, completed=sc.days, description="done")
+    return result
+
+
+# ----------------------------------------------------------------------------- summary
+
+
+def _records_per_behaviour(metrics: pd.DataFrame) -> tuple[dict[str, float], float]:
+    """Records of each behaviour per agent-year, from the tidy metrics; and the agent-years.
+
+    Agent-years come from the `agents` rows actually present, so a run that kept metrics only
+    every few days (record.metrics_every) still gives rates, estimated from the kept days.
+    """
+    agent_years = float(metrics.loc[metrics["metric"] == "agents", "value"].sum()) / DAYS_PER_YEAR
+    rec = metrics[metrics["metric"].str.startswith("records.")]
+    sums = rec.groupby("metric", sort=False)["value"].sum()
+    if not agent_years:
+        return {}, 0.0
+    return {
+        m.removeprefix("records."): float(v) / agent_years for m, v in sums.items()
+    }, agent_years
+
+
+def _table(title: str) -> Table:
+    # min_width keeps a narrow table from wrapping its title over several lines
+    return Table(title=title, title_justify="left", min_width=len(title))
+
+
+def _tier_tables(summary: dict) -> list[Table]:
+    """One table per set of tier names (jurisdictions of one programme share columns)."""
+    by_tiers: dict[tuple[str, ...], list[tuple[str, dict]]] = {}
+    for jname, entry in summary.get("jurisdictions", {}).items():
+        if entry.get("programme") and "tier_shares" in entry:
+            by_tiers.setdefault(tuple(entry["tier_shares"]), []).append((jname, entry))
+    tables = []
+    for tiers, rows in by_tiers.items():
+        t = _table("Tiers at the end of the run (share of agents)")
+        t.add_column("Jurisdiction")
+        t.add_column("Agents", justify="right")
+        for name in tiers:
+            t.add_column(name, justify="right")
+        t.add_column("Listed", justify="right", style="bold")
+        for jname, entry in rows:
+            shares = [_pct(entry["tier_shares"][name]) for name in tiers]
+            t.add_row(jname, f"{entry['agents']:,}", *shares, _pct(entry.get("listed_share", 0.0)))
+        tables.append(t)
+    return tables
+
+
+def _print_summary(
+    result: Result, folder: Path, *, wall: float, t_sim: float, agent_days: int
+) -> None:
+    s = result.summary
+    out.print()
+    for table in _tier_tables(s):
+        out.print(table)
+    unscored = [j for j, e in s.get("jurisdictions", {}).items() if not e.get("programme")]
+    if unscored:
+        out.print(f"No programme (not scored): {', '.join(unscored)}", highlight=False)
+
+    records, _ = _records_per_behaviour(result.metrics)
+    acts = s.get("acts_per_agent_year", {})
+    if acts:
+        t = _table("Behaviour (per agent-year)")
+        t.add_column("Behaviour")
+        t.add_column("Acts", justify="right")
+        t.add_column("Records", justify="right")
+        for b, rate in acts.items():
+            t.add_row(b, _num(rate), _num(records[b]) if b in records else "–")
+        t.add_section()
+        total_rec = sum(records.values()) if records else s.get("records_per_agent_year")
+        t.add_row(
+            "all",
+            _num(sum(acts.values())),
+            _num(total_rec) if total_rec is not None else "–",
+            style="bold",
+        )
+        out.print(t)
+
+    scored = {
+        j: e["mean_score_by_group"]
+        for j, e in s.get("jurisdictions", {}).items()
+        if e.get("mean_score_by_group")
+    }
+    if scored:
+        groups = list(dict.fromkeys(g for by_group in scored.values() for g in by_group))
+        t = _table("Mean score at the end, by group")
+        t.add_column("Group")
+        for j in scored:
+            t.add_column(j, justify="right")
+        for g in groups:
+            t.add_row(g, *(f"{scored[j][g]:,.1f}" if g in scored[j] else "–" for j in scored))
+        out.print(t)
+
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("Loan refusal rate", _pct(s.get("loan_refusal_rate", 0.0)))
+    facts.add_row("Trips blocked rate", _pct(s.get("trips_blocked_rate", 0.0)))
+    facts.add_row("False-record share", _pct(s.get("false_record_share", 0.0)))
+    if "mean_risk" in s:
+        facts.add_row("Mean perceived risk", f"{s['mean_risk']:.3g}")
+    if "mean_wealth" in s:
+        facts.add_row("Mean wealth", f"{s['mean_wealth']:.3g}")
+    facts.add_row(
+        "Wall time",
+        f"{_seconds(wall)} (simulating {_seconds(t_sim)} incl. compiling, "
+        f"saving {_seconds(wall - t_sim)})",
+    )
+    facts.add_row("Speed", f"{_si(agent_days / t_sim if t_sim else 0.0)} agent-days/s")
+    out.print()
+    out.print(facts, highlight=False)
+    # on a line of its own, never wrapped, so it can be copied whole
+    label = "Run folder".ljust(len("Mean perceived risk") + 2)
+    out.print(Text.assemble((label, "bold"), str(folder)), soft_wrap=True)
+
+
+# ----------------------------------------------------------------------------- other commands
+
+
+@app.command()
+def validate(
+    files: Annotated[list[str], typer.Argument(help="Scenario YAML files (or preset names).")],
+) -> None:
+    """Check scenario files; print every problem found. Exit 2 if any is invalid."""
+    bad = 0
+    for f in files:
+        try:
+            sc = load_scenario(f)
+        except ScenarioError as e:
+            _error(str(e))
+            bad += 1
+            continue
+        print(f"ok: {f} ({sc.metadata.name}, {sc.population.agents:,} agents, {sc.days:,} days)")
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+def schema(
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the schema to this file.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the scenario language (for editors)."""
+    text = json.dumps(json_schema(), indent=2)
+    if out_file is None:
+        print(text)
+        return
+    try:
+        out_file.write_text(text + "\n", encoding="utf-8")
+    except OSError as e:
+        _error(f"error: cannot write {out_file}: {e}")
+        raise typer.Exit(1) from None
+    err.print(f"wrote {out_file}")
+
+
+@app.command()
+def scenarios() -> None:
+    """List the bundled preset scenarios."""
+    t = _table("Presets (socialcredit run NAME; socialcredit show NAME)")
+    t.add_column("Name", style="bold", no_wrap=True)
+    t.add_column("Description")
+    for name, desc in list_presets():
+        t.add_row(name, desc)
+    out.print(t, highlight=False)
+
+
+@app.command()
+def show(
+    scenario: Annotated[str, typer.Argument(help="Preset name or scenario YAML file.")],
+    agents: AgentsOpt = None,
+    days: DaysOpt = None,
+    seed: SeedOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Print the scenario with every default filled in, as YAML that loads back the same."""
+    with _scenario_errors():
+        sc = load_scenario(scenario, list(set_ or []), agents=agents, days=days, seed=seed)
+    sys.stdout.write(resolved_yaml(sc))
+
+
+@app.command()
+def runs(out_dir: RunsDirOpt = Path("runs")) -> None:
+    """List the runs in a catalog, newest first."""
+    from socialcredit.store import list_runs
+
+    try:
+        df = list_runs(out_dir)
+    except Exception as e:
+        _error(f"error: cannot read the catalog in {out_dir}: {_one_line(e)}")
+        raise typer.Exit(1) from None
+    if df.empty:
+        out.print(f"no runs in {out_dir}", highlight=False)
+        return
+    t = _table(f"Runs in {out_dir}")
+    t.add_column("Run", no_wrap=True)
+    for name in ("Status", "Agents", "Days", "Seed", "Wall"):
+        t.add_column(name, justify="left" if name == "Status" else "right")
+    style = {"done": "green", "failed": "red", "running": "yellow"}
+    errors = []
+    for row in df.itertuples(index=False):
+        t.add_row(
+            str(row.run_id),
+            Text(str(row.status), style=style.get(row.status, "")),
+            _int_cell(row.agents),
+            _int_cell(row.days),
+            _int_cell(row.seed),
+            _seconds(float(row.wall_s)) if _present(row.wall_s) else "–",
+        )
+        if row.status == "failed" and _present(row.error):
+            errors.append((str(row.run_id), str(row.error).strip().splitlines()[0]))
+    out.print(t, highlight=False)
+    for run_id, error in errors:
+        out.print(Text.assemble((run_id, "red"), f": {error}"), soft_wrap=True)
+
+
+def _present(value: Any) -> bool:
+    import pandas as pd
+
+    return value is not None and not (pd.api.types.is_scalar(value) and pd.isna(value))
+
+
+def _int_cell(value: Any) -> str:
+    return f"{int(value):,}" if _present(value) else "–"
+
+
+if __name__ == "__main__":
+    app()
