@@ -126,6 +126,8 @@ def snapshot(spec: Spec, state: State, params) -> pd.DataFrame:
     from socialcredit.engine.stages.listing import tiers
     from socialcredit.engine.stages.score import score
 
+    n = spec.agents
+    state = jax.tree_util.tree_map(lambda x: x[..., :n], state)  # drop padding slots
     sc = score(spec, params, state)
     tier = tiers(spec, params, state, sc)
     jur = np.asarray(state.jur)

@@ -18,6 +18,7 @@ import numpy as np
 from socialcredit.scenario.model import Scenario, tier_floors
 
 INT32_MIN = -(2**31)
+PAD = 256
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class Spec:
 
     agents: int
     days: int
+    # arrays hold `padded` slots (a multiple of PAD): XLA's CPU loops ran four times slower
+    # on odd lengths. Slots from `agents` on are inert ghosts outside every cell.
+    padded: int
     behaviours: tuple[str, ...]
     channels: tuple[str, ...]
     jurisdictions: tuple[str, ...]
@@ -38,6 +42,7 @@ class Spec:
     cell_starts: tuple[int, ...]
     resolution: int  # days per expiry bucket
     buckets: int  # length of the record ring
+    ring_dtype: str  # int16 unless one bucket's points could overflow it
     adaptive: bool
     contact_offsets: tuple[int, ...]
     # behaviours ordered by ascending base rate, so cumulative sums stay precise
@@ -135,6 +140,9 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
     resolutions = [p.expiry_resolution_days for p in progs if p]
     res = math.gcd(*resolutions) if resolutions else 1
     buckets = max([p.record_expiry_days // res for p in progs if p] or [1])
+    # one bucket holds at most `res` records (one a day) of at most max|points| each
+    max_points = max([abs(v) for p in progs if p for v in p.points.values()] or [0])
+    ring_dtype = "int16" if res * max_points <= 32767 else "int32"
 
     f32 = np.float32
     points = np.zeros((J, B), np.int32)
@@ -204,6 +212,7 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
     spec = Spec(
         agents=sc.population.agents,
         days=sc.days,
+        padded=-(-sc.population.agents // PAD) * PAD,
         behaviours=tuple(beh),
         channels=tuple(chans),
         jurisdictions=tuple(j.name for j in sc.jurisdictions),
@@ -213,6 +222,7 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         cell_starts=_cells(sc),
         resolution=res,
         buckets=buckets,
+        ring_dtype=ring_dtype,
         adaptive=sc.response.model == "adaptive",
         contact_offsets=contact_offsets(
             sc.population.contacts.degree, sc.population.contacts.reach

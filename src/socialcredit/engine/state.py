@@ -17,8 +17,8 @@ import jax
 class State:
     """What persists between days, per agent (N agents, K expiry buckets)."""
 
-    raw: jax.Array  # int16 [N] sum of the points of active records
-    ring: jax.Array  # int16 [K, N] points recorded per expiry bucket
+    raw: jax.Array  # int32 [N] sum of the points of active records (cannot overflow)
+    ring: jax.Array  # int16 [K, N] points per expiry bucket (int32 if a bucket could overflow)
     listed_since: jax.Array  # int16 [N] day the listing began, -1 when not listed
     wealth: jax.Array  # float32 [N] in median annual incomes
     risk: jax.Array  # float16 [N] perceived risk of sanction (adaptive model)

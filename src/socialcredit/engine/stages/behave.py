@@ -3,7 +3,8 @@
 Each agent does at most one scored act a day, drawn as a categorical over behaviours from one
 random word: with daily rates of 1e-5 to 1e-2 the chance of two acts on one day is negligible,
 and the model stays exactly analysable (mean points per day = sum of rate * detection * points).
-False records are drawn in the same categorical, as outcomes B..2B-1.
+False records are drawn from the same word, as outcomes B..2B-1, counting down from the top of
+its range, so acts land on the same words whether or not a programme makes false records.
 
 Rates: base_rate, times the agent's propensity for misconduct, times (adaptive model)
 deterrence exp(-deterrence * risk * vulnerability * severity) for behaviours that cost points
@@ -46,7 +47,7 @@ def rates(spec: Spec, params: Params, state: State) -> list[jax.Array]:
 
 def behave(spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: State) -> jax.Array:
     """The day's outcome per agent (uint8): act b, false record B + b, or NONE."""
-    n = spec.agents
+    n = spec.padded
     B = len(spec.behaviours)
     (word,) = rng.agent_words(
         rng.stage_seeds(key, day, rng.BEHAVE, 1), jnp.arange(n, dtype=jnp.uint32), 1
@@ -54,14 +55,20 @@ def behave(spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: St
     jur = jur_index(spec, state.jur)
     p = rates(spec, params, state)
     outcome = jnp.full((n,), NONE, jnp.uint8)
+    # acts from the bottom of the word's range, rarest first, so that they fall on the same
+    # words with and without a programme (false records are zero without one)
     cum = jnp.zeros((n,), jnp.float32)
-    # rare outcomes first: false records, then acts by ascending base rate
-    for b in spec.outcome_order:
-        cum = cum + by_place(spec, params.false_rate[:, b], jur)
-        outcome = jnp.where(
-            (outcome == NONE) & (word < rng.threshold(cum)), jnp.uint8(B + b), outcome
-        )
     for b in spec.outcome_order:
         cum = cum + p[b]
         outcome = jnp.where((outcome == NONE) & (word < rng.threshold(cum)), jnp.uint8(b), outcome)
+    # false records from the top of the range: ~word counts down from 2**32 - 1, exactly
+    top = ~word
+    cum = jnp.zeros((n,), jnp.float32)
+    for b in spec.outcome_order:
+        cum = cum + by_place(spec, params.false_rate[:, b], jur)
+        outcome = jnp.where(
+            (outcome == NONE) & (top < rng.threshold(cum)), jnp.uint8(B + b), outcome
+        )
+    if spec.padded != spec.agents:  # ghosts do nothing
+        outcome = jnp.where(jnp.arange(n) < spec.agents, outcome, jnp.uint8(NONE))
     return outcome

@@ -30,7 +30,7 @@ def consequences(
     listed: jax.Array,
     recorded_loss: jax.Array,
 ) -> tuple[State, dict[str, jax.Array]]:
-    n = spec.agents
+    n = spec.padded
     T = spec.max_tiers
     (word,) = rng.agent_words(
         rng.stage_seeds(key, day, rng.CONSEQUENCES, 1), jnp.arange(n, dtype=jnp.uint32), 1
@@ -47,12 +47,13 @@ def consequences(
     # one word: [0, loan) applies for a loan; [loan, loan + travel) wants a trip
     loan_t = rng.threshold(params.loan_demand)
     trip_t = rng.threshold(params.loan_demand + params.travel_demand)
-    applied = word < loan_t
+    real = jnp.arange(n) < spec.agents  # ghosts neither borrow nor travel
+    applied = (word < loan_t) & real
     within = word.astype(jnp.float32) / jnp.maximum(
         loan_t.astype(jnp.float32), 1.0
     )  # uniform in [0,1) given applied
     refused = applied & (within >= approval)
-    travelled = (word >= loan_t) & (word < trip_t)
+    travelled = (word >= loan_t) & (word < trip_t) & real
     blocked = travelled & ban
     wealth = (
         state.wealth + effect / DAYS_PER_YEAR - jnp.where(refused, params.loan_refusal_cost, 0.0)

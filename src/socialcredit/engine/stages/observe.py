@@ -21,7 +21,7 @@ def observe(
     spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: State, outcome: jax.Array
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """(recorded bool, channel int8, points int16) per agent."""
-    n = spec.agents
+    n = spec.padded
     B = len(spec.behaviours)
     K = params.chan_cum.shape[-1]
     (word,) = rng.agent_words(

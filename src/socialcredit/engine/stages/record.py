@@ -27,8 +27,10 @@ def expire(spec: Spec, params: Params, day: jax.Array, state: State) -> State:
         else:
             old = (bucket - params.expiry_buckets[s.jur.astype(jnp.int32)]) % K
             lost = jnp.take_along_axis(s.ring, old[None, :], axis=0)[0]
-        raw = s.raw - lost
-        ring = jax.lax.dynamic_update_index_in_dim(s.ring, jnp.zeros_like(s.raw), bucket % K, 0)
+        raw = s.raw - lost.astype(jnp.int32)
+        ring = jax.lax.dynamic_update_index_in_dim(
+            s.ring, jnp.zeros(s.ring.shape[1:], s.ring.dtype), bucket % K, 0
+        )
         return State(**{**s.__dict__, "raw": raw, "ring": ring})
 
     return jax.lax.cond((day % spec.resolution == 0) & (day > 0), drop, lambda s: s, state)
@@ -39,5 +41,5 @@ def record(spec: Spec, params: Params, day: jax.Array, state: State, points: jax
     state = expire(spec, params, day, state)
     slot = (day // spec.resolution) % spec.buckets
     row = jax.lax.dynamic_index_in_dim(state.ring, slot, 0, keepdims=False)
-    ring = jax.lax.dynamic_update_index_in_dim(state.ring, row + points, slot, 0)
-    return State(**{**state.__dict__, "raw": state.raw + points, "ring": ring})
+    ring = jax.lax.dynamic_update_index_in_dim(state.ring, row + points.astype(row.dtype), slot, 0)
+    return State(**{**state.__dict__, "raw": state.raw + points.astype(jnp.int32), "ring": ring})
