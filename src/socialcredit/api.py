@@ -28,11 +28,19 @@ def simulate(
     *,
     chunk_days: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    counterfactual: bool = False,
 ) -> Result:
     """Run a scenario on the default JAX device and return its Result.
 
-    ``progress(days_done, days_total)`` is called after each chunk of days.
+    ``progress(days_done, days_total)`` is called after each chunk of days. With
+    ``counterfactual=True`` the same population is also run with no system (every
+    jurisdiction's programme removed) on the same random numbers, and attached as
+    ``result.counterfactual``: differences between the two are the system's effect, not noise.
     """
+    if counterfactual:
+        result = simulate(scenario, chunk_days=chunk_days, progress=progress)
+        result.counterfactual = simulate(counterfactual_of(scenario), chunk_days=chunk_days)
+        return result
     from socialcredit.scenario import scenario_hash
 
     started, t0 = _now(), time.perf_counter()
@@ -63,6 +71,15 @@ def simulate(
         summary=summarize(spec, raw, bases),
         info=info,
     )
+
+
+def counterfactual_of(scenario: Scenario) -> Scenario:
+    """The same scenario with no system: every programme removed, everything else kept."""
+    data = scenario.model_dump()
+    data["jurisdictions"] = [{**j, "programme": None} for j in data["jurisdictions"]]
+    data["programmes"] = {}
+    data["metadata"]["name"] = (scenario.metadata.name + "-counterfactual")[:60]
+    return Scenario.model_validate(data, strict=False)
 
 
 def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1) -> pd.DataFrame:

@@ -32,6 +32,7 @@ class Result:
     summary: dict[str, Any]
     info: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    counterfactual: Result | None = None  # the paired run without the system, if asked for
 
     def save(self, root: str | Path = "runs") -> Path:
         """Write the run folder under ``root`` (atomically) and list it in root's catalog."""

@@ -121,6 +121,12 @@ class Behaviour(Strict):
     base_rate: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
         description="Probability per agent per day of doing it, with no system in place."
     )
+    category: Literal["misconduct", "prosocial", "speech", "religion"] = Field(
+        default="misconduct",
+        description="What kind of act it is: misconduct (the system's stated targets), "
+        "prosocial (volunteering, donating blood), speech (criticising or praising the "
+        "government) or religion (public prayer). Audits group effects by category.",
+    )
     propensity_driven: bool = Field(
         default=True,
         description="Whether the agent's propensity multiplier applies (misconduct: yes; "
