@@ -18,6 +18,7 @@ import jax.numpy as jnp
 
 from socialcredit import load_scenario
 from socialcredit.compile import compile_scenario
+from socialcredit.credit import credit_sample
 from socialcredit.engine.run import initial_state, run_chunk
 from socialcredit.engine.state import state_bytes_per_agent
 
@@ -26,15 +27,18 @@ def bench(preset: str, agents: int, chunk: int, repeats: int) -> dict:
     sc = load_scenario(preset, agents=agents, days=chunk * (repeats + 1))
     spec, params = compile_scenario(sc)
     key = jax.random.key(0)
+    sample = jnp.asarray(credit_sample(agents))
     t0 = time.perf_counter()
     state = initial_state(spec, params, key)
-    state, m = run_chunk(spec, chunk, params, state, key, jnp.int32(0))
+    state, (m, _, _) = run_chunk(spec, chunk, params, state, key, jnp.int32(0), sample)
     m.block_until_ready()
     first = time.perf_counter() - t0
     times = []
     for r in range(repeats):
         t = time.perf_counter()
-        state, m = run_chunk(spec, chunk, params, state, key, jnp.int32(chunk * (r + 1)))
+        state, (m, _, _) = run_chunk(
+            spec, chunk, params, state, key, jnp.int32(chunk * (r + 1)), sample
+        )
         m.block_until_ready()
         times.append((time.perf_counter() - t) / chunk)
     per_day = statistics.median(times)

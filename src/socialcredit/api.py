@@ -12,6 +12,7 @@ import pandas as pd
 
 from socialcredit import __version__
 from socialcredit.compile import Spec, compile_scenario
+from socialcredit.credit import credit_sample, decode_events
 from socialcredit.engine.run import simulate_arrays
 from socialcredit.engine.stages.measure import metric_names
 from socialcredit.engine.state import State
@@ -46,7 +47,8 @@ def simulate(
     started, t0 = _now(), time.perf_counter()
     spec, params = compile_scenario(scenario)
     key = jax.random.key(scenario.seed)
-    state, raw = simulate_arrays(spec, params, key, chunk_days=chunk_days, progress=progress)
+    sample = credit_sample(spec.agents)
+    state, raw, ev, sc = simulate_arrays(spec, params, key, chunk_days, progress, sample)
     bases = np.asarray(params.base_score)
     metrics = tidy_metrics(spec, raw, bases, scenario.record.metrics_every)
     agents = snapshot(spec, state, params) if scenario.record.snapshot else None
@@ -70,6 +72,8 @@ def simulate(
         agents=agents,
         summary=summarize(spec, raw, bases),
         info=info,
+        events=decode_events(spec, scenario, sample, ev, sc),
+        sample=sample,
     )
 
 

@@ -523,5 +523,79 @@ def _int_cell(value: Any) -> str:
     return f"{int(value):,}" if _present(value) else "–"
 
 
+_KIND_TEXT = {
+    "record": "record",
+    "false_record": "FALSE record",
+    "listed": "blacklisted",
+    "delisted": "off blacklist",
+    "tier_up": "tier up",
+    "tier_down": "tier down",
+    "loan_refused": "loan refused",
+    "trip_blocked": "trip blocked",
+    "sanctioned_false": "wrongly sanctioned",
+}
+
+
+@app.command()
+def explain(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder (see `socialcredit runs`).")],
+    agent: Annotated[int, typer.Option("--agent", help="Agent index (see agents.parquet).")],
+) -> None:
+    """Print one agent's credit file: every record, listing and sanction, and why."""
+    from socialcredit.credit import credit_file
+    from socialcredit.store import RunNotFound, open_run
+
+    try:
+        result = open_run(run_dir)
+        facts, ev = credit_file(result, agent)
+    except RunNotFound as e:
+        _error(f"error: {e}")
+        raise typer.Exit(2) from None
+    except KeyError as e:
+        _error(f"error: {e.args[0]}")
+        raise typer.Exit(2) from None
+    head = f"Credit file of agent {agent}"
+    if "tier" in facts:
+        head += (
+            f" ({facts['group']}, {facts['jurisdiction']}): score {facts['score']:,}, "
+            f"tier {facts['tier'] or '-'}{', on the blacklist' if facts['listed'] else ''}"
+        )
+    out.print(head, highlight=False)
+    if ev.empty:
+        out.print("No records, listings or sanctions in this run.", highlight=False)
+        return
+    from rich import box
+
+    t = Table(
+        title=f"{len(ev)} events (day 1 = first simulated day; until = last day a record counts)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title_justify="left",
+    )
+    for name in ("Day", "Event", "Behaviour", "Channel", "Points", "Until", "Score"):
+        right = name in ("Day", "Points", "Score")
+        t.add_column(
+            name,
+            justify="right" if right else "left",
+            no_wrap=True,
+            min_width={"Day": 3, "Event": 16, "Points": 6, "Until": 5, "Score": 5}.get(name),
+            max_width=14 if name in ("Behaviour", "Channel") else None,
+            overflow="ellipsis",
+        )
+    for r in ev.itertuples(index=False):
+        is_record = r.kind in ("record", "false_record")
+        style = "red" if r.kind in ("false_record", "sanctioned_false") else ""
+        t.add_row(
+            str(r.day),
+            Text(_KIND_TEXT.get(r.kind, r.kind), style=style, no_wrap=True),
+            r.behaviour if is_record else "",
+            r.channel if is_record else "",
+            f"{r.points:+d}" if is_record else "",
+            str(int(r.expires_day) - 1) if is_record and _present(r.expires_day) else "",
+            f"{r.score:,}",
+        )
+    out.print(t, highlight=False)
+
+
 if __name__ == "__main__":
     app()

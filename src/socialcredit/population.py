@@ -47,4 +47,6 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
         jur=jur,
         group=group,
         events=jnp.full(n, NONE, jnp.uint32),
+        false_until=jnp.zeros(n, jnp.int16),
+        false_pts=jnp.zeros(n, jnp.int16),
     )

@@ -33,6 +33,8 @@ class Result:
     info: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     counterfactual: Result | None = None  # the paired run without the system, if asked for
+    events: pd.DataFrame | None = None  # credit-file event log of the sampled agents
+    sample: Any = None  # indices of the agents whose credit files are kept
 
     def save(self, root: str | Path = "runs") -> Path:
         """Write the run folder under ``root`` (atomically) and list it in root's catalog."""

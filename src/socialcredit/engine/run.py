@@ -29,7 +29,7 @@ from socialcredit.engine.stages.learn import learn
 from socialcredit.engine.stages.listing import blacklist, tiers
 from socialcredit.engine.stages.measure import measure
 from socialcredit.engine.stages.observe import observe
-from socialcredit.engine.stages.record import record
+from socialcredit.engine.stages.record import false_active, record, remember_false
 from socialcredit.engine.stages.score import score
 from socialcredit.engine.state import State, Today, pack_events
 from socialcredit.population import synthesize
@@ -40,13 +40,16 @@ def day_step(
 ) -> tuple[State, Today]:
     """Advance one day (0-based ``day``); return the new state and the day's facts."""
     state = learn(spec, params, state)
+    state = remember_false(spec, params, day, state)
+    tier_before = tiers(spec, params, state, score(spec, params, state))
     outcome = behave(spec, params, key, day, state)
     recorded, channel, points = observe(spec, params, key, day, state, outcome)
+    false_today = recorded & (outcome >= len(spec.behaviours))
     state = record(spec, params, day, state, points)
     sc = score(spec, params, state)
     tier = tiers(spec, params, state, sc)
     was_listed = state.listed_since >= 0
-    state, listed = blacklist(spec, params, day, state, tier)
+    state, listed, delisted = blacklist(spec, params, day, state, tier)
     state, facts = consequences(spec, params, key, day, state, tier, listed, points < 0)
     today = Today(
         outcome=outcome,
@@ -58,33 +61,48 @@ def day_step(
         listed=listed,
         **facts,
     )
-    return replace(state, events=pack_events(today, listed & ~was_listed)), today
+    events = pack_events(
+        today,
+        newly_listed=listed & ~was_listed,
+        delisted=delisted,
+        tier_up=tier < tier_before,
+        tier_down=tier > tier_before,
+        sanctioned_false=facts["sanctioned"] & (false_today | false_active(day, state)),
+    )
+    return replace(state, events=events), today
 
 
 @partial(jax.jit, static_argnums=(0, 1), donate_argnums=(3,))
 def run_chunk(
-    spec: Spec, chunk: int, params: Params, state: State, key: jax.Array, day0: jax.Array
-) -> tuple[State, jax.Array]:
+    spec: Spec,
+    chunk: int,
+    params: Params,
+    state: State,
+    key: jax.Array,
+    day0: jax.Array,
+    sample: jax.Array,
+) -> tuple[State, tuple[jax.Array, jax.Array, jax.Array]]:
     """Run days day0 .. day0 + chunk - 1 (those past the end are skipped).
 
-    Returns the state and metrics [chunk, C, M], where entry d measures day day0 + d - 1
-    (the day the incoming state ended); the last day is measured by `measure_state`.
+    Returns the state and, per day, metrics [chunk, C, M] and the event words and scores of
+    the sampled agents [chunk, S]; entry d describes day day0 + d - 1 (the day the incoming
+    state ended). The last day is described by `measure_state`.
     """
 
-    def body(st: State, d: jax.Array) -> tuple[State, jax.Array]:
+    def body(st: State, d: jax.Array):
         day = day0 + d
-        m = measure(spec, params, st)
+        out = (measure(spec, params, st), st.events[sample], score(spec, params, st)[sample])
         st = jax.lax.cond(
             day < spec.days, lambda s: day_step(spec, params, key, s, day)[0], lambda s: s, st
         )
-        return st, m
+        return st, out
 
     return jax.lax.scan(body, state, jnp.arange(chunk, dtype=jnp.int32))
 
 
 @partial(jax.jit, static_argnums=(0,))
-def measure_state(spec: Spec, params: Params, state: State) -> jax.Array:
-    return measure(spec, params, state)
+def measure_state(spec: Spec, params: Params, state: State, sample: jax.Array) -> tuple:
+    return measure(spec, params, state), state.events[sample], score(spec, params, state)[sample]
 
 
 @partial(jax.jit, static_argnums=(0,))
@@ -103,18 +121,25 @@ def simulate_arrays(
     key: jax.Array,
     chunk_days: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[State, np.ndarray]:
-    """Run the whole scenario; return the final state and metrics [days, C, M] on the host."""
+    sample: np.ndarray | None = None,
+) -> tuple[State, np.ndarray, np.ndarray, np.ndarray]:
+    """Run the whole scenario on the device.
+
+    Returns the final state, metrics [days, C, M], and the sampled agents' event words and
+    end-of-day scores [days, S] (S = 0 without a sample), all on the host.
+    """
     chunk = chunk_days or default_chunk(spec.days)
     state = initial_state(spec, params, key)
-    out = []
+    idx = jnp.asarray(sample if sample is not None else np.zeros(0, np.int32), jnp.int32)
+    parts: list[tuple] = []
     for day0 in range(0, spec.days, chunk):
-        state, m = run_chunk(spec, chunk, params, state, key, jnp.int32(day0))
-        out.append(np.asarray(m))  # waits for the chunk: the progress bar tells the truth
+        state, out = run_chunk(spec, chunk, params, state, key, jnp.int32(day0), idx)
+        parts.append(tuple(np.asarray(x) for x in out))  # waits: the progress bar tells the truth
         if progress is not None:
             progress(min(day0 + chunk, spec.days), spec.days)
-    out.append(np.asarray(measure_state(spec, params, state))[None])
-    metrics = np.concatenate(out, axis=0)
-    # entry i measures day i - 1: drop the entry before day 0 and the skipped days' repeats
-    keep = list(range(1, spec.days)) + [len(metrics) - 1]
-    return state, metrics[keep]
+    parts.append(tuple(np.asarray(x)[None] for x in measure_state(spec, params, state, idx)))
+    # entry i describes day i - 1: drop the entry before day 0 and the skipped days' repeats
+    total = sum(len(p[0]) for p in parts)
+    keep = list(range(1, spec.days)) + [total - 1]
+    metrics, events, scores = (np.concatenate([p[k] for p in parts])[keep] for k in range(3))
+    return state, metrics, events, scores

@@ -26,6 +26,8 @@ class State:
     jur: jax.Array  # uint8 [N] jurisdiction index
     group: jax.Array  # uint8 [N] group index
     events: jax.Array  # uint32 [N] yesterday's facts, packed (see pack_events)
+    false_until: jax.Array  # int16 [N] first day the agent's latest false record no longer counts
+    false_pts: jax.Array  # int16 [N] points of that false record
 
 
 @jax.tree_util.register_dataclass
@@ -61,6 +63,10 @@ _FIELDS = (
     ("travelled", 1),
     ("travel_blocked", 1),
     ("sanctioned", 1),
+    ("sanctioned_false", 1),  # sanctioned while holding an active false record
+    ("tier_up", 1),
+    ("tier_down", 1),
+    ("delisted", 1),
 )
 _SHIFT = {}
 _pos = 0
@@ -69,20 +75,20 @@ for _name, _bits in _FIELDS:
     _pos += _bits
 
 
-def pack_events(today: Today, newly_listed: jax.Array) -> jax.Array:
-    """One uint32 per agent holding the day's facts."""
+def pack_events(today: Today, **more: jax.Array) -> jax.Array:
+    """One uint32 per agent holding the day's facts (``more``: further named bits)."""
     import jax.numpy as jnp
 
     vals = {
         "outcome": today.outcome,
         "recorded": today.recorded,
         "channel1": today.channel.astype(jnp.int32) + 1,
-        "newly_listed": newly_listed,
         "loan_applied": today.loan_applied,
         "loan_refused": today.loan_refused,
         "travelled": today.travelled,
         "travel_blocked": today.travel_blocked,
         "sanctioned": today.sanctioned,
+        **more,
     }
     word = jnp.zeros(today.outcome.shape, jnp.uint32)
     for name, v in vals.items():

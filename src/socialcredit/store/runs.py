@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -86,6 +87,10 @@ def _write_folder(result: Result, info: dict[str, Any], folder: Path) -> None:
         pq.write_table(
             pa.Table.from_pandas(result.agents), folder / "agents.parquet", compression="zstd"
         )
+    if result.events is not None:
+        from socialcredit.credit import write_credit_db
+
+        write_credit_db(folder / "credit.duckdb", result.events, np.asarray(result.sample))
     summary = {"summary": result.summary, "info": info}
     (folder / "summary.json").write_text(_dumps(summary), encoding="utf-8")
     (folder / "info.json").write_text(_dumps(info), encoding="utf-8")
@@ -147,4 +152,9 @@ def open_run(path: str | Path) -> Result:
     summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))["summary"]
     info = json.loads((path / "info.json").read_text(encoding="utf-8"))
     scenario = load_scenario(path / "scenario.yaml")
-    return Result(scenario, metrics, agents, summary, info, path)
+    events = sample = None
+    if (path / "credit.duckdb").is_file():
+        from socialcredit.credit import read_credit_db
+
+        events, sample = read_credit_db(path / "credit.duckdb")
+    return Result(scenario, metrics, agents, summary, info, path, events=events, sample=sample)

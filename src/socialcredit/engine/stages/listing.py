@@ -27,8 +27,8 @@ def tiers(spec: Spec, params: Params, state: State, score: jax.Array) -> jax.Arr
 
 def blacklist(
     spec: Spec, params: Params, day: jax.Array, state: State, tier: jax.Array
-) -> tuple[State, jax.Array]:
-    """Update listings; return the new state and who is listed today."""
+) -> tuple[State, jax.Array, jax.Array]:
+    """Update listings; return the new state, who is listed today and who left the list."""
     jur = jur_index(spec, state.jur)
     in_listed = lookup2(spec, params.listed_tier, jur, tier.astype(jnp.int32))
     in_listed = (
@@ -40,4 +40,4 @@ def blacklist(
     leave = listed & served & ~in_listed
     enter = ~listed & in_listed
     since = jnp.where(enter, day.astype(jnp.int16), jnp.where(leave, jnp.int16(-1), since))
-    return State(**{**state.__dict__, "listed_since": since}), since >= 0
+    return State(**{**state.__dict__, "listed_since": since}), since >= 0, leave

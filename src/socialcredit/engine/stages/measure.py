@@ -37,6 +37,10 @@ def metric_names(spec: Spec) -> list[str]:
         "trips",
         "trips_blocked",
         "sanctioned",
+        "sanctioned_false",
+        "tier_up",
+        "tier_down",
+        "delisted",
         "score_sum",
         "risk_sum",
         "wealth_sum",
@@ -105,6 +109,10 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             "travelled",
             "travel_blocked",
             "sanctioned",
+            "sanctioned_false",
+            "tier_up",
+            "tier_down",
+            "delisted",
         )
     ]
     counts = _packed_counts(spec, flags).astype(jnp.float32)

@@ -12,7 +12,8 @@ import jax
 import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.state import State
+from socialcredit.engine.stages.common import by_place, jur_index, lookup2
+from socialcredit.engine.state import State, event_field
 
 
 def expire(spec: Spec, params: Params, day: jax.Array, state: State) -> State:
@@ -34,6 +35,34 @@ def expire(spec: Spec, params: Params, day: jax.Array, state: State) -> State:
         return State(**{**s.__dict__, "raw": raw, "ring": ring})
 
     return jax.lax.cond((day % spec.resolution == 0) & (day > 0), drop, lambda s: s, state)
+
+
+def false_active(day: jax.Array, state: State) -> jax.Array:
+    """Whether each agent's latest false record still counts."""
+    return day < state.false_until.astype(jnp.int32)
+
+
+def remember_false(spec: Spec, params: Params, day: jax.Array, state: State) -> State:
+    """Remember yesterday's false record, if any, with the day it stops counting.
+
+    Read from the carried event word rather than from today's draws, which keeps the long
+    behave/observe chain from being fused into (and recomputed by) these updates.
+    """
+    B = len(spec.behaviours)
+    outcome = event_field(state.events, "outcome").astype(jnp.int32)
+    false = (event_field(state.events, "recorded") == 1) & (outcome >= B) & (outcome < 2 * B)
+    jur = jur_index(spec, state.jur)
+    points = lookup2(spec, params.points, jur, jnp.clip(outcome - B, 0, B - 1)).astype(jnp.int16)
+    K = by_place(spec, params.expiry_buckets, jur)
+    made = day - 1
+    until = ((made // spec.resolution + K) * spec.resolution).astype(jnp.int16)
+    return State(
+        **{
+            **state.__dict__,
+            "false_until": jnp.where(false, until, state.false_until),
+            "false_pts": jnp.where(false, points, state.false_pts),
+        }
+    )
 
 
 def record(spec: Spec, params: Params, day: jax.Array, state: State, points: jax.Array) -> State:

@@ -1,0 +1,144 @@
+"""The ``audit`` command: a scenario against its counterfactual, over replicate seeds.
+
+``audit_command`` is a plain function with typer annotations; the main app registers it with
+``app.command("audit")(audit_command)``. Errors in the scenario exit with code 2 and the
+loader's located messages; a failure while simulating exits with code 1. Neither prints a
+traceback. The audit machinery (pandas, JAX) is imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+MAX_WIDTH = 120
+
+
+def _console(stderr: bool = False, **kw: Any) -> Console:
+    con = Console(stderr=stderr, **kw)
+    if con.width > MAX_WIDTH:
+        con.width = MAX_WIDTH
+    return con
+
+
+def _error(message: str) -> None:
+    # Loader messages hold brackets and colons: print them as they are, never as markup.
+    _console(stderr=True, markup=False, highlight=False, emoji=False).print(message, soft_wrap=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _folder(out: Path, name: str) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    folder = out / f"audit-{name}-{stamp}"
+    k = 2
+    while folder.exists():
+        folder = out / f"audit-{name}-{stamp}-{k}"
+        k += 1
+    return folder
+
+
+def audit_command(
+    scenario: Annotated[str, typer.Argument(help="Preset name or scenario YAML file.")],
+    replicates: Annotated[
+        int,
+        typer.Option(
+            "--replicates",
+            "-r",
+            min=1,
+            help="Replicates: paired runs (with and without the system) on independent seeds.",
+        ),
+    ] = 5,
+    agents: Annotated[
+        int | None, typer.Option("--agents", help="Population size (sets population.agents).")
+    ] = None,
+    days: Annotated[int | None, typer.Option("--days", help="Days to simulate.")] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="Root seed; each replicate's seed derives from it (default: the scenario's seed).",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="PATH=VALUE",
+            help="Override one field, e.g. --set response.model=fixed (value parsed as YAML; "
+            "repeatable).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder under which the audit folder is written.")
+    ] = Path("runs"),
+) -> None:
+    """Audit a scenario against its counterfactual: effects on stated aims and harms, with 95%
+    intervals over replicates; saves audit.md, audit.json and audit.parquet under --out."""
+    from socialcredit.scenario import ScenarioError, load_scenario
+
+    try:
+        sc = load_scenario(scenario, list(set_ or []), agents=agents, days=days, seed=seed)
+    except ScenarioError as e:
+        _error(str(e))
+        raise typer.Exit(2) from None
+
+    from socialcredit.audit.core import audit
+
+    con = _console()
+    con.print(
+        f"[bold]audit {escape(sc.metadata.name)}[/]: {sc.population.agents:,} agents × "
+        f"{sc.days:,} days, {replicates} replicate{'s' if replicates != 1 else ''} × 2 runs "
+        f"(with and without the system), root seed {sc.seed}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    progress = Progress(
+        TextColumn("[progress.description]{task.description:<10}"),
+        BarColumn(bar_width=30),
+        MofNCompleteColumn(),
+        TextColumn("replicates"),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+        console=_console(stderr=True),
+    )
+    try:
+        with progress:
+            task = progress.add_task("compiling", total=replicates)
+
+            def on_progress(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total, description="simulating")
+
+            result = audit(sc, replicates, progress=on_progress)
+            progress.update(task, description="done")
+        folder = result.save(_folder(out, sc.metadata.name))
+    except KeyboardInterrupt:
+        _error("interrupted; nothing was saved")
+        raise typer.Exit(130) from None
+    except ScenarioError as e:  # a problem only compiling the scenario could find
+        _error(str(e))
+        raise typer.Exit(2) from None
+    except Exception as e:
+        _error(f"error: audit failed: {_one_line(e)}")
+        raise typer.Exit(1) from None
+
+    con.print()
+    con.print(result.rich_table(), highlight=False)
+    con.print(Text.assemble(("Audit folder  ", "bold"), str(folder)), soft_wrap=True)

@@ -1,0 +1,116 @@
+"""The ``report`` and ``compare`` commands: plain functions with typer annotations, registered
+on the main CLI with ``app.command("report")(report_command)`` and
+``app.command("compare")(compare_command)``. They can be called from Python as well.
+
+A run folder that is missing or cannot be read exits with code 2 and one line on stderr;
+a failure while writing exits with code 1. Neither prints a traceback. Heavy imports (pandas,
+matplotlib, bokeh) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from socialcredit.result import Result
+
+FIGURES_DIR = "figures"
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _open(path: Path, what: str) -> Result:
+    from socialcredit.scenario import ScenarioError
+    from socialcredit.store import RunNotFound, open_run
+
+    try:
+        return open_run(path)
+    except RunNotFound as exc:
+        raise _fail(f"error: {what}: {exc}", 2) from None
+    except (ScenarioError, OSError, ValueError) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise _fail(f"error: {what}: cannot read the run at {path}: {first}", 2) from None
+
+
+RunArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Run folder to report on (the folder `socialcredit run` printed, under runs/).",
+        show_default=False,
+    ),
+]
+AgainstOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--against",
+        help="Another run folder to set this one against, usually the same society with no "
+        "system (e.g. a `socialcredit run no-system` run with the same agents, days and seed). "
+        "Adds its behaviour rates and a side-by-side summary to the report.",
+        show_default=False,
+    ),
+]
+ReportOutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Folder for report.html and figures/*.png (default: the run folder).",
+        show_default=False,
+    ),
+]
+
+
+def report_command(run: RunArg, against: AgainstOpt = None, out: ReportOutOpt = None) -> None:
+    """Write an offline, interactive HTML report (report.html) and PNG figures for a run."""
+    from socialcredit.report.figures import figure_data, tier_floor_scores, write_pngs
+    from socialcredit.report.html import write_report
+
+    result = _open(run, "run")
+    other = _open(against, "--against run") if against is not None else None
+    folder = Path(out) if out is not None else Path(run)
+    try:
+        data = figure_data(result, other)
+        report = write_report(result, folder / "report.html", other, data=data)
+        pngs = write_pngs(
+            data,
+            folder / FIGURES_DIR,
+            title=result.scenario.metadata.name,
+            tier_floors=tier_floor_scores(result.scenario),
+        )
+    except OSError as exc:
+        raise _fail(f"error: cannot write the report to {folder}: {exc}", 1) from None
+    for path in (report, *pngs):
+        typer.echo(str(path))
+
+
+RunAArg = Annotated[Path, typer.Argument(help="First run folder (a).", show_default=False)]
+RunBArg = Annotated[Path, typer.Argument(help="Second run folder (b).", show_default=False)]
+CompareOutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Folder for compare.png, compare.html and compare.md "
+        "(default: compare-<b's folder name> inside run a's folder).",
+        show_default=False,
+    ),
+]
+
+
+def compare_command(run_a: RunAArg, run_b: RunBArg, out: CompareOutOpt = None) -> None:
+    """Compare two runs' summary numbers (a - b): a bar chart, an offline HTML page, Markdown."""
+    from socialcredit.report.comparison import write_compare
+
+    a = _open(run_a, "run a")
+    b = _open(run_b, "run b")
+    folder = Path(out) if out is not None else Path(run_a) / f"compare-{Path(run_b).resolve().name}"
+    try:
+        paths = write_compare(a, b, folder)
+    except OSError as exc:
+        raise _fail(f"error: cannot write the comparison to {folder}: {exc}", 1) from None
+    for path in paths:
+        typer.echo(str(path))

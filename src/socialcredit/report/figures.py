@@ -1,0 +1,724 @@
+"""The data behind every chart of a run report, computed once, and the same charts as PNG files.
+
+``figure_data`` turns a Result into small tidy tables, one per chart, so that the PNGs, the
+HTML page and the tests all read the same numbers. A chart whose inputs a run lacks is left
+out of the dict: ``map`` needs ``x`` and ``y`` columns (metres) in the agent snapshot,
+``credit_files`` needs a credit-file event log (see ``load_events``).
+
+matplotlib is imported only inside ``write_pngs``, and always with the Agg canvas (no GUI,
+no pyplot state).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from socialcredit.result import Result
+    from socialcredit.scenario.model import Scenario
+
+DAYS_PER_YEAR = 365.0
+CELL_M = 250.0  # side of a map cell, in metres
+CELL_KM2 = (CELL_M / 1000.0) ** 2
+SCORE_BINS = 50  # aim for about this many bins in the score distribution
+MAX_GRID_CELLS = 1_000_000  # the drawn map is coarsened above this many cells
+NICE_WIDTHS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000)
+
+# Chart key -> (element id suffix, title). The order is the order of the report.
+CHARTS: dict[str, tuple[str, str]] = {
+    "tiers_over_time": ("tiers-over-time", "Tier shares over time"),
+    "score_distribution": ("score-distribution", "Score distribution by group"),
+    "behaviour_rates": ("behaviour-rates", "Behaviour rates"),
+    "disparity": ("disparity", "Disparity between groups"),
+    "map": ("map", "Where low scores concentrate"),
+    "credit_files": ("credit-files", "Example credit files"),
+}
+
+DISPARITY_METRICS: dict[str, str] = {
+    "sanctions_per_agent_year": "sanctions per agent-year",
+    "listed_share": "listed share",
+    "bottom_tier_share": "bottom-tier share",
+    "mean_score": "mean score",
+}
+
+# Credit-file event logs (socialcredit.credit): canonical column -> accepted spellings.
+EVENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "agent": ("agent", "agent_id"),
+    "day": ("day", "filed_day"),
+    "behaviour": ("behaviour", "behavior"),
+    "channel": ("channel",),
+    "points": ("points", "delta"),
+    "false": ("false", "is_false", "false_positive"),
+}
+RECORD_KINDS = ("record", "false_record")  # event kinds that are records in the file
+EVENT_FILES = ("events.parquet", "credit.duckdb")
+EVENT_TABLES = ("events", "records", "credit_records", "credit_files", "credit_file")
+EXAMPLES = ("listed", "most records", "false records")
+
+
+def chart_id(key: str) -> str:
+    """The HTML element id of a chart: ``chart-tiers-over-time`` for ``tiers_over_time``."""
+    return "chart-" + CHARTS[key][0]
+
+
+def tier_names(scenario: Scenario) -> dict[str, list[str]]:
+    """Jurisdiction -> its programme's tier names, top first (jurisdictions with a programme)."""
+    out: dict[str, list[str]] = {}
+    for j in scenario.jurisdictions:
+        if j.programme is not None and j.programme in scenario.programmes:
+            out[j.name] = [t.name for t in scenario.programmes[j.programme].tiers]
+    return out
+
+
+def tier_colours(names: list[str]) -> dict[str, str]:
+    """Green for the top tier through yellow to red for the bottom one (hex colours)."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    cmap = colormaps["RdYlGn"]
+    n = len(names)
+    stops = [0.5] if n == 1 else np.linspace(0.92, 0.05, n)
+    return {name: to_hex(cmap(float(s))) for name, s in zip(names, stops, strict=True)}
+
+
+def group_colours(names: list[str]) -> dict[str, str]:
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    cmap = colormaps["tab10"]
+    return {name: to_hex(cmap(i % 10)) for i, name in enumerate(names)}
+
+
+# ----------------------------------------------------------------------------- figure data
+
+
+def figure_data(result: Result, counterfactual: Result | None = None) -> dict[str, pd.DataFrame]:
+    """The data behind every chart of a report, one tidy DataFrame per chart.
+
+    Keys (only those the run has data for):
+
+    - ``tiers_over_time``: day, jurisdiction, tier, count, share (of the jurisdiction's agents;
+      the tiers of a jurisdiction sum to 1 each day). Jurisdictions with a programme.
+    - ``score_distribution``: group, score_min, score_max (inclusive bin edges), count, share
+      (of the group's agents in jurisdictions with a programme; sums to 1 per group). From the
+      agent snapshot.
+    - ``behaviour_rates``: behaviour, category, system (acts per agent-year), and with a
+      counterfactual also counterfactual (acts per agent-year) and difference (system minus
+      counterfactual).
+    - ``disparity``: group, agents, metric, value, ratio (value / the largest group's value; 1
+      where both are 0, NaN where only the largest group's is 0). Metrics: sanctions per
+      agent-year (agent-days on which a sanction bit), listed share, bottom-tier share and mean
+      score on the last day (jurisdictions with a programme).
+    - ``map``: x_min, y_min (metres, the cell's lower-left corner), agents, low (agents in their
+      programme's two lowest tiers or listed), density (low per km^2), for every occupied
+      250 m cell; only when the snapshot has x and y columns.
+    - ``credit_files``: example, agent, day, kind, behaviour, channel, points, false, score
+      (those the log has, then its other columns), final_score, final_tier: every event in the
+      credit files of up to three example agents (one listed, the one with most records, the
+      one with most false records); only when the run has an event log (``load_events``).
+
+    ``counterfactual`` defaults to ``result.counterfactual``.
+    """
+    if counterfactual is None:
+        counterfactual = result.counterfactual
+    builders = {
+        "tiers_over_time": lambda: tiers_over_time(result),
+        "score_distribution": lambda: score_distribution(result),
+        "behaviour_rates": lambda: behaviour_rates(result, counterfactual),
+        "disparity": lambda: disparity(result),
+        "map": lambda: low_score_map(result),
+        "credit_files": lambda: credit_files(result),
+    }
+    out: dict[str, pd.DataFrame] = {}
+    for key, build in builders.items():
+        df = build()
+        if df is not None and not df.empty:
+            out[key] = df.reset_index(drop=True)
+    return out
+
+
+def _metric(metrics: pd.DataFrame, name: str) -> pd.DataFrame:
+    return metrics[metrics["metric"] == name]
+
+
+def _days(result: Result) -> int:
+    return int(result.info.get("days") or result.scenario.days)
+
+
+def tiers_over_time(result: Result) -> pd.DataFrame | None:
+    tiers = tier_names(result.scenario)
+    m = result.metrics
+    if not tiers or m is None or m.empty:
+        return None
+    agents = _metric(m, "agents").groupby(["day", "jurisdiction"])["value"].sum()
+    sub = m[m["metric"].str.startswith("tier.")]
+    counts = sub.groupby(["day", "jurisdiction", "metric"])["value"].sum()
+    days = np.sort(m["day"].unique())
+    rows = []
+    for j, names in tiers.items():
+        if j not in agents.index.get_level_values("jurisdiction"):
+            continue
+        for t in names:
+            for d in days:
+                rows.append((int(d), j, t, float(counts.get((d, j, f"tier.{t}"), 0.0))))
+    if not rows:
+        return None
+    df = pd.DataFrame(rows, columns=["day", "jurisdiction", "tier", "count"])
+    size = agents.reindex(pd.MultiIndex.from_frame(df[["day", "jurisdiction"]])).to_numpy()
+    df["share"] = np.where(size > 0, df["count"] / np.where(size > 0, size, 1.0), 0.0)
+    return df
+
+
+def _bin_width(lo: int, hi: int) -> int:
+    raw = max(1, math.ceil((hi - lo + 1) / SCORE_BINS))
+    return next((w for w in NICE_WIDTHS if w >= raw), raw)
+
+
+def score_distribution(result: Result) -> pd.DataFrame | None:
+    agents = result.agents
+    tiers = tier_names(result.scenario)
+    if agents is None or agents.empty or not tiers or "score" not in agents:
+        return None
+    a = agents[agents["jurisdiction"].astype(str).isin(tiers)]
+    if a.empty:
+        return None
+    score = a["score"].to_numpy(np.int64)
+    width = _bin_width(int(score.min()), int(score.max()))
+    lo = (int(score.min()) // width) * width
+    n_bins = (int(score.max()) - lo) // width + 1
+    k = (score - lo) // width
+    groups = a["group"].astype(str).to_numpy()
+    order = [g.name for g in result.scenario.population.groups]
+    order += sorted(set(groups) - set(order))
+    rows = []
+    for g in order:
+        mask = groups == g
+        total = int(mask.sum())
+        if not total:
+            continue
+        counts = np.bincount(k[mask], minlength=n_bins)
+        for b, c in enumerate(counts):
+            smin = lo + b * width
+            rows.append((g, smin, smin + width - 1, int(c), c / total))
+    return pd.DataFrame(rows, columns=["group", "score_min", "score_max", "count", "share"])
+
+
+def acts_per_agent_year(result: Result) -> dict[str, float]:
+    """Behaviour -> acts per agent-year: from the daily metrics when every day was kept (the
+    same formula as the summary's), else the summary's own figure."""
+    m = result.metrics
+    days = _days(result)
+    if m is None or m.empty or m["day"].nunique() != days:
+        return {k: float(v) for k, v in result.summary.get("acts_per_agent_year", {}).items()}
+    last = m["day"].max()
+    agents = _metric(m, "agents")
+    agent_years = agents.loc[agents["day"] == last, "value"].sum() * days / DAYS_PER_YEAR
+    acts = m[m["metric"].str.startswith("acts.")].groupby("metric")["value"].sum()
+    if not agent_years:
+        return {}
+    return {
+        b.name: float(acts.get(f"acts.{b.name}", 0.0)) / agent_years
+        for b in result.scenario.behaviours
+    }
+
+
+def behaviour_rates(result: Result, counterfactual: Result | None = None) -> pd.DataFrame | None:
+    rates = acts_per_agent_year(result)
+    if not rates:
+        return None
+    category = {b.name: getattr(b, "category", "misconduct") for b in result.scenario.behaviours}
+    df = pd.DataFrame(
+        {
+            "behaviour": list(rates),
+            "category": [category.get(b, "") for b in rates],
+            "system": list(rates.values()),
+        }
+    )
+    if counterfactual is not None:
+        other = acts_per_agent_year(counterfactual)
+        df["counterfactual"] = [other.get(b, np.nan) for b in rates]
+        df["difference"] = df["system"] - df["counterfactual"]
+    return df
+
+
+def _ratio(value: float, ref: float) -> float:
+    if ref:
+        return value / ref
+    return 1.0 if value == 0 else float("nan")
+
+
+def disparity(result: Result) -> pd.DataFrame | None:
+    m = result.metrics
+    if m is None or m.empty:
+        return None
+    tiers = tier_names(result.scenario)
+    last = m[m["day"] == m["day"].max()]
+    kept_days = m["day"].nunique()
+    size = _metric(last, "agents").groupby("group")["value"].sum()
+    size = size[size > 0]
+    if size.empty:
+        return None
+    prog = last[last["jurisdiction"].isin(tiers)]
+    prog_size = _metric(prog, "agents").groupby("group")["value"].sum()
+
+    values: dict[str, pd.Series] = {}
+    sanctioned = _metric(m, "sanctioned").groupby("group")["value"].sum()
+    # mean agents sanctioned per kept day, per agent, times a year
+    values["sanctions_per_agent_year"] = (
+        sanctioned.reindex(size.index, fill_value=0.0) / kept_days / size * DAYS_PER_YEAR
+    )
+    if tiers and not prog_size.empty:
+        listed = _metric(prog, "listed").groupby("group")["value"].sum()
+        values["listed_share"] = listed.reindex(prog_size.index, fill_value=0.0) / prog_size
+        bottom = pd.concat(
+            [
+                prog[(prog["jurisdiction"] == j) & (prog["metric"] == f"tier.{names[-1]}")]
+                for j, names in tiers.items()
+            ]
+        )
+        bottom = bottom.groupby("group")["value"].sum()
+        values["bottom_tier_share"] = bottom.reindex(prog_size.index, fill_value=0.0) / prog_size
+        mean = _metric(prog, "mean_score").set_index(["jurisdiction", "group"])["value"]
+        weight = _metric(prog, "agents").set_index(["jurisdiction", "group"])["value"]
+        weighted = (mean * weight.reindex(mean.index)).groupby(level="group").sum()
+        values["mean_score"] = weighted.reindex(prog_size.index) / prog_size
+
+    largest = size.idxmax()
+    order = [g.name for g in result.scenario.population.groups if g.name in size.index]
+    order += [g for g in size.index if g not in order]
+    rows = []
+    for metric, series in values.items():
+        if largest not in series.index:
+            continue
+        ref = float(series[largest])
+        for g in order:
+            if g in series.index and not np.isnan(series[g]):
+                v = float(series[g])
+                rows.append((g, float(size[g]), metric, v, _ratio(v, ref)))
+    return pd.DataFrame(rows, columns=["group", "agents", "metric", "value", "ratio"])
+
+
+def low_score_mask(agents: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Agents in their programme's two lowest tiers, or listed."""
+    low = np.zeros(len(agents), bool)
+    if "listed" in agents:
+        low |= agents["listed"].fillna(False).to_numpy(bool)
+    if "tier" in agents:
+        jur = agents["jurisdiction"].astype(str).to_numpy()
+        for j, names in tier_names(scenario).items():
+            low |= (jur == j) & agents["tier"].isin(names[-2:]).fillna(False).to_numpy(bool)
+    return low
+
+
+def low_score_map(result: Result) -> pd.DataFrame | None:
+    agents = result.agents
+    if agents is None or agents.empty or not {"x", "y"} <= set(agents.columns):
+        return None
+    x = agents["x"].to_numpy(np.float64)
+    y = agents["y"].to_numpy(np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return None
+    low = low_score_mask(agents, result.scenario)[ok]
+    cells = pd.DataFrame(
+        {
+            "x_min": np.floor(x[ok] / CELL_M) * CELL_M,
+            "y_min": np.floor(y[ok] / CELL_M) * CELL_M,
+            "agents": 1,
+            "low": low.astype(np.int64),
+        }
+    )
+    df = cells.groupby(["x_min", "y_min"], as_index=False)[["agents", "low"]].sum()
+    df["density"] = df["low"] / CELL_KM2
+    return df
+
+
+def density_grid(
+    cells: pd.DataFrame, max_cells: int = MAX_GRID_CELLS
+) -> tuple[np.ndarray, float, float, float]:
+    """The map table as a dense array ``[ny, nx]`` of low-score agents per km^2 (empty cells 0),
+    with its lower-left corner and cell size in metres. Cells are merged k x k (densities
+    recomputed) when the bounding box holds more than ``max_cells`` cells, so drawings stay
+    small at national scale."""
+    x0, y0 = float(cells["x_min"].min()), float(cells["y_min"].min())
+    ix = np.rint((cells["x_min"].to_numpy() - x0) / CELL_M).astype(np.int64)
+    iy = np.rint((cells["y_min"].to_numpy() - y0) / CELL_M).astype(np.int64)
+    k = 1
+    while (ix.max() // k + 1) * (iy.max() // k + 1) > max_cells:
+        k *= 2
+    ix, iy = ix // k, iy // k
+    grid = np.zeros((iy.max() + 1, ix.max() + 1))
+    np.add.at(grid, (iy, ix), cells["low"].to_numpy(np.float64))
+    cell = CELL_M * k
+    return grid / (cell / 1000.0) ** 2, x0, y0, cell
+
+
+# ----------------------------------------------------------------------------- credit files
+
+
+def load_events(result: Result) -> pd.DataFrame | None:
+    """The run's credit-file event log, if it has one, with canonical column names.
+
+    Looked for, in order: a ``result.events`` attribute (a DataFrame, an Arrow table or
+    anything with ``to_pandas``/``df``, or a callable returning one); ``events.parquet`` in the
+    run folder; a DuckDB file ``credit.duckdb`` in the run folder, table ``events`` (or
+    ``records``, ``credit_records``, ``credit_files``, ``credit_file``, or its only table with
+    an ``agent`` column). ``socialcredit.store.open_run`` already loads ``credit.duckdb`` into
+    ``result.events`` (schema in ``socialcredit.credit``: day, agent, kind, behaviour, channel,
+    points, true, expires_day, score). Columns are renamed to agent, day, behaviour, channel,
+    points (see ``EVENT_COLUMNS`` for the spellings accepted); ``kind`` and a boolean ``false``
+    (a record of an act that never happened) are derived when missing. A log without agent
+    and day columns is ignored.
+    """
+    events: Any = getattr(result, "events", None)
+    if callable(events) and not isinstance(events, pd.DataFrame):
+        events = events()
+    if events is None and result.path is not None:
+        folder = Path(result.path)
+        if (folder / EVENT_FILES[0]).is_file():
+            events = pd.read_parquet(folder / EVENT_FILES[0])
+        elif (folder / EVENT_FILES[1]).is_file():
+            events = _read_duckdb_events(folder / EVENT_FILES[1])
+    if events is None:
+        return None
+    if not isinstance(events, pd.DataFrame):
+        if hasattr(events, "to_pandas"):
+            events = events.to_pandas()
+        elif hasattr(events, "df"):
+            events = events.df()
+        else:
+            events = pd.DataFrame(events)
+    return _normalise_events(events)
+
+
+def _read_duckdb_events(file: Path) -> pd.DataFrame | None:
+    import duckdb
+
+    con = duckdb.connect(str(file), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
+        name = next((t for t in EVENT_TABLES if t in tables), None)
+        if name is None:
+            with_agent = [
+                t
+                for t in tables
+                if "agent" in [c[0] for c in con.execute(f'DESCRIBE "{t}"').fetchall()]
+            ]
+            name = with_agent[0] if len(with_agent) == 1 else None
+        return None if name is None else con.execute(f'SELECT * FROM "{name}"').df()
+    finally:
+        con.close()
+
+
+def _normalise_events(events: pd.DataFrame) -> pd.DataFrame | None:
+    """Canonical columns; ``kind`` (record, false_record, listed, ...) and a boolean ``false``
+    (a record of an act that did not happen) are filled in when the log lacks them."""
+    events = events.copy()
+    rename = {}
+    for canonical, spellings in EVENT_COLUMNS.items():
+        found = next((s for s in spellings if s in events.columns), None)
+        if found is not None and canonical not in events.columns:
+            rename[found] = canonical
+    events = events.rename(columns=rename)
+    if not {"agent", "day"} <= set(events.columns):
+        return None
+    if "false" in events:
+        false = events["false"].fillna(False).astype(bool)
+    elif "kind" in events:
+        false = events["kind"] == "false_record"
+    elif "true" in events:  # only record rows say whether they are true
+        false = events["true"].astype("boolean").eq(False).fillna(False).astype(bool)
+    else:
+        false = pd.Series(False, index=events.index)
+    events["false"] = false.to_numpy(bool)
+    if "kind" not in events:
+        events["kind"] = np.where(events["false"], "false_record", "record")
+    events["kind"] = events["kind"].astype(str)
+    for col in ("behaviour", "channel"):
+        if col in events:
+            events[col] = events[col].astype(str)
+    return events
+
+
+def _pick(counts: pd.Series, taken: list[int]) -> int | None:
+    """The agent with the highest count, preferring one not already taken."""
+    if counts.empty:
+        return None
+    fresh = counts.drop(index=[a for a in taken if a in counts.index])
+    return int((fresh if not fresh.empty else counts).idxmax())
+
+
+def credit_files(result: Result) -> pd.DataFrame | None:
+    """The credit files (every event) of three example agents from the run's event log:
+    ``listed`` (a listed agent, the one with most records among them), ``most records`` and
+    ``false records`` (the one with most false records), each a different agent where the
+    log allows; an example nobody fits is left out."""
+    events = load_events(result)
+    if events is None or events.empty:
+        return None
+    is_record = events["kind"].isin(RECORD_KINDS)
+    records = events[is_record].groupby("agent").size()
+    in_log = pd.Index(events["agent"].unique())
+    agents = result.agents
+    chosen: list[tuple[str, int]] = []
+
+    def take(label: str, counts: pd.Series) -> None:
+        a = _pick(counts, [c for _, c in chosen])
+        if a is not None:
+            chosen.append((label, a))
+
+    listed = set(events.loc[events["kind"] == "listed", "agent"])
+    if agents is not None and "listed" in agents:
+        listed |= set(agents.loc[agents["listed"].fillna(False).astype(bool), "agent"])
+    listed_in_log = in_log[in_log.isin(list(listed))]
+    take(EXAMPLES[0], records.reindex(listed_in_log, fill_value=0))
+    take(EXAMPLES[1], records)
+    take(EXAMPLES[2], events[is_record & events["false"]].groupby("agent").size())
+    if not chosen:
+        return None
+    first = ["agent", "day", "kind", "behaviour", "channel", "points", "false", "score"]
+    columns = [c for c in first if c in events]
+    columns += [c for c in events.columns if c not in columns]
+    frames = [
+        events.loc[events["agent"] == a, columns]
+        .sort_values("day", kind="stable")
+        .assign(example=label)
+        for label, a in chosen
+    ]
+    df = pd.concat(frames, ignore_index=True)[["example", *columns]]
+    if agents is not None:
+        final = agents.set_index("agent")
+        if "score" in final:
+            df["final_score"] = df["agent"].map(final["score"])
+        if "tier" in final:
+            df["final_tier"] = df["agent"].map(final["tier"]).astype("string")
+    return df
+
+
+# ----------------------------------------------------------------------------- PNG figures
+
+
+def percent(value: float) -> str:
+    """A share as a percentage with up to four significant digits: 0.0001 -> '0.01%'."""
+    return f"{100 * value:.4g}%"
+
+
+def _percent_axis(ax, axis: str = "y") -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(lambda v, _: percent(v)))
+
+
+def _png_tiers(fig, df: pd.DataFrame, label: str) -> None:
+    jurisdictions = list(dict.fromkeys(df["jurisdiction"]))
+    axes = fig.subplots(len(jurisdictions), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, j in zip(axes, jurisdictions, strict=True):
+        sub = df[df["jurisdiction"] == j]
+        names = list(dict.fromkeys(sub["tier"]))
+        colours = tier_colours(names)
+        for t in names:
+            s = sub[sub["tier"] == t]
+            ax.plot(s["day"], s["share"], label=t, color=colours[t], linewidth=2)
+        ax.set_yscale("symlog", linthresh=1e-4)
+        ax.set_ylim(0, 1.6)
+        _percent_axis(ax)
+        ax.set_ylabel("share of agents\n(log scale above 0.01%)")
+        ax.set_title(f"{j}", fontsize=10, loc="left")
+        ax.grid(True, alpha=0.3)
+        ax.legend(title="tier", loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    axes[-1].set_xlabel("day")
+    fig.suptitle(f"{label}Tier shares over time, by jurisdiction")
+
+
+def _png_scores(fig, df: pd.DataFrame, label: str, tiers: Mapping[str, list[int]]) -> None:
+    ax = fig.subplots()
+    colours = group_colours(list(dict.fromkeys(df["group"])))
+    for g, sub in df.groupby("group", sort=False):
+        mid = (sub["score_min"] + sub["score_max"]) / 2
+        share = sub["share"].where(sub["share"] > 0)  # empty bins break the line
+        ax.plot(mid, share, marker="o", markersize=3, label=g, color=colours[g])
+    ax.set_yscale("log")
+    _percent_axis(ax)
+    lo, hi = df["score_min"].min(), df["score_max"].max()
+    for name, floor in tiers.items():
+        if lo < floor <= hi:
+            ax.axvline(floor - 0.5, color="grey", linestyle="--", linewidth=0.8)
+            ax.text(
+                floor,
+                1.0,
+                f" {name}",
+                transform=ax.get_xaxis_transform(),
+                fontsize=8,
+                va="top",
+                color="grey",
+            )
+    width = int(df["score_max"].iloc[0] - df["score_min"].iloc[0] + 1)
+    ax.set_xlabel(f"score at the end of the run (bins of {width} points; dashed: tier floors)")
+    ax.set_ylabel("share of the group (log scale)")
+    ax.set_title(f"{label}Score distribution by group")
+    ax.grid(True, alpha=0.3)
+    ax.legend(title="group")
+
+
+def _png_behaviours(fig, df: pd.DataFrame, label: str) -> None:
+    ax = fig.subplots()
+    names = [f"{b} ({c})" for b, c in zip(df["behaviour"], df["category"], strict=True)]
+    pos = np.arange(len(df))[::-1]
+    series = [("system", "o", "tab:red")]
+    if "counterfactual" in df:
+        series.append(("counterfactual", "s", "tab:blue"))
+    for col, marker, colour in series:
+        vals = df[col].to_numpy(float)
+        ok = vals > 0
+        ax.scatter(vals[ok], pos[ok], marker=marker, color=colour, label=col, zorder=3, alpha=0.8)
+    ax.set_yticks(pos, names, fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("acts per agent-year (log scale)")
+    ax.set_title(f"{label}Behaviour rates, with the system and without it")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend()
+
+
+def _png_disparity(fig, df: pd.DataFrame, label: str) -> None:
+    ax = fig.subplots()
+    metrics = list(dict.fromkeys(df["metric"]))
+    groups = list(dict.fromkeys(df["group"]))
+    colours = group_colours(groups)
+    width = 0.8 / max(len(groups), 1)
+    for i, g in enumerate(groups):
+        sub = df[df["group"] == g].set_index("metric")
+        vals = [sub["ratio"].get(m, np.nan) for m in metrics]
+        x = np.arange(len(metrics)) + (i - (len(groups) - 1) / 2) * width
+        ax.bar(x, vals, width=width, label=g, color=colours[g])
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks(np.arange(len(metrics)), [DISPARITY_METRICS.get(m, m) for m in metrics])
+    ax.set_ylabel("ratio to the largest group (1 = parity)")
+    ax.set_title(f"{label}Disparity between groups")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(title="group", loc="center left", bbox_to_anchor=(1.01, 0.5))
+
+
+def _png_map(fig, df: pd.DataFrame, label: str) -> None:
+    grid, x0, y0, cell = density_grid(df)
+    ax = fig.subplots()
+    ny, nx = grid.shape
+    extent = (x0 / 1000, (x0 + nx * cell) / 1000, y0 / 1000, (y0 + ny * cell) / 1000)
+    im = ax.imshow(grid, origin="lower", extent=extent, cmap="inferno", interpolation="nearest")
+    fig.colorbar(im, ax=ax, label="low-score agents per km²")
+    ax.set_xlabel("x (km)")
+    ax.set_ylabel("y (km)")
+    ax.set_title(f"{label}Low-score density ({cell:g} m cells; two lowest tiers or listed)")
+
+
+EVENT_STYLE = {  # kind -> (matplotlib marker, colour, legend label)
+    "record": ("o", "#333333", "record"),
+    "false_record": ("X", "#d62728", "false record"),
+    "listed": ("v", "#7b2cbf", "listed"),
+}
+OTHER_EVENT = ("d", "#999999", "other event (tier change, loan refused, ...)")
+
+
+def credit_file_examples(df: pd.DataFrame) -> list[tuple[str, int]]:
+    """(example, agent) pairs of the credit-files table, in order."""
+    return list(dict.fromkeys(zip(df["example"], df["agent"].astype(int), strict=True)))
+
+
+def _png_credit_files(fig, df: pd.DataFrame, label: str) -> None:
+    ax = fig.subplots()
+    examples = credit_file_examples(df)
+    has_score = "score" in df
+    colours = group_colours([f"{e}: agent {a}" for e, a in examples])
+    seen: set[str] = set()
+    for i, (ex, a) in enumerate(examples):
+        sub = df[(df["example"] == ex) & (df["agent"] == a)]
+        name = f"{ex}: agent {a}"
+        y = sub["score"].to_numpy(float) if has_score else np.full(len(sub), len(examples) - 1 - i)
+        if has_score:
+            ax.step(sub["day"], y, where="post", color=colours[name], label=name, linewidth=1.5)
+        for kind, (marker, colour, text) in {**EVENT_STYLE, "": OTHER_EVENT}.items():
+            mask = (sub["kind"] == kind) if kind else ~sub["kind"].isin(list(EVENT_STYLE))
+            if not mask.any():
+                continue
+            ax.scatter(
+                sub["day"][mask],
+                y[mask.to_numpy()],
+                marker=marker,
+                color=colour,
+                s=30,
+                zorder=3,
+                label=None if text in seen else text,
+            )
+            seen.add(text)
+    if has_score:
+        ax.set_ylabel("score at the end of the day")
+    else:
+        ax.set_yticks(range(len(examples))[::-1], [f"{e}: agent {a}" for e, a in examples])
+    ax.set_xlabel("day")
+    ax.set_title(f"{label}Example credit files: score and events")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+
+
+def write_pngs(
+    data: Mapping[str, pd.DataFrame],
+    folder: str | Path,
+    *,
+    title: str | None = None,
+    tier_floors: Mapping[str, int] | None = None,
+) -> list[Path]:
+    """Write one PNG per chart in ``data`` (as ``figure_data`` returns it) into ``folder``.
+
+    Files are named after the chart ids (``tiers-over-time.png``, ...). ``title`` prefixes each
+    figure's title (the scenario name, say); ``tier_floors`` (tier -> lowest score) marks tier
+    boundaries on the score distribution. Returns the paths written, in report order.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    label = f"{title}: " if title else ""
+    written = []
+    for key, (slug, _) in CHARTS.items():
+        df = data.get(key)
+        if df is None or df.empty:
+            continue
+        height = 4.5
+        if key == "tiers_over_time":
+            height = 1.2 + 3.2 * df["jurisdiction"].nunique()
+        elif key == "behaviour_rates":
+            height = max(3.5, 1.5 + 0.35 * len(df))
+        fig = Figure(figsize=(9, height), dpi=110, layout="constrained")
+        FigureCanvasAgg(fig)
+        if key == "tiers_over_time":
+            _png_tiers(fig, df, label)
+        elif key == "score_distribution":
+            _png_scores(fig, df, label, tier_floors or {})
+        elif key == "behaviour_rates":
+            _png_behaviours(fig, df, label)
+        elif key == "disparity":
+            _png_disparity(fig, df, label)
+        elif key == "map":
+            _png_map(fig, df, label)
+        elif key == "credit_files":
+            _png_credit_files(fig, df, label)
+        path = folder / f"{slug}.png"
+        fig.savefig(path)
+        written.append(path)
+    return written
+
+
+def tier_floor_scores(scenario: Scenario) -> dict[str, int]:
+    """Tier name -> lowest score, for every programme's tiers except each bottom tier."""
+    out: dict[str, int] = {}
+    for p in scenario.programmes.values():
+        for t in p.tiers:
+            if t.min is not None:
+                out[t.name] = t.min
+    return out

@@ -1,0 +1,682 @@
+"""The run report as one self-contained HTML file: interactive bokeh charts, with bokeh's
+JavaScript inlined so the page works offline and loads nothing from the network.
+
+Each chart sits in ``<div id="chart-...">`` (see ``figures.CHARTS``). Charts have hover
+tooltips, legends that hide a series on click, and pan/zoom tools.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from socialcredit.report.figures import (
+    CHARTS,
+    DISPARITY_METRICS,
+    chart_id,
+    density_grid,
+    figure_data,
+    group_colours,
+    percent,
+    tier_colours,
+    tier_floor_scores,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bokeh.model import Model
+
+    from socialcredit.result import Result
+
+REPORT_FILE = "report.html"
+TOOLS = "pan,box_zoom,wheel_zoom,reset,save"
+MAX_FILE_ROWS = 100  # records shown per example credit file in the table
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
+       color: #1d1d1f; background: #fafafa; line-height: 1.45; }
+main { max-width: 1100px; margin: 0 auto; padding: 1.5rem 1.5rem 3rem; }
+h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
+.description { font-size: 1.05rem; color: #333; }
+.note { background: #fff4e5; border-left: 4px solid #e67e22; padding: .6rem 1rem; }
+.what { color: #444; max-width: 60rem; }
+.chart { background: #fff; border: 1px solid #e3e3e3; border-radius: 4px; padding: .5rem;
+         min-height: 200px; }
+table { border-collapse: collapse; margin: .5rem 0; font-size: .92rem; background: #fff; }
+th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: left; vertical-align: top; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+dl.facts { display: grid; grid-template-columns: max-content auto; gap: .15rem 1rem; }
+dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
+footer { margin-top: 3rem; color: #666; font-size: .85rem; }
+"""
+
+WHAT: dict[str, str] = {
+    "tiers_over_time": (
+        "The share of each jurisdiction's agents in each tier at the end of every day. Hover "
+        "for the exact share and head count; click a tier in the legend to hide it (the axis "
+        "rescales to what is shown, so hiding the dominant tier reveals the small ones)."
+    ),
+    "score_distribution": (
+        "How scores are spread at the end of the run, as the share of each group's agents in "
+        "each score bin (log scale, so rare low scores stay visible; empty bins break the "
+        "line). Dashed lines are the floors of the tiers. Compare the groups' tails: a heavier "
+        "low tail means more people near sanctions."
+    ),
+    "behaviour_rates": (
+        "How often agents did each behaviour, in acts per agent-year (log scale), under the "
+        "system and, where a counterfactual run is given, in the same society without it. A "
+        "gap between the two markers is the system's effect on behaviour, since both runs "
+        "share their random numbers; where they coincide the system changed nothing."
+    ),
+    "disparity": (
+        "Each group's burden relative to the largest group (1 = parity): sanctions per "
+        "agent-year (days on which a deduction, a refused loan or a blocked trip hit), the "
+        "share listed and in the bottom tier, and the mean score, on the last day. A bar "
+        "above 1 means the group carries more of it than the largest group. Hover for the "
+        "values behind each ratio."
+    ),
+    "map": (
+        "Where agents in the two lowest tiers (or on the blacklist) live, as agents per km² in "
+        "250 m cells. Zoom in with the wheel or a box; hover for a cell's density."
+    ),
+    "credit_files": (
+        "Three example credit files from the run's event log: a listed person, the person "
+        "with the most records, and the person with the most false records (records of acts "
+        "that never happened). Lines follow each person's score; markers are the events in "
+        "their file: records, false records (red crosses), listings and other events (tier "
+        "changes, refused loans). Hover for the behaviour, channel and points; the tables "
+        "below list the files."
+    ),
+}
+
+
+# ----------------------------------------------------------------------------- page
+
+
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def bokeh_js() -> str:
+    """bokeh's core JavaScript as inline <script> tags (no network at view time)."""
+    from bokeh.resources import Resources
+
+    return Resources(mode="inline", components=["bokeh"]).render_js()
+
+
+def embed(charts: Mapping[str, Model]) -> tuple[str, dict[str, str]]:
+    """(script, {key: div}) for the given bokeh models; the script must follow the divs."""
+    if not charts:
+        return "", {}
+    from bokeh.embed import components
+
+    script, divs = components(dict(charts))
+    return script, divs
+
+
+def page(title: str, body: str, script: str = "") -> str:
+    """A complete HTML document: inline CSS, inline bokeh JS, the body, then the chart script."""
+    js = bokeh_js() if script else ""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n{js}\n</head>\n"
+        f"<body>\n<main>\n{body}\n</main>\n{script}\n</body>\n</html>\n"
+    )
+
+
+def chart_section(key: str, div: str, extra: str = "", title: str | None = None) -> str:
+    title = title or CHARTS[key][1]
+    return (
+        f'<section id="section-{CHARTS[key][0]}">\n<h2>{esc(title)}</h2>\n'
+        f'<p class="what">{esc(WHAT[key])}</p>\n'
+        f'<div id="{chart_id(key)}" class="chart">{div}</div>\n{extra}</section>\n'
+    )
+
+
+def table(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[bool] | None = None
+) -> str:
+    numeric = list(numeric or [False] * len(header))
+    cls = [' class="num"' if n else "" for n in numeric]
+    head = "".join(f"<th{c}>{esc(h)}</th>" for h, c in zip(header, cls, strict=True))
+    body = "".join(
+        "<tr>" + "".join(f"<td{c}>{esc(v)}</td>" for v, c in zip(row, cls, strict=True)) + "</tr>"
+        for row in rows
+    )
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>\n"
+
+
+def fmt(metric: str, value: Any, difference: bool = False) -> str:
+    """A summary number for reading: shares and rates as percentages (their differences in
+    percentage points), other numbers to 5 significant digits."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    value = float(value)
+    if np.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if difference and value == 0:
+        return "0"
+    is_share = any(w in metric for w in ("share", "rate")) and "per_agent_year" not in metric
+    if is_share:
+        return f"{100 * value:+.4g} pp" if difference else percent(value)
+    return f"{value:+.5g}" if difference else f"{value:.5g}"
+
+
+# ----------------------------------------------------------------------------- charts
+
+
+def _figure(**kw: Any):
+    from bokeh.plotting import figure
+
+    kw.setdefault("height", 360)
+    kw.setdefault("sizing_mode", "stretch_width")
+    kw.setdefault("tools", TOOLS)
+    kw.setdefault("toolbar_location", "above")
+    p = figure(**kw)
+    p.title.text_font_size = "12pt"
+    return p
+
+
+def _legend_outside(p, title: str) -> None:
+    if p.legend:
+        legend = p.legend[0]
+        legend.title = title
+        legend.click_policy = "hide"
+        legend.label_text_font_size = "9pt"
+        p.add_layout(legend, "right")
+
+
+def _tiers_chart(df: pd.DataFrame):
+    from bokeh.layouts import column
+    from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, NumeralTickFormatter
+
+    plots = []
+    x_range = None
+    for j, sub in df.groupby("jurisdiction", sort=False):
+        names = list(dict.fromkeys(sub["tier"]))
+        colours = tier_colours(names)
+        p = _figure(
+            title=f"{j}: share of agents in each tier",
+            x_axis_label="day",
+            y_axis_label="share of the jurisdiction's agents",
+            y_range=DataRange1d(only_visible=True),
+            **({"x_range": x_range} if x_range is not None else {}),
+        )
+        x_range = p.x_range
+        renderers = []
+        for t in names:
+            source = ColumnDataSource(sub[sub["tier"] == t][["day", "tier", "count", "share"]])
+            renderers.append(
+                p.line(
+                    "day", "share", source=source, color=colours[t], line_width=2.5, legend_label=t
+                )
+            )
+        p.add_tools(
+            HoverTool(
+                renderers=renderers,
+                mode="vline",
+                tooltips=[
+                    ("tier", "@tier"),
+                    ("day", "@day"),
+                    ("share", "@share{0.000%}"),
+                    ("agents", "@count{0,0}"),
+                ],
+            )
+        )
+        p.yaxis.formatter = NumeralTickFormatter(format="0.[000]%")
+        _legend_outside(p, "tier (click to hide)")
+        plots.append(p)
+    return column(*plots, sizing_mode="stretch_width")
+
+
+def _scores_chart(df: pd.DataFrame, floors: Mapping[str, int]):
+    from bokeh.models import ColumnDataSource, HoverTool, Label, NumeralTickFormatter, Span
+
+    p = _figure(
+        title="Share of each group's agents by score (end of run)",
+        x_axis_label=f"score (bins of {int(df['score_max'].iloc[0] - df['score_min'].iloc[0] + 1)} points)",
+        y_axis_label="share of the group (log scale)",
+        y_axis_type="log",
+    )
+    colours = group_colours(list(dict.fromkeys(df["group"])))
+    renderers = []
+    for g, sub in df.groupby("group", sort=False):
+        sub = sub.assign(
+            mid=(sub["score_min"] + sub["score_max"]) / 2,
+            plot=sub["share"].where(sub["share"] > 0),
+        )
+        source = ColumnDataSource(sub)
+        p.line("mid", "plot", source=source, color=colours[g], line_width=2, legend_label=g)
+        renderers.append(
+            p.scatter("mid", "plot", source=source, color=colours[g], size=6, legend_label=g)
+        )
+    p.add_tools(
+        HoverTool(
+            renderers=renderers,
+            tooltips=[
+                ("group", "@group"),
+                ("scores", "@score_min to @score_max"),
+                ("share", "@share{0.000%}"),
+                ("agents", "@count{0,0}"),
+            ],
+        )
+    )
+    lo, hi = df["score_min"].min(), df["score_max"].max()
+    for name, floor in floors.items():
+        if lo < floor <= hi:
+            p.add_layout(
+                Span(
+                    location=floor - 0.5, dimension="height", line_dash="dashed", line_color="grey"
+                )
+            )
+            p.add_layout(
+                Label(
+                    x=floor,
+                    y=5,
+                    y_units="screen",
+                    text=f"{name} ≥ {floor}",
+                    text_font_size="8pt",
+                    text_color="grey",
+                )
+            )
+    p.yaxis.formatter = NumeralTickFormatter(format="0.[000]%")
+    _legend_outside(p, "group (click to hide)")
+    return p
+
+
+def _behaviours_chart(df: pd.DataFrame):
+    from bokeh.models import ColumnDataSource, FactorRange, HoverTool
+
+    df = df.assign(
+        label=[f"{b} ({c})" for b, c in zip(df["behaviour"], df["category"], strict=True)]
+    )
+    has_cf = "counterfactual" in df
+    for col in ("system", "counterfactual") if has_cf else ("system",):
+        df[f"{col}_plot"] = df[col].where(df[col] > 0)
+    if not has_cf:
+        df["counterfactual"] = np.nan
+        df["difference"] = np.nan
+    p = _figure(
+        title="Acts per agent-year, with the system" + (" and without it" if has_cf else ""),
+        x_axis_label="acts per agent-year (log scale)",
+        y_range=FactorRange(factors=list(df["label"])[::-1]),
+        x_axis_type="log",
+        height=max(300, 60 + 32 * len(df)),
+    )
+    source = ColumnDataSource(df)
+    renderers = []
+    if has_cf:
+        p.segment(
+            "counterfactual_plot",
+            "label",
+            "system_plot",
+            "label",
+            source=source,
+            line_color="#bbbbbb",
+            line_width=3,
+        )
+        renderers.append(
+            p.scatter(
+                "counterfactual_plot",
+                "label",
+                source=source,
+                marker="square",
+                size=10,
+                color="#1f77b4",
+                legend_label="without the system (counterfactual)",
+            )
+        )
+    renderers.append(
+        p.scatter(
+            "system_plot",
+            "label",
+            source=source,
+            size=10,
+            color="#d62728",
+            legend_label="with the system",
+        )
+    )
+    tips = [
+        ("behaviour", "@behaviour"),
+        ("category", "@category"),
+        ("with the system", "@system{0.0000}"),
+    ]
+    if has_cf:
+        tips += [("without", "@counterfactual{0.0000}"), ("difference", "@difference{+0.0000}")]
+    p.add_tools(HoverTool(renderers=renderers, tooltips=tips))
+    _legend_outside(p, "click to hide")
+    return p
+
+
+def _disparity_chart(df: pd.DataFrame):
+    from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Span
+
+    df = df[np.isfinite(df["ratio"])].copy()
+    df["metric_label"] = [DISPARITY_METRICS.get(m, m) for m in df["metric"]]
+    metrics = list(dict.fromkeys(df["metric_label"]))
+    groups = list(dict.fromkeys(df["group"]))
+    df["x"] = list(zip(df["metric_label"], df["group"], strict=True))
+    p = _figure(
+        title="Each group relative to the largest group (1 = parity)",
+        x_range=FactorRange(*[(m, g) for m in metrics for g in groups]),
+        y_axis_label="ratio to the largest group",
+    )
+    colours = group_colours(groups)
+    renderers = []
+    for g in groups:
+        source = ColumnDataSource(df[df["group"] == g])
+        renderers.append(
+            p.vbar(x="x", top="ratio", width=0.8, source=source, color=colours[g], legend_label=g)
+        )
+    p.add_layout(Span(location=1.0, dimension="width", line_color="black", line_width=1))
+    p.add_tools(
+        HoverTool(
+            renderers=renderers,
+            tooltips=[
+                ("group", "@group"),
+                ("metric", "@metric_label"),
+                ("value", "@value{0.[0000]}"),
+                ("ratio", "@ratio{0.000}"),
+                ("agents", "@agents{0,0}"),
+            ],
+        )
+    )
+    p.xaxis.major_label_orientation = 0.9
+    p.y_range.start = 0
+    _legend_outside(p, "group (click to hide)")
+    return p
+
+
+def _map_chart(df: pd.DataFrame):
+    from bokeh.models import ColorBar, HoverTool, LinearColorMapper
+
+    grid, x0, y0, cell = density_grid(df)
+    ny, nx = grid.shape
+    mapper = LinearColorMapper(palette="Inferno256", low=0, high=float(grid.max()) or 1.0)
+    p = _figure(
+        title=f"Low-score agents per km² ({cell:g} m cells)",
+        x_axis_label="x (km)",
+        y_axis_label="y (km)",
+        match_aspect=True,
+        height=520,
+    )
+    r = p.image(
+        image=[grid],
+        x=x0 / 1000,
+        y=y0 / 1000,
+        dw=nx * cell / 1000,
+        dh=ny * cell / 1000,
+        color_mapper=mapper,
+    )
+    p.add_layout(ColorBar(color_mapper=mapper, title="agents per km²"), "right")
+    p.add_tools(
+        HoverTool(
+            renderers=[r],
+            tooltips=[("x, y (km)", "$x{0.00}, $y{0.00}"), ("per km²", "@image{0.0}")],
+        )
+    )
+    return p
+
+
+BOKEH_EVENT_STYLE = {  # kind -> (bokeh marker, colour, legend label)
+    "record": ("circle", "#333333", "record"),
+    "false_record": ("x", "#d62728", "false record"),
+    "listed": ("inverted_triangle", "#7b2cbf", "listed"),
+}
+BOKEH_OTHER_EVENT = ("diamond", "#999999", "other event")
+
+
+def _credit_files_chart(df: pd.DataFrame):
+    from bokeh.models import ColumnDataSource, FactorRange, HoverTool
+
+    df = df.copy()
+    df["label"] = [f"{e}: agent {a}" for e, a in zip(df["example"], df["agent"], strict=True)]
+    labels = list(dict.fromkeys(df["label"]))
+    has_score = "score" in df
+    for col in ("behaviour", "channel", "points", "score"):
+        if col not in df:
+            df[col] = ""
+    if has_score:
+        df["y"] = df["score"].astype(float)
+        p = _figure(
+            title="Score and events in three example credit files",
+            x_axis_label="day",
+            y_axis_label="score at the end of the day",
+        )
+    else:
+        df["y"] = df["label"]
+        p = _figure(
+            title="Events in three example credit files",
+            x_axis_label="day",
+            y_range=FactorRange(factors=labels[::-1]),
+            height=max(220, 80 + 70 * len(labels)),
+        )
+    colours = group_colours(labels)
+    if has_score:
+        for name in labels:
+            sub = df[df["label"] == name]
+            p.step(
+                "day",
+                "y",
+                source=ColumnDataSource(sub),
+                mode="after",
+                line_width=2,
+                color=colours[name],
+                legend_label=name,
+            )
+    renderers = []
+    other = ~df["kind"].isin(list(BOKEH_EVENT_STYLE))
+    for kind, (marker, colour, text) in {**BOKEH_EVENT_STYLE, "": BOKEH_OTHER_EVENT}.items():
+        sub = df[other] if not kind else df[df["kind"] == kind]
+        if sub.empty:
+            continue
+        renderers.append(
+            p.scatter(
+                "day",
+                "y",
+                source=ColumnDataSource(sub),
+                marker=marker,
+                size=9,
+                color=colour,
+                line_width=2,
+                alpha=0.8,
+                legend_label=text,
+            )
+        )
+    tips = [
+        ("file", "@label"),
+        ("day", "@day"),
+        ("event", "@kind"),
+        ("behaviour", "@behaviour"),
+        ("channel", "@channel"),
+        ("points", "@points"),
+        ("score after", "@score"),
+    ]
+    p.add_tools(HoverTool(renderers=renderers, tooltips=tips))
+    _legend_outside(p, "click to hide")
+    return p
+
+
+def _credit_files_table(df: pd.DataFrame) -> str:
+    cols = [c for c in ("day", "kind", "behaviour", "channel", "points", "score") if c in df]
+    parts = []
+    for (example, agent), sub in df.groupby(["example", "agent"], sort=False):
+        facts = f"agent {agent}"
+        if "final_score" in sub and pd.notna(sub["final_score"].iloc[0]):
+            facts += f", final score {sub['final_score'].iloc[0]:g}"
+        if "final_tier" in sub and pd.notna(sub["final_tier"].iloc[0]):
+            facts += f", tier {sub['final_tier'].iloc[0]}"
+        n_false = int(sub["false"].sum()) if "false" in sub else 0
+        parts.append(
+            f"<h3>{esc(example)}: {esc(facts)} ({len(sub)} events, {n_false} false records)</h3>\n"
+        )
+        shown = sub[cols].head(MAX_FILE_ROWS).astype(object).where(sub[cols].notna(), "")
+        parts.append(
+            table(
+                cols, shown.itertuples(index=False), [c in ("day", "points", "score") for c in cols]
+            )
+        )
+        if len(sub) > MAX_FILE_ROWS:
+            parts.append(f"<p>… and {len(sub) - MAX_FILE_ROWS} more events.</p>\n")
+    return "".join(parts)
+
+
+def build_charts(data: Mapping[str, pd.DataFrame], result: Result) -> dict[str, Model]:
+    """One bokeh model per chart in ``data``."""
+    builders = {
+        "tiers_over_time": _tiers_chart,
+        "score_distribution": lambda df: _scores_chart(df, tier_floor_scores(result.scenario)),
+        "behaviour_rates": _behaviours_chart,
+        "disparity": _disparity_chart,
+        "map": _map_chart,
+        "credit_files": _credit_files_chart,
+    }
+    return {k: builders[k](data[k]) for k in CHARTS if k in data and not data[k].empty}
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _facts(result: Result) -> str:
+    info = result.info or {}
+    rows = [
+        ("agents", f"{int(info.get('agents', result.scenario.population.agents)):,}"),
+        ("days", info.get("days", result.scenario.days)),
+        ("seed", info.get("seed", result.scenario.seed)),
+        ("version", info.get("version", "–")),
+        ("run id", info.get("run_id", "(not saved)")),
+        ("scenario hash", info.get("scenario_hash", "–")),
+        ("started", info.get("started", "–")),
+        ("wall time", f"{info['wall_s']:g} s" if "wall_s" in info else "–"),
+        ("device", info.get("device", "–")),
+    ]
+    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
+    return f'<section id="facts">\n<h2>The run</h2>\n<dl class="facts">{items}</dl>\n</section>\n'
+
+
+def _summary(result: Result, counterfactual: Result | None) -> str:
+    from socialcredit.report.comparison import compare, summary_numbers
+
+    if counterfactual is not None:
+        df = compare(result, counterfactual)
+        other = counterfactual.scenario.metadata.name
+        head = ["metric", "with the system", f"against ({other})", "difference"]
+        rows = [
+            (m, fmt(m, a), fmt(m, b), fmt(m, d, difference=True))
+            for m, a, b, d in df[["metric", "a", "b", "difference"]].itertuples(index=False)
+        ]
+        numeric = [False, True, True, True]
+        note = (
+            "<p>Summary numbers of this run beside those of the run it is set against "
+            "(difference = this run minus the other; pp = percentage points). Field names are "
+            "those of summary.json, defined in docs/metrics.md.</p>\n"
+        )
+    else:
+        numbers = summary_numbers(result.summary)
+        head, numeric = ["metric", "value"], [False, True]
+        rows = [(m, fmt(m, v)) for m, v in numbers.items()]
+        note = "<p>Field names are those of summary.json, defined in docs/metrics.md.</p>\n"
+    return (
+        f'<section id="summary">\n<h2>Summary numbers</h2>\n{note}'
+        f"{table(head, rows, numeric)}</section>\n"
+    )
+
+
+def _metadata(result: Result) -> str:
+    meta = result.scenario.metadata
+    out = []
+    if meta.uncertain:
+        rows = [(u.field, u.note, u.source or "") for u in meta.uncertain]
+        out.append(
+            '<section id="uncertain">\n<h2>Uncertain figures</h2>\n'
+            "<p>Figures in the scenario that nobody could confirm; results that depend on them "
+            "are only as good as these assumptions.</p>\n"
+            f"{table(['field', 'note', 'source'], rows)}</section>\n"
+        )
+    if meta.sources:
+        items = "".join(
+            f'<li id="source-{esc(s.id)}"><strong>{esc(s.id)}</strong> '
+            f"[{'V' if s.verified else 'U'}]: {esc(s.citation)}</li>"
+            for s in meta.sources
+        )
+        out.append(
+            '<section id="sources">\n<h2>Sources</h2>\n'
+            "<p>[V]: the figure was seen in the cited source; [U]: secondary or unverified.</p>\n"
+            f"<ul>{items}</ul>\n</section>\n"
+        )
+    return "".join(out)
+
+
+def render_report(
+    result: Result,
+    counterfactual: Result | None = None,
+    data: Mapping[str, pd.DataFrame] | None = None,
+) -> str:
+    """The report page as HTML text (``data`` from ``figure_data``, computed if not given)."""
+    from socialcredit import __version__
+
+    if counterfactual is None:
+        counterfactual = result.counterfactual
+    if data is None:
+        data = figure_data(result, counterfactual)
+    meta = result.scenario.metadata
+    charts = build_charts(data, result)
+    script, divs = embed(charts)
+    parts = [
+        f"<h1>{esc(meta.name)}</h1>\n",
+        f'<p class="description">{esc(meta.description)}</p>\n',
+    ]
+    if meta.harms:
+        parts.append(
+            f'<section id="harms" class="note">\n<strong>Harms this models:</strong> '
+            f"{esc(meta.harms)}\n</section>\n"
+        )
+    parts.append(
+        "<p>Every person in this run is synthetic: the model simulates a social credit system "
+        "to measure what it does; it reads no data about real people.</p>\n"
+    )
+    if counterfactual is not None:
+        parts.append(
+            f"<p>Set against: <strong>{esc(counterfactual.scenario.metadata.name)}</strong>"
+            f" ({esc(counterfactual.info.get('run_id', 'not saved'))}).</p>\n"
+        )
+    parts.append(_facts(result))
+    for key in charts:
+        extra = _credit_files_table(data[key]) if key == "credit_files" else ""
+        parts.append(chart_section(key, divs[key], extra))
+    parts.append(_summary(result, counterfactual))
+    parts.append(_metadata(result))
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    parts.append(
+        f"<footer>Written by socialcredit {esc(__version__)} on {esc(stamp)}. Charts: bokeh, "
+        "embedded; the page needs no network.</footer>\n"
+    )
+    return page(f"socialcredit report: {meta.name}", "".join(parts), script)
+
+
+def write_report(
+    result: Result,
+    path: str | Path,
+    counterfactual: Result | None = None,
+    *,
+    data: Mapping[str, pd.DataFrame] | None = None,
+) -> Path:
+    """Write the run's report as one self-contained HTML file and return its path.
+
+    ``path`` is the file to write, or an existing folder to write ``report.html`` into.
+    ``counterfactual`` (default ``result.counterfactual``) adds the no-system rates and a
+    side-by-side summary; ``data`` reuses an earlier ``figure_data`` result.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / REPORT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(result, counterfactual, data), encoding="utf-8")
+    return path
