@@ -532,7 +532,7 @@ _KIND_TEXT = {
     "tier_down": "tier down",
     "loan_refused": "loan refused",
     "trip_blocked": "trip blocked",
-    "sanctioned_false": "wrongly sanctioned",
+    "sanctioned_false": "wrong sanction",
 }
 
 
@@ -578,7 +578,7 @@ def explain(
             name,
             justify="right" if right else "left",
             no_wrap=True,
-            min_width={"Day": 3, "Event": 16, "Points": 6, "Until": 5, "Score": 5}.get(name),
+            min_width={"Day": 3, "Event": 13, "Points": 6, "Until": 5, "Score": 5}.get(name),
             max_width=14 if name in ("Behaviour", "Channel") else None,
             overflow="ellipsis",
         )

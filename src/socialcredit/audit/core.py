@@ -726,12 +726,12 @@ class AuditResult:
     replicate, seed, system, counterfactual, effect.
     """
 
-    scenario: Scenario
+    scenario: Scenario = field(repr=False)
     replicates: int
     seeds: list[int]
-    table: pd.DataFrame
-    values: pd.DataFrame
-    outcomes: list[Outcome] = field(default_factory=list)
+    table: pd.DataFrame = field(repr=False)
+    values: pd.DataFrame = field(repr=False)
+    outcomes: list[Outcome] = field(default_factory=list, repr=False)
     info: dict[str, Any] = field(default_factory=dict)
 
     def row(self, outcome: str) -> pd.Series:
