@@ -597,5 +597,14 @@ def explain(
     out.print(t, highlight=False)
 
 
+def _register_subcommands() -> None:
+    """Commands that live with their subsystem (imports there stay light)."""
+    from socialcredit.audit.cli import audit_command
+
+    app.command("audit")(audit_command)
+
+
+_register_subcommands()
+
 if __name__ == "__main__":
     app()

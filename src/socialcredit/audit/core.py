@@ -106,7 +106,9 @@ def register(entry: Outcome | Family) -> Outcome | Family:
     return entry
 
 
-def outcomes_for(scenario: Scenario, registry: Iterable[Outcome | Family] | None = None):
+def outcomes_for(
+    scenario: Scenario, registry: Iterable[Outcome | Family] | None = None
+) -> list[Outcome]:
     """The outcomes an audit of ``scenario`` reports, in registry order."""
     out: list[Outcome] = []
     for entry in OUTCOMES if registry is None else registry:
