@@ -15,7 +15,7 @@ from socialcredit.compile import Spec, compile_scenario
 from socialcredit.credit import credit_sample, decode_events
 from socialcredit.engine.run import simulate_arrays
 from socialcredit.engine.stages.measure import metric_names
-from socialcredit.engine.state import State
+from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_INFORMANT, TRAIT_IS_PARTNER, State
 from socialcredit.result import Result
 from socialcredit.scenario.model import Scenario
 
@@ -110,6 +110,9 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
                 if t >= len(tier_names):
                     continue
                 name = f"tier.{tier_names[t]}"
+            if name == "children_sum":
+                vals["children"] = raw[:, c, m]
+                continue
             if name.endswith("_sum"):
                 name = "mean_" + name[: -len("_sum")]
                 vals[name] = raw[:, c, m] / max(sizes[c], 1.0)
@@ -121,6 +124,12 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
             vals.pop("mean_score", None)
             vals.pop("listed", None)
             vals.pop("newly_listed", None)
+        if not spec.informants:  # mechanisms absent from the scenario: no rows, not zeros
+            for name in ("informant_rewards", "false_reports", "informants", "mean_trust"):
+                vals.pop(name, None)
+        if not spec.households:
+            for name in ("children", "school_applications", "children_excluded"):
+                vals.pop(name, None)
         vals["agents"] = np.full(len(days), sizes[c])
         for name, v in vals.items():
             frames.append(
@@ -152,6 +161,7 @@ def snapshot(spec: Spec, state: State, params) -> pd.DataFrame:
     sc = score(spec, params, state)
     tier = tiers(spec, params, state, sc)
     jur = np.asarray(state.jur)
+    traits = np.asarray(state.traits)
     tier_np = np.asarray(tier)
     names = np.array(
         [tn[t] if t < len(tn) else "" for tn in spec.tier_names for t in range(spec.max_tiers)]
@@ -171,6 +181,14 @@ def snapshot(spec: Spec, state: State, params) -> pd.DataFrame:
             "wealth": np.asarray(state.wealth),
             "risk": np.asarray(state.risk).astype(np.float32),
             "propensity": np.asarray(state.propensity).astype(np.float32),
+            "political": np.asarray(state.political).astype(np.float32),
+            "religiosity": np.asarray(state.religiosity).astype(np.float32),
+            "trust": np.asarray(state.trust).astype(np.float32),
+            "informant": (traits & TRAIT_INFORMANT) != 0,
+            "children": (traits & TRAIT_CHILDREN).astype(np.int8),
+            "partner_of": np.where(
+                (traits & TRAIT_IS_PARTNER) != 0, np.arange(spec.agents) - 1, -1
+            ),
         }
     )
     return df

@@ -47,6 +47,13 @@ class Spec:
     contact_offsets: tuple[int, ...]
     # behaviours ordered by ascending base rate, so cumulative sums stay precise
     outcome_order: tuple[int, ...]
+    # disposition of each behaviour: 0 none, 1 political, 2 religiosity
+    dispositions: tuple[int, ...] = ()
+    group_factors: bool = False  # some group multiplies some rate
+    informants: bool = False  # channel `informants` is the last of `channels`
+    false_report_behaviour: int = -1
+    households: bool = False
+    speech_chill: bool = False  # trust silences some behaviour somewhere
 
     @property
     def n_cells(self) -> int:
@@ -100,6 +107,24 @@ class Params:
     virtue: jax.Array  # []
     severity: jax.Array  # [J, B] |points| / severity_scale for losses, 0 otherwise
     gain: jax.Array  # [J, B] points / severity_scale for gains, 0 otherwise
+    group_factor: jax.Array  # [G, B] multiplier of base rates by group
+    wealth_factor: jax.Array  # [G]
+    political_sigma: jax.Array  # []
+    religiosity_sigma: jax.Array  # []
+    school_block: jax.Array  # [J, T+1] bool
+    school_demand: jax.Array  # [] applications per child per day
+    partner_pair: jax.Array  # [] chance two neighbouring adults form one household
+    children_cdf: jax.Array  # [4] cumulative shares of households with 0..3 children
+    informant_share: jax.Array  # [G] share of each group who inform
+    inf_cov: jax.Array  # [J, B] chance one informant contact reports one act
+    inf_false: jax.Array  # [J, G] false reports per informant contact and day, by target group
+    inf_reward: jax.Array  # [J, B, G] points per report of b by a member of g
+    inf_confirmed: jax.Array  # [J] further points when the act was real
+    chill_mask: jax.Array  # [J, B] 1 where distrust silences the behaviour
+    trust_initial: jax.Array  # []
+    trust_rate: jax.Array  # []
+    trust_sensitivity: jax.Array  # []
+    trust_chill: jax.Array  # []
 
 
 def _cells(sc: Scenario) -> tuple[int, ...]:
@@ -112,18 +137,32 @@ def _cells(sc: Scenario) -> tuple[int, ...]:
     return tuple(int(x) for x in np.concatenate([[0], np.cumsum(counts)]))
 
 
-def contact_offsets(degree: int, reach: int) -> tuple[int, ...]:
-    """Signed index offsets of a ring lattice: degree/2 distances spread over 1..reach."""
-    half = degree // 2
-    if half == 0:
-        return ()
+# Fractions of the population for long-range ties: fixed irrationals (golden ratio and
+# square-root conjugates), so ties look random, stay the same for every seed (no recompile
+# between replicates), and land in each group in proportion to its size.
+_LONG = (0.6180339887, 0.4142135624, 0.7320508076, 0.2360679775, 0.6457513111, 0.1622776602)
+
+
+def contact_offsets(
+    degree: int, reach: int, long_range: int = 0, agents: int = 0
+) -> tuple[int, ...]:
+    """Signed index offsets of a small world: local distances spread geometrically over
+    1..reach, plus `long_range` pairs of ties at fixed irrational fractions of the population."""
+    long_offsets = []
+    for k in range(long_range):
+        if agents > 2 * reach + 2:
+            f = _LONG[k % len(_LONG)] / (1 + k // len(_LONG))
+            long_offsets.append(reach + 1 + int(f * (agents - 2 * reach - 2)))
+    half = degree // 2 - len(long_offsets)
+    if half <= 0:
+        return tuple(x for d in long_offsets for x in (d, -d))
     dists = sorted({max(1, round(reach ** (i / max(half - 1, 1)))) for i in range(half)})
     d = 1
     while len(dists) < half:  # fill collisions of the geometric spread
         if d not in dists:
             dists.append(d)
         d += 1
-    dists = sorted(dists)[:half]
+    dists = sorted(dists)[:half] + long_offsets
     return tuple(x for d in dists for x in (d, -d))
 
 
@@ -131,8 +170,11 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
     """Validated scenario -> (Spec, Params)."""
     B = len(sc.behaviours)
     beh = [b.name for b in sc.behaviours]
-    chans = [c.name for c in sc.channels]
+    inf = sc.informants
+    chans = [c.name for c in sc.channels] + (["informants"] if inf is not None else [])
     K = max(len(chans), 1)
+    G = len(sc.population.groups)
+    groups = [g.name for g in sc.population.groups]
     J = len(sc.jurisdictions)
     progs = [sc.programmes[j.programme] if j.programme else None for j in sc.jurisdictions]
     T = max([len(p.tiers) for p in progs if p] or [1])
@@ -163,6 +205,12 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
     income = np.zeros((J, T + 1), f32)
     severity = np.zeros((J, B), f32)
     gain = np.zeros((J, B), f32)
+    school = np.zeros((J, T + 1), bool)
+    inf_cov = np.zeros((J, B), f32)
+    inf_false = np.zeros((J, G), f32)
+    inf_reward = np.zeros((J, B, G), f32)
+    inf_confirmed = np.zeros(J, f32)
+    chill = np.zeros((J, B), f32)
     tier_names = []
     for j, p in enumerate(progs):
         if p is None:
@@ -184,6 +232,10 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
             detect[j, b_i] = 1.0 - miss
             if points[j, b_i] != 0:
                 false_rate[j, b_i] = 1.0 - false_miss
+            km = len(sc.channels)  # monitoring channels; `informants`, if any, comes after
+            if km < K:
+                chan_cum[j, b_i, km:] = chan_cum[j, b_i, km - 1] if km else 0.0
+                false_cum[j, b_i, km:] = false_cum[j, b_i, km - 1] if km else 0.0
             total_false = false_cum[j, b_i, -1]
             false_cum[j, b_i] = false_cum[j, b_i] / total_false if total_false > 0 else 1.0
         base_score[j] = p.base_score
@@ -202,13 +254,44 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
             loan[j, t] = c.loan_approval
             travel[j, t] = c.travel_ban
             income[j, t] = c.income_effect
+            school[j, t] = c.school_block
         if "listed" not in p.consequences:  # a listing alone changes nothing material
             loan[j, T], travel[j, T], income[j, T] = 1.0, False, 0.0
+        if inf is not None and "informants" in p.channels:
+            for b_i, b in enumerate(beh):
+                inf_cov[j, b_i] = inf.coverage.get(b, 0.0)
+                inf_reward[j, b_i, :] = inf.reward_points
+            for t in inf.targeted_rewards:
+                inf_reward[j, beh.index(t.behaviour), groups.index(t.group)] += t.points
+            inf_confirmed[j] = inf.confirmed_points
+            if inf.false_report_behaviour is not None:
+                w = np.array([inf.target_weights.get(g, 1.0) for g in groups], f32)
+                inf_false[j] = inf.false_report_rate * w
+        for b_i, b in enumerate(sc.behaviours):
+            silenced = points[j, b_i] < 0 or inf_cov[j, b_i] > 0
+            if b.category in ("speech", "religion") and silenced and inf is not None:
+                chill[j, b_i] = 1.0
         scale = sc.response.severity_scale
         severity[j] = np.where(points[j] < 0, -points[j] / scale, 0.0)
         gain[j] = np.where(points[j] > 0, points[j] / scale, 0.0)
 
     order = tuple(int(i) for i in np.argsort([b.base_rate for b in sc.behaviours], kind="stable"))
+    group_factor = np.ones((G, B), f32)
+    for g_i, g in enumerate(sc.population.groups):
+        for b, v in g.rate_factors.items():
+            group_factor[g_i, beh.index(b)] = v
+    hh = sc.population.households
+    if hh is not None:
+        kids = np.asarray(hh.children + [0.0] * (4 - len(hh.children)), np.float64)
+        kids_cdf = np.cumsum(kids / kids.sum()).astype(f32)
+        pair = 2 * hh.partner_share / (1 + hh.partner_share)  # couples among pairs of slots
+    else:
+        kids_cdf, pair = np.ones(4, f32), 0.0
+    inf_share = np.zeros(G, f32)
+    if inf is not None:
+        for g_i, g in enumerate(groups):
+            if inf.eligible_groups is None or g in inf.eligible_groups:
+                inf_share[g_i] = inf.share
     spec = Spec(
         agents=sc.population.agents,
         days=sc.days,
@@ -225,9 +308,24 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         ring_dtype=ring_dtype,
         adaptive=sc.response.model == "adaptive",
         contact_offsets=contact_offsets(
-            sc.population.contacts.degree, sc.population.contacts.reach
+            sc.population.contacts.degree,
+            sc.population.contacts.reach,
+            sc.population.contacts.long_range,
+            sc.population.agents,
         ),
         outcome_order=order,
+        dispositions=tuple(
+            {"none": 0, "political": 1, "religiosity": 2}[b.disposition] for b in sc.behaviours
+        ),
+        group_factors=bool((group_factor != 1).any()),
+        informants=inf is not None,
+        false_report_behaviour=(
+            beh.index(inf.false_report_behaviour)
+            if inf is not None and inf.false_report_behaviour
+            else -1
+        ),
+        households=hh is not None,
+        speech_chill=bool(chill.any()),
     )
     r = sc.response
     a = jnp.asarray
@@ -265,5 +363,23 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         virtue=a(f32(r.virtue)),
         severity=a(severity),
         gain=a(gain),
+        group_factor=a(group_factor),
+        wealth_factor=a(np.array([g.wealth_factor for g in sc.population.groups], f32)),
+        political_sigma=a(f32(sc.population.political_sigma)),
+        religiosity_sigma=a(f32(sc.population.religiosity_sigma)),
+        school_block=a(school),
+        school_demand=a(f32(hh.school_demand if hh is not None else 0.0)),
+        partner_pair=a(f32(pair)),
+        children_cdf=a(kids_cdf),
+        informant_share=a(inf_share),
+        inf_cov=a(inf_cov),
+        inf_false=a(inf_false),
+        inf_reward=a(inf_reward),
+        inf_confirmed=a(inf_confirmed),
+        chill_mask=a(chill),
+        trust_initial=a(f32(sc.trust.initial)),
+        trust_rate=a(f32(sc.trust.learning_rate)),
+        trust_sensitivity=a(f32(sc.trust.sensitivity)),
+        trust_chill=a(f32(sc.trust.chill)),
     )
     return spec, params

@@ -12,7 +12,13 @@ import numpy as np
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.state import NONE, State
+from socialcredit.engine.state import (
+    NONE,
+    TRAIT_HAS_PARTNER,
+    TRAIT_INFORMANT,
+    TRAIT_IS_PARTNER,
+    State,
+)
 
 
 def _normal(word: jax.Array) -> jax.Array:
@@ -24,7 +30,9 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
     """The initial state: agents laid out by (jurisdiction, group) cell."""
     n = spec.padded
     idx = jnp.arange(n, dtype=jnp.uint32)
-    w_wealth, w_prop = rng.agent_words(rng.stage_seeds(key, 0, rng.POPULATION, 2), idx, 2)
+    w_wealth, w_prop, w_pol, w_rel, w_inf, w_pair, w_kids = rng.agent_words(
+        rng.stage_seeds(key, 0, rng.POPULATION, 7), idx, 7
+    )
     cj, cg = spec.cell_of()
     sizes = spec.cell_sizes()
     ghosts = n - spec.agents  # padding slots take the last cell's labels, outside every cell
@@ -34,9 +42,18 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
     group = jnp.asarray(
         np.concatenate([np.repeat(cg, sizes), np.full(ghosts, cg[-1])]).astype(np.uint8)
     )
+    g = group.astype(jnp.int32)
     wealth = params.wealth_median * jnp.exp(params.wealth_sigma * _normal(w_wealth))
-    sig = params.propensity_sigma
-    propensity = jnp.exp(sig * _normal(w_prop) - 0.5 * sig * sig)
+    wealth = wealth * params.wealth_factor[g]
+
+    def lognormal(word: jax.Array, sig: jax.Array) -> jax.Array:
+        return jnp.exp(sig * _normal(word) - 0.5 * sig * sig)  # mean 1
+
+    propensity = lognormal(w_prop, params.propensity_sigma)
+    traits = households(spec, params, idx, jur, group, w_pair, w_kids)
+    real = idx < spec.agents
+    informant = (rng.unit(w_inf) < params.informant_share[g]) & real
+    traits = traits | jnp.where(informant, jnp.uint8(TRAIT_INFORMANT), jnp.uint8(0))
     return State(
         raw=jnp.zeros(n, jnp.int32),
         ring=jnp.zeros((spec.buckets, n), spec.ring_dtype),
@@ -49,4 +66,33 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
         events=jnp.full(n, NONE, jnp.uint32),
         false_until=jnp.zeros(n, jnp.int16),
         false_pts=jnp.zeros(n, jnp.int16),
+        political=lognormal(w_pol, params.political_sigma).astype(jnp.float16),
+        religiosity=lognormal(w_rel, params.religiosity_sigma).astype(jnp.float16),
+        trust=jnp.full(n, params.trust_initial, jnp.float16),
+        traits=traits,
     )
+
+
+def households(
+    spec: Spec, params: Params, idx: jax.Array, jur: jax.Array, group: jax.Array, w_pair, w_kids
+) -> jax.Array:
+    """Household bits: agents 2m and 2m+1 of one cell form a couple with the chance that gives
+    `partner_share` two-adult households; every head holds the household's children."""
+    if not spec.households:
+        return jnp.zeros(idx.shape, jnp.uint8)
+    n = idx.shape[0]
+    even = (idx % 2) == 0
+    same_cell = (
+        (jur == jnp.roll(jur, -1)) & (group == jnp.roll(group, -1)) & (idx + 1 < spec.agents)
+    )
+    couple = even & same_cell & (rng.unit(w_pair) < params.partner_pair)
+    partner = jnp.roll(couple, 1) & ~even  # agent 2m+1 of a couple
+    kids = jnp.sum(rng.unit(w_kids)[:, None] >= params.children_cdf[None, :3], axis=1).astype(
+        jnp.uint8
+    )
+    head = ~partner & (idx < spec.agents)
+    bits = jnp.where(head, kids, 0).astype(jnp.uint8)
+    bits = bits | jnp.where(couple, jnp.uint8(TRAIT_HAS_PARTNER), jnp.uint8(0))
+    bits = bits | jnp.where(partner, jnp.uint8(TRAIT_IS_PARTNER), jnp.uint8(0))
+    del n
+    return bits

@@ -24,7 +24,8 @@ import numpy as np
 
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.behave import behave
-from socialcredit.engine.stages.consequences import consequences
+from socialcredit.engine.stages.consequences import consequences, school_blocked
+from socialcredit.engine.stages.informants import pay_informants, update_trust
 from socialcredit.engine.stages.learn import learn
 from socialcredit.engine.stages.listing import blacklist, tiers
 from socialcredit.engine.stages.measure import measure
@@ -41,16 +42,25 @@ def day_step(
     """Advance one day (0-based ``day``); return the new state and the day's facts."""
     state = learn(spec, params, state)
     state = remember_false(spec, params, day, state)
+    reward = None
+    if spec.informants:
+        reward = pay_informants(spec, params, state)
+        state = update_trust(spec, params, state)
     tier_before = tiers(spec, params, state, score(spec, params, state))
+    household_blocked = (
+        school_blocked(spec, params, state, tier_before) if spec.households else None
+    )
     outcome = behave(spec, params, key, day, state)
     recorded, channel, points = observe(spec, params, key, day, state, outcome)
     false_today = recorded & (outcome >= len(spec.behaviours))
-    state = record(spec, params, day, state, points)
+    state = record(spec, params, day, state, points if reward is None else points + reward)
     sc = score(spec, params, state)
     tier = tiers(spec, params, state, sc)
     was_listed = state.listed_since >= 0
     state, listed, delisted = blacklist(spec, params, day, state, tier)
-    state, facts = consequences(spec, params, key, day, state, tier, listed, points < 0)
+    state, facts = consequences(
+        spec, params, key, day, state, tier, listed, points < 0, household_blocked
+    )
     today = Today(
         outcome=outcome,
         recorded=recorded,
@@ -68,6 +78,7 @@ def day_step(
         tier_up=tier < tier_before,
         tier_down=tier > tier_before,
         sanctioned_false=facts["sanctioned"] & (false_today | false_active(day, state)),
+        rewarded=(reward > 0) if reward is not None else jnp.zeros(outcome.shape, bool),
     )
     return replace(state, events=events), today
 

@@ -28,6 +28,17 @@ class State:
     events: jax.Array  # uint32 [N] yesterday's facts, packed (see pack_events)
     false_until: jax.Array  # int16 [N] first day the agent's latest false record no longer counts
     false_pts: jax.Array  # int16 [N] points of that false record
+    political: jax.Array  # float16 [N] propensity to speak about the government, mean 1
+    religiosity: jax.Array  # float16 [N] mean 1
+    trust: jax.Array  # float16 [N] interpersonal trust in [0, 1]
+    traits: jax.Array  # uint8 [N] static bits, see TRAIT_* below
+
+
+# Bits of State.traits (static over a run).
+TRAIT_CHILDREN = 0x03  # children of the household, counted on its head (0..3)
+TRAIT_HAS_PARTNER = 0x04  # the next agent is this head's partner
+TRAIT_IS_PARTNER = 0x08  # this agent is the partner of the previous one
+TRAIT_INFORMANT = 0x10
 
 
 @jax.tree_util.register_dataclass
@@ -47,6 +58,8 @@ class Today:
     travelled: jax.Array  # bool [N] wanted to take a long trip
     travel_blocked: jax.Array  # bool [N]
     sanctioned: jax.Array  # bool [N] felt the system bite today
+    school_applied: jax.Array  # bool [N] one of the household's children applied to a good school
+    school_refused: jax.Array  # bool [N] ... and was refused for the parents' standing
 
 
 NONE = 127  # outcome code for "nothing today" (codes 0..2B-1 with B <= 32 stay below it)
@@ -67,6 +80,9 @@ _FIELDS = (
     ("tier_up", 1),
     ("tier_down", 1),
     ("delisted", 1),
+    ("rewarded", 1),  # paid for an informant report
+    ("school_applied", 1),
+    ("school_refused", 1),
 )
 _SHIFT = {}
 _pos = 0
@@ -88,6 +104,8 @@ def pack_events(today: Today, **more: jax.Array) -> jax.Array:
         "travelled": today.travelled,
         "travel_blocked": today.travel_blocked,
         "sanctioned": today.sanctioned,
+        "school_applied": today.school_applied,
+        "school_refused": today.school_refused,
         **more,
     }
     word = jnp.zeros(today.outcome.shape, jnp.uint32)

@@ -75,6 +75,14 @@ class Metadata(Strict):
 class Group(Strict):
     name: Identifier
     share: Probability
+    rate_factors: dict[Identifier, NonNegFloat] = Field(
+        default_factory=dict,
+        description="Behaviour -> multiplier of its base rate in this group (e.g. a minority "
+        "that prays in public more often).",
+    )
+    wealth_factor: Annotated[float, Field(gt=0.0)] = Field(
+        default=1.0, description="Multiplier of the group's wealth (1 = the population's)."
+    )
 
 
 class Lognormal(Strict):
@@ -86,10 +94,38 @@ class Lognormal(Strict):
 
 
 class Contacts(Strict):
-    """A fixed-degree ring lattice over the agent order (kin and neighbours sit close)."""
+    """A fixed-degree small world over the agent order: most contacts sit close (kin,
+    neighbours), a few are long-range ties that cross groups and places."""
 
     degree: Annotated[int, Field(ge=0, le=64, multiple_of=2)] = 8
     reach: Annotated[int, Field(ge=1, le=10_000)] = 50
+    long_range: Annotated[int, Field(ge=0, le=32)] = Field(
+        default=1,
+        description="Pairs of the degree that are long-range ties (to agents anywhere in the "
+        "population, so groups and places mix); the rest are local.",
+    )
+
+
+class Households(Strict):
+    """Adults live in households of one or two; children are counted on the household head.
+
+    Children are not scored; they inherit consequences (school and university access) from
+    their parents' standing, as in the Hengshui school letters (scs-facts.md section 6).
+    """
+
+    partner_share: Probability = Field(
+        default=0.6, description="Share of households with two adults (the head and a partner)."
+    )
+    children: list[Probability] = Field(
+        default_factory=lambda: [0.4, 0.4, 0.15, 0.05],
+        min_length=1,
+        max_length=4,
+        description="Share of households with 0, 1, 2, 3 children.",
+    )
+    school_demand: Probability = Field(
+        default=1.0 / 365.0,
+        description="Applications to a good school or university per child per day.",
+    )
 
 
 class Population(Strict):
@@ -101,7 +137,18 @@ class Population(Strict):
         description="Spread (lognormal sigma) of each agent's propensity to misbehave; the "
         "multiplier has mean 1, so base rates stay population means.",
     )
+    political_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        default=0.0,
+        description="Spread (lognormal sigma, mean 1) of each agent's propensity to speak about "
+        "the government; multiplies behaviours with disposition `political`.",
+    )
+    religiosity_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        default=0.0,
+        description="Spread (lognormal sigma, mean 1) of each agent's religiosity; multiplies "
+        "behaviours with disposition `religiosity`.",
+    )
     contacts: Contacts = Contacts()
+    households: Households | None = None
 
 
 class Jurisdiction(Strict):
@@ -131,6 +178,11 @@ class Behaviour(Strict):
         default=True,
         description="Whether the agent's propensity multiplier applies (misconduct: yes; "
         "civic acts: usually no).",
+    )
+    disposition: Literal["none", "political", "religiosity"] = Field(
+        default="none",
+        description="A disposition that also multiplies the rate: `political` (criticising or "
+        "praising the government), `religiosity` (public prayer).",
     )
 
 
@@ -166,8 +218,12 @@ class Blacklist(Strict):
 
 
 class Consequence(Strict):
-    """What a tier (or a listing) does to a person's material life."""
+    """What a tier (or a listing) does to a person's material life, and their children's."""
 
+    school_block: bool = Field(
+        default=False,
+        description="The household's children are refused good schools and universities.",
+    )
     loan_approval: Probability = Field(
         default=1.0, description="Chance that a loan application is approved."
     )
@@ -195,6 +251,62 @@ class Programme(Strict):
     blacklist: Blacklist | None = None
     consequences: dict[str, Consequence] = Field(
         default_factory=dict, description="Tier name (or `listed`) -> consequence."
+    )
+
+
+# ----------------------------------------------------------------------------- informants
+
+
+class TargetedReward(Strict):
+    """Extra points for reporting one behaviour by members of one group (e.g. the Xinjiang
+    programme that rewards majority citizens for reporting minority public prayer)."""
+
+    behaviour: Identifier
+    group: Identifier
+    points: Score
+
+
+class Informants(Strict):
+    """Citizens who report what their contacts do. Reports are a channel named `informants`
+    that programmes may list; each report earns the informant points."""
+
+    share: Probability = Field(description="Share of eligible agents who inform.")
+    eligible_groups: list[Identifier] | None = Field(
+        default=None, description="Groups whose members may inform (null: every group)."
+    )
+    coverage: dict[Identifier, Probability] = Field(
+        description="Behaviour -> chance that one informant contact reports one act."
+    )
+    false_report_rate: Probability = Field(
+        default=0.0,
+        description="Chance per informant, per contact and day, of a false or malicious report.",
+    )
+    false_report_behaviour: Identifier | None = Field(
+        default=None, description="What false reports accuse people of."
+    )
+    target_weights: dict[Identifier, NonNegFloat] = Field(
+        default_factory=dict,
+        description="Group -> relative chance of being falsely reported (default 1 each).",
+    )
+    reward_points: Score = Field(default=0, description="Points to the informant per report.")
+    confirmed_points: Score = Field(
+        default=0, description="Further points per report of an act that really happened."
+    )
+    targeted_rewards: list[TargetedReward] = Field(default_factory=list)
+
+
+class Trust(Strict):
+    """Interpersonal trust, worn down by seeing contacts reported by informants."""
+
+    initial: Probability = 0.7
+    learning_rate: Probability = 0.02
+    sensitivity: NonNegFloat = Field(
+        default=5.0, description="How much one reported contact in ten lowers the trust target."
+    )
+    chill: Probability = Field(
+        default=0.8,
+        description="How much distrust silences speech and religion: rate multiplier "
+        "1 - chill * (1 - trust) for such behaviours that are scored down or informed on.",
     )
 
 
@@ -256,7 +368,9 @@ class Scenario(Strict):
     jurisdictions: list[Jurisdiction] = Field(min_length=1, max_length=250)
     programmes: dict[Identifier, Programme] = Field(default_factory=dict)
     behaviours: list[Behaviour] = Field(min_length=1, max_length=32)
-    channels: list[Channel] = Field(default_factory=list, max_length=32)
+    channels: list[Channel] = Field(default_factory=list, max_length=31)
+    informants: Informants | None = None
+    trust: Trust = Trust()
     economy: Economy = Economy()
     response: Response = Response()
     days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
@@ -311,6 +425,14 @@ class Scenario(Strict):
                     f"contact degree must be below the number of agents ({self.population.agents})",
                 )
             )
+        if self.population.contacts.long_range * 2 > self.population.contacts.degree:
+            out.append(
+                (
+                    ("population", "contacts", "long_range"),
+                    self.population.contacts.long_range,
+                    f"at most degree/2 = {self.population.contacts.degree // 2} long-range pairs",
+                )
+            )
         if (
             self.population.contacts.degree
             and self.population.contacts.reach * 2 < self.population.contacts.degree
@@ -333,6 +455,94 @@ class Scenario(Strict):
                     "day, so keep the sum at or below 0.5",
                 )
             )
+
+        groups = [g.name for g in self.population.groups]
+        for g_i, g in enumerate(self.population.groups):
+            for b in g.rate_factors:
+                if b not in behaviours:
+                    out.append(
+                        (
+                            ("population", "groups", g_i, "rate_factors", b),
+                            b,
+                            f"unknown behaviour {b!r}; defined: {behaviours}",
+                        )
+                    )
+        if "informants" in channels:
+            k = channels.index("informants")
+            out.append(
+                (
+                    ("channels", k, "name"),
+                    "informants",
+                    "the channel name 'informants' is reserved for the informants section",
+                )
+            )
+        inf = self.informants
+        if inf is not None:
+            base_i = ("informants",)
+            for b in inf.coverage:
+                if b not in behaviours:
+                    out.append(
+                        (
+                            base_i + ("coverage", b),
+                            b,
+                            f"unknown behaviour {b!r}; defined: {behaviours}",
+                        )
+                    )
+            for k, g in enumerate(inf.eligible_groups or []):
+                if g not in groups:
+                    out.append(
+                        (
+                            base_i + ("eligible_groups", k),
+                            g,
+                            f"unknown group {g!r}; defined: {groups}",
+                        )
+                    )
+            for g in inf.target_weights:
+                if g not in groups:
+                    out.append(
+                        (
+                            base_i + ("target_weights", g),
+                            g,
+                            f"unknown group {g!r}; defined: {groups}",
+                        )
+                    )
+            if inf.false_report_rate > 0 and inf.false_report_behaviour is None:
+                out.append(
+                    (
+                        base_i + ("false_report_behaviour",),
+                        None,
+                        f"false reports need a behaviour they accuse people of; name one of {behaviours}",
+                    )
+                )
+            if (
+                inf.false_report_behaviour is not None
+                and inf.false_report_behaviour not in behaviours
+            ):
+                out.append(
+                    (
+                        base_i + ("false_report_behaviour",),
+                        inf.false_report_behaviour,
+                        f"unknown behaviour {inf.false_report_behaviour!r}; defined: {behaviours}",
+                    )
+                )
+            for k, t in enumerate(inf.targeted_rewards):
+                if t.behaviour not in behaviours:
+                    out.append(
+                        (
+                            base_i + ("targeted_rewards", k, "behaviour"),
+                            t.behaviour,
+                            f"unknown behaviour {t.behaviour!r}; defined: {behaviours}",
+                        )
+                    )
+                if t.group not in groups:
+                    out.append(
+                        (
+                            base_i + ("targeted_rewards", k, "group"),
+                            t.group,
+                            f"unknown group {t.group!r}; defined: {groups}",
+                        )
+                    )
+        channel_names = channels + (["informants"] if inf is not None else [])
 
         for i, j in enumerate(self.jurisdictions):
             if j.programme is not None and j.programme not in self.programmes:
@@ -380,9 +590,18 @@ class Scenario(Strict):
                         (base + ("points", b), b, f"unknown behaviour {b!r}; defined: {behaviours}")
                     )
             for k, c in enumerate(p.channels):
-                if c not in channels:
+                if c not in channel_names:
+                    hint = (
+                        " (add an `informants` section to use informants)"
+                        if c == "informants"
+                        else ""
+                    )
                     out.append(
-                        (base + ("channels", k), c, f"unknown channel {c!r}; defined: {channels}")
+                        (
+                            base + ("channels", k),
+                            c,
+                            f"unknown channel {c!r}; defined: {channel_names}{hint}",
+                        )
                     )
             if p.record_expiry_days % p.expiry_resolution_days:
                 out.append(

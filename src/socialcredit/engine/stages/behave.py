@@ -18,7 +18,8 @@ import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.stages.common import by_place, jur_index
+from socialcredit.engine.stages.common import by_place, jur_index, lookup
+from socialcredit.engine.stages.informants import informant_contacts
 from socialcredit.engine.state import NONE, State
 
 
@@ -33,9 +34,19 @@ def rates(spec: Spec, params: Params, state: State) -> list[jax.Array]:
     prop = state.propensity.astype(jnp.float32)
     if spec.adaptive:
         pressure = state.risk.astype(jnp.float32) * vulnerability(state, params)
+    g = state.group.astype(jnp.int32)
+    dispositions = {1: state.political, 2: state.religiosity}
+    if spec.speech_chill:
+        distrust = params.trust_chill * (1.0 - state.trust.astype(jnp.float32))
     out = []
     for b in range(len(spec.behaviours)):
         p = params.base_rate[b] * jnp.where(params.driven[b] > 0, prop, 1.0)
+        if spec.group_factors:
+            p = p * lookup(params.group_factor[:, b], g)
+        if spec.dispositions and spec.dispositions[b]:
+            p = p * dispositions[spec.dispositions[b]].astype(jnp.float32)
+        if spec.speech_chill:  # who trusts no one speaks less (the chilling effect)
+            p = p * (1.0 - distrust * by_place(spec, params.chill_mask[:, b], jur))
         if spec.adaptive:
             sev = by_place(spec, params.severity[:, b], jur)
             gain = by_place(spec, params.gain[:, b], jur)
@@ -43,6 +54,16 @@ def rates(spec: Spec, params: Params, state: State) -> list[jax.Array]:
             p = p * (1.0 + params.virtue * pressure * gain)
         out.append(jnp.minimum(p, 0.5))
     return out
+
+
+def false_report_rate(spec: Spec, params: Params, state: State) -> jax.Array:
+    """Daily chance of being falsely reported: k informant contacts, each at the group's rate."""
+    k = informant_contacts(spec, state).astype(jnp.float32)
+    if len(spec.jurisdictions) == 1:
+        per = lookup(params.inf_false[0], state.group.astype(jnp.int32))
+    else:
+        per = params.inf_false[state.jur.astype(jnp.int32), state.group.astype(jnp.int32)]
+    return 1.0 - (1.0 - per) ** k
 
 
 def behave(spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: State) -> jax.Array:
@@ -66,6 +87,8 @@ def behave(spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: St
     cum = jnp.zeros((n,), jnp.float32)
     for b in spec.outcome_order:
         cum = cum + by_place(spec, params.false_rate[:, b], jur)
+        if b == spec.false_report_behaviour:  # informants' false and malicious reports
+            cum = cum + false_report_rate(spec, params, state)
         outcome = jnp.where(
             (outcome == NONE) & (top < rng.threshold(cum)), jnp.uint8(B + b), outcome
         )

@@ -50,10 +50,16 @@ def jur_index(spec: Spec, jur_u8: jax.Array) -> jax.Array:
 
 
 def shifted_sum(x: jax.Array, offsets: tuple[int, ...]) -> jax.Array:
-    """sum_k x[(i - offsets[k]) mod N]: ``jnp.roll`` sums, as slices of one wrapped copy."""
+    """sum_k x[(i - offsets[k]) mod N], as ``jnp.roll`` would give.
+
+    Short offsets read slices of one wrapped copy; long-range ones are plain rolls.
+    """
     n = x.shape[0]
-    pad = max(abs(o) for o in offsets)
-    if pad >= n:
-        return sum(jnp.roll(x, o) for o in offsets)
-    wrapped = jnp.concatenate([x[n - pad :], x, x[:pad]])
-    return sum(jax.lax.slice_in_dim(wrapped, pad - o, pad - o + n) for o in offsets)
+    near = [o for o in offsets if abs(o) <= 1024 and abs(o) < n]
+    far = [o for o in offsets if o not in near]
+    total = sum((jnp.roll(x, o) for o in far), jnp.zeros_like(x))
+    if near:
+        pad = max(abs(o) for o in near)
+        wrapped = jnp.concatenate([x[n - pad :], x, x[:pad]])
+        total = total + sum(jax.lax.slice_in_dim(wrapped, pad - o, pad - o + n) for o in near)
+    return total

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index, lookup2
-from socialcredit.engine.state import State
+from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_HAS_PARTNER, State
 
 DAYS_PER_YEAR = 365.0
 
@@ -29,7 +29,10 @@ def consequences(
     tier: jax.Array,
     listed: jax.Array,
     recorded_loss: jax.Array,
+    household_blocked: jax.Array | None = None,
 ) -> tuple[State, dict[str, jax.Array]]:
+    """Loans, trips, schools and income; ``household_blocked``: the household's children are
+    refused good schools (the standing of the head or partner at the start of the day)."""
     n = spec.padded
     T = spec.max_tiers
     (word,) = rng.agent_words(
@@ -59,8 +62,20 @@ def consequences(
         state.wealth + effect / DAYS_PER_YEAR - jnp.where(refused, params.loan_refusal_cost, 0.0)
     )
     wealth = jnp.maximum(wealth, 0.0)
-    sanctioned = recorded_loss | blocked | (refused & active)
+    if spec.households:
+        # [trip, trip + children * demand): one of the household's children applies to school
+        kids = (state.traits & TRAIT_CHILDREN).astype(jnp.float32)
+        school_t = rng.threshold(
+            params.loan_demand + params.travel_demand + kids * params.school_demand
+        )
+        school_applied = (word >= trip_t) & (word < school_t) & real
+        school_refused = school_applied & household_blocked
+    else:
+        school_applied = school_refused = jnp.zeros(word.shape, bool)
+    sanctioned = recorded_loss | blocked | (refused & active) | school_refused
     facts = {
+        "school_applied": school_applied,
+        "school_refused": school_refused,
         "loan_applied": applied,
         "loan_refused": refused,
         "travelled": travelled,
@@ -68,3 +83,14 @@ def consequences(
         "sanctioned": sanctioned,
     }
     return State(**{**state.__dict__, "wealth": wealth}), facts
+
+
+def school_blocked(spec: Spec, params: Params, state: State, tier: jax.Array) -> jax.Array:
+    """Whether a household's children are refused good schools: the head's or the partner's
+    tier or listing blocks it (children inherit their parents' standing)."""
+    T = spec.max_tiers
+    jur = jur_index(spec, state.jur)
+    idx = jnp.where(state.listed_since >= 0, T, tier.astype(jnp.int32))
+    own = lookup2(spec, params.school_block, jur, idx) & by_place(spec, params.active, jur)
+    partner = ((state.traits & TRAIT_HAS_PARTNER) != 0) & jnp.roll(own, -1)
+    return own | partner

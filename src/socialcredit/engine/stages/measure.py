@@ -17,7 +17,7 @@ from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index
 from socialcredit.engine.stages.listing import tiers
 from socialcredit.engine.stages.score import score
-from socialcredit.engine.state import State, event_field
+from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_INFORMANT, State, event_field
 
 BLOCK = 255  # agents per block: a byte lane holds at most 255 ones
 
@@ -41,9 +41,16 @@ def metric_names(spec: Spec) -> list[str]:
         "tier_up",
         "tier_down",
         "delisted",
+        "informant_rewards",
+        "school_applications",
+        "children_excluded",
+        "false_reports",
+        "informants",
         "score_sum",
         "risk_sum",
         "wealth_sum",
+        "trust_sum",
+        "children_sum",
     ]
     return names
 
@@ -113,8 +120,25 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             "tier_up",
             "tier_down",
             "delisted",
+            "rewarded",
+            "school_applied",
+            "school_refused",
         )
     ]
+    if spec.informants:
+        k_inf = len(spec.channels) - 1
+        flags += [
+            recorded & (outcome >= B) & (channel == k_inf),
+            (state.traits & TRAIT_INFORMANT) != 0,
+        ]
+    else:
+        flags += [jnp.zeros(ev.shape, bool)] * 2
+    absent = {"rewarded"} if not spec.informants else set()
+    absent |= {"school_applied", "school_refused"} if not spec.households else set()
+    n_named = len(flags) - 2 - 3  # index of "rewarded" among the flags
+    for i, name in enumerate(("rewarded", "school_applied", "school_refused")):
+        if name in absent:  # a constant, so XLA drops the work
+            flags[n_named + i] = jnp.zeros(ev.shape, bool)
     counts = _packed_counts(spec, flags).astype(jnp.float32)
     base = by_place(spec, params.base_score, jur_index(spec, state.jur))
     reals = _real_sums(
@@ -123,6 +147,12 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             (sc.astype(i32) - base).astype(jnp.float32),
             state.risk.astype(jnp.float32),
             state.wealth,
+            state.trust.astype(jnp.float32)
+            if spec.informants
+            else jnp.zeros(ev.shape, jnp.float32),
+            (state.traits & TRAIT_CHILDREN).astype(jnp.float32)
+            if spec.households
+            else jnp.zeros(ev.shape, jnp.float32),
         ],
     )
     return jnp.concatenate([counts, reals], axis=1)

@@ -13,7 +13,9 @@ import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.stages.behave import false_report_rate
 from socialcredit.engine.stages.common import jur_index, lookup2
+from socialcredit.engine.stages.informants import informant_contacts
 from socialcredit.engine.state import NONE, State
 
 
@@ -35,17 +37,37 @@ def observe(
         none, 0, jnp.where(is_false, outcome.astype(jnp.int32) - B, outcome.astype(jnp.int32))
     )
     pts = lookup2(spec, params.points, jur, b)
-    detected = jnp.where(is_false, True, u < lookup2(spec, params.detect, jur, b)) & ~none
+    d_mon = lookup2(spec, params.detect, jur, b)
+    km = K - 1 if spec.informants else K  # monitoring channels come first
+    u_mon = u  # the draw as seen by the monitoring channels' cumulative shares
+    if spec.informants:
+        # acts: monitors catch it with d_mon; failing that, one of k informant contacts
+        k_inf = informant_contacts(spec, state).astype(jnp.float32)
+        p_inf = 1.0 - (1.0 - lookup2(spec, params.inf_cov, jur, b)) ** k_inf
+        d_act = 1.0 - (1.0 - d_mon) * (1.0 - p_inf)
+        # false records: from monitors or from informants, in proportion to their rates
+        f_mon = lookup2(spec, params.false_rate, jur, b)
+        f_inf = jnp.where(
+            b == spec.false_report_behaviour, false_report_rate(spec, params, state), 0.0
+        )
+        mon_share = f_mon / jnp.maximum(f_mon + f_inf, 1e-30)
+        by_inf = jnp.where(is_false, u >= mon_share, u >= d_mon)
+        u_mon = jnp.where(is_false, u / jnp.maximum(mon_share, 1e-30), u)
+    else:
+        d_act = d_mon
+        by_inf = jnp.zeros(outcome.shape, bool)
+    detected = jnp.where(is_false, True, u < d_act) & ~none
     recorded = detected & (pts != 0)
-    # the first channel whose cumulative share exceeds the draw made the record
+    # the first monitoring channel whose cumulative share exceeds the draw made the record
     channel = jnp.zeros(outcome.shape, jnp.int32)
-    for k in range(K - 1):
+    for k in range(km - 1):
         cum_k = jnp.where(
             is_false,
             lookup2(spec, params.false_cum[:, :, k], jur, b),
             lookup2(spec, params.chan_cum[:, :, k], jur, b),
         )
-        channel = channel + (u >= cum_k).astype(jnp.int32)
+        channel = channel + (u_mon >= cum_k).astype(jnp.int32)
+    channel = jnp.where(by_inf, K - 1, channel)
     channel = jnp.where(recorded, channel, -1).astype(jnp.int8)
     points = jnp.where(recorded, pts, 0).astype(jnp.int16)
     return recorded, channel, points

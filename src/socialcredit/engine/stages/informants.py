@@ -1,0 +1,86 @@
+"""informants: citizens who report what their contacts do, what they are paid, and what it
+does to trust.
+
+Some agents inform (a share of the eligible groups, scs-facts and the essay's Xinjiang
+example). For an act of behaviour b, each informant among the actor's contacts reports it with
+chance coverage[b], so the informant channel catches it with 1 - (1 - coverage[b]) ** k, k the
+number of informant contacts (`observe`). Informants also file false or malicious reports at a
+rate per contact and day, weighted by the target's group (`behave`).
+
+The day after a report, the first informant among the reported agent's contacts (in contact
+order) is paid: `reward_points`, plus `confirmed_points` if the act was real, plus any
+targeted reward for that behaviour by a member of that group. Seeing contacts reported wears
+down trust: trust moves towards initial * (1 - min(1, sensitivity * share of contacts reported
+yesterday)), and distrust silences speech and religion (`behave`).
+
+All of it reads yesterday's carried event word and the static traits, so nothing here
+recomputes the day's draws (see engine/run.py).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from socialcredit.compile import Params, Spec
+from socialcredit.engine.stages.common import by_place, jur_index, lookup, shifted_sum
+from socialcredit.engine.state import TRAIT_INFORMANT, State, event_field
+
+
+def is_informant(state: State) -> jax.Array:
+    return (state.traits & TRAIT_INFORMANT) != 0
+
+
+def informant_contacts(spec: Spec, state: State) -> jax.Array:
+    """Number of informants among each agent's contacts (uint8)."""
+    if not spec.contact_offsets:
+        return jnp.zeros(state.traits.shape, jnp.uint8)
+    return shifted_sum(is_informant(state).astype(jnp.uint8), spec.contact_offsets)
+
+
+def reported_yesterday(spec: Spec, state: State) -> jax.Array:
+    """Agents on whom an informant filed a report yesterday."""
+    k_inf = len(spec.channels) - 1
+    return (event_field(state.events, "recorded") == 1) & (
+        event_field(state.events, "channel1") == k_inf + 1
+    )
+
+
+def pay_informants(spec: Spec, params: Params, state: State) -> jax.Array:
+    """int16 points each informant earns today for yesterday's reports."""
+    B = len(spec.behaviours)
+    reported = reported_yesterday(spec, state)
+    outcome = event_field(state.events, "outcome").astype(jnp.int32)
+    real = outcome < B
+    b = jnp.clip(jnp.where(real, outcome, outcome - B), 0, B - 1)
+    jur = jur_index(spec, state.jur)
+    g = state.group.astype(jnp.int32)
+    G = params.inf_reward.shape[2]
+    flat = params.inf_reward.reshape(params.inf_reward.shape[0], -1)  # [J, B*G]
+    if len(spec.jurisdictions) == 1:
+        per_report = lookup(flat[0], b * G + g)
+    else:
+        per_report = flat[jur, b * G + g]
+    value = jnp.where(
+        reported, per_report + jnp.where(real, by_place(spec, params.inf_confirmed, jur), 0.0), 0.0
+    )
+    inf = is_informant(state)
+    taken = jnp.zeros(inf.shape, bool)
+    pay = jnp.zeros(inf.shape, jnp.float32)
+    for o in spec.contact_offsets:
+        there = jnp.roll(inf, -o)  # the contact at i + o informs
+        first = there & ~taken
+        taken = taken | there
+        pay = pay + jnp.roll(jnp.where(first, value, 0.0), o)  # credit agent i + o
+    return jnp.round(pay).astype(jnp.int16)
+
+
+def update_trust(spec: Spec, params: Params, state: State) -> State:
+    if not spec.contact_offsets:
+        return state
+    seen = shifted_sum(reported_yesterday(spec, state).astype(jnp.uint8), spec.contact_offsets)
+    share = seen.astype(jnp.float32) / len(spec.contact_offsets)
+    target = params.trust_initial * (1.0 - jnp.minimum(1.0, params.trust_sensitivity * share))
+    trust = state.trust.astype(jnp.float32)
+    trust = trust + params.trust_rate * (target - trust)
+    return State(**{**state.__dict__, "trust": trust.astype(state.trust.dtype)})
