@@ -102,7 +102,7 @@ class Contacts(Strict):
     long_range: Annotated[int, Field(ge=0, le=32)] = Field(
         default=1,
         description="Pairs of the degree that are long-range ties (to agents anywhere in the "
-        "population, so groups and places mix); the rest are local.",
+        "population, so groups and places mix); the rest are local. Moot with degree 0.",
     )
 
 
@@ -425,7 +425,7 @@ class Scenario(Strict):
                     f"contact degree must be below the number of agents ({self.population.agents})",
                 )
             )
-        if self.population.contacts.long_range * 2 > self.population.contacts.degree:
+        if 0 < self.population.contacts.degree < self.population.contacts.long_range * 2:
             out.append(
                 (
                     ("population", "contacts", "long_range"),
