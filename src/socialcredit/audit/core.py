@@ -591,11 +591,24 @@ register(
     Outcome(
         "children_excluded",
         "harm",
-        "share of agents, last day",
-        "Children excluded (from schools, for a parent's listing): children_excluded on the "
-        "last day / agents.",
-        last_share("children_excluded"),
-        label="Children excluded, per agent",
+        "share of school applications",
+        "Children excluded: school and university applications refused for the parents' tier "
+        "or listing, sum of children_excluded / sum of school_applications.",
+        share_of("children_excluded", "school_applications", "no school applications"),
+        comparison="system",
+        label="Children's school applications refused",
+        scale="share",
+    )
+)
+register(
+    Outcome(
+        "informant_density",
+        "harm",
+        "share of agents",
+        "Informant density: agents who inform, informants / agents on the last day.",
+        last_share("informants"),
+        comparison="system",
+        label="Informants among the population",
         scale="share",
     )
 )
@@ -604,8 +617,9 @@ register(
         "informant_reports",
         "harm",
         "reports per agent-year",
-        "Informant density: reports filed by informants, sum of reports / agent-years.",
-        per_agent_year(["reports"]),
+        "Informant reports: sum of records_by.informants / agent-years.",
+        per_agent_year(["records_by.informants"]),
+        comparison="system",
         label="Informant reports per agent-year",
     )
 )
