@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
@@ -16,6 +17,7 @@ from socialcredit.credit import credit_sample, decode_events
 from socialcredit.engine.run import simulate_arrays
 from socialcredit.engine.stages.measure import metric_names
 from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_INFORMANT, TRAIT_IS_PARTNER, State
+from socialcredit.population import homes
 from socialcredit.result import Result
 from socialcredit.scenario.model import Scenario
 
@@ -51,7 +53,7 @@ def simulate(
     state, raw, ev, sc = simulate_arrays(spec, params, key, chunk_days, progress, sample)
     bases = np.asarray(params.base_score)
     metrics = tidy_metrics(spec, raw, bases, scenario.record.metrics_every)
-    agents = snapshot(spec, state, params) if scenario.record.snapshot else None
+    agents = snapshot(spec, state, params, key) if scenario.record.snapshot else None
     wall = time.perf_counter() - t0
     info = {
         "scenario_name": scenario.metadata.name,
@@ -151,7 +153,7 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
     )
 
 
-def snapshot(spec: Spec, state: State, params) -> pd.DataFrame:
+def snapshot(spec: Spec, state: State, params, key: jax.Array) -> pd.DataFrame:
     """Final per-agent table."""
     from socialcredit.engine.stages.listing import tiers
     from socialcredit.engine.stages.score import score
@@ -169,9 +171,12 @@ def snapshot(spec: Spec, state: State, params) -> pd.DataFrame:
         dtype=object,
     )
     tier_name = names[jur.astype(np.int64) * spec.max_tiers + tier_np] if spec.tier_names else None
+    x, y = homes(key, jnp.arange(spec.agents), params.side_m[state.jur.astype(jnp.int32)])
     df = pd.DataFrame(
         {
             "agent": np.arange(spec.agents, dtype=np.int64),
+            "x": np.asarray(x),
+            "y": np.asarray(y),
             "jurisdiction": pd.Categorical.from_codes(jur, list(spec.jurisdictions)),
             "group": pd.Categorical.from_codes(np.asarray(state.group), list(spec.groups)),
             "score": np.asarray(sc),

@@ -107,6 +107,7 @@ class Params:
     virtue: jax.Array  # []
     severity: jax.Array  # [J, B] |points| / severity_scale for losses, 0 otherwise
     gain: jax.Array  # [J, B] points / severity_scale for gains, 0 otherwise
+    side_m: jax.Array  # [J] side of each jurisdiction's square city plane, metres
     group_factor: jax.Array  # [G, B] multiplier of base rates by group
     wealth_factor: jax.Array  # [G]
     political_sigma: jax.Array  # []
@@ -363,6 +364,7 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         virtue=a(f32(r.virtue)),
         severity=a(severity),
         gain=a(gain),
+        side_m=a(np.array([np.sqrt(j.area_km2) * 1000.0 for j in sc.jurisdictions], f32)),
         group_factor=a(group_factor),
         wealth_factor=a(np.array([g.wealth_factor for g in sc.population.groups], f32)),
         political_sigma=a(f32(sc.population.political_sigma)),

@@ -96,3 +96,11 @@ def households(
     bits = bits | jnp.where(partner, jnp.uint8(TRAIT_IS_PARTNER), jnp.uint8(0))
     del n
     return bits
+
+
+def homes(key: jax.Array, index: jax.Array, side_m: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Home location (x, y) in metres on the agent's jurisdiction plane, uniform over a square
+    of side ``side_m``. Stateless: derived from the run key and the agent index, so positions
+    cost no memory and any stage can recompute them."""
+    wx, wy = rng.agent_words(rng.stage_seeds(key, 0, rng.PLACES, 2), index.astype(jnp.uint32), 2)
+    return rng.unit(wx) * side_m, rng.unit(wy) * side_m

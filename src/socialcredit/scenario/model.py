@@ -157,6 +157,11 @@ class Jurisdiction(Strict):
     programme: Identifier | None = Field(
         description="Key into `programmes`, or null for no system in this jurisdiction."
     )
+    area_km2: Annotated[float, Field(gt=0.0, le=1e7)] = Field(
+        default=100.0,
+        description="Area of the jurisdiction's city plane; homes are spread uniformly over a "
+        "square of this area (synthetic places, not real ones).",
+    )
 
 
 # ----------------------------------------------------------------------------- behaviour
