@@ -210,7 +210,7 @@ def test_not_modelled_outcomes_are_reported_not_raised(deterrence_audit):
         assert t.loc[name, "note"].startswith(NOT_MODELLED), name
         assert math.isnan(t.loc[name, "system"]) and math.isnan(t.loc[name, "effect"])
     assert "speech or religion" in t.loc["chilling.total", "note"]
-    assert "`reports`" in t.loc["informant_reports", "note"]
+    assert "`records_by.informants`" in t.loc["informant_reports", "note"]
     md = deterrence_audit.to_markdown()
     assert md.count(NOT_MODELLED) >= 4
 

@@ -600,8 +600,11 @@ def explain(
 def _register_subcommands() -> None:
     """Commands that live with their subsystem (imports there stay light)."""
     from socialcredit.audit.cli import audit_command
+    from socialcredit.report.cli import compare_command, report_command
 
     app.command("audit")(audit_command)
+    app.command("report")(report_command)
+    app.command("compare")(compare_command)
 
 
 _register_subcommands()

@@ -749,6 +749,7 @@ class AuditResult:
     values: pd.DataFrame = field(repr=False)
     outcomes: list[Outcome] = field(default_factory=list, repr=False)
     info: dict[str, Any] = field(default_factory=dict)
+    example: Any = field(default=None, repr=False)  # replicate 0: Result with .counterfactual
 
     def row(self, outcome: str) -> pd.Series:
         """The table row of one outcome."""
@@ -820,11 +821,11 @@ class AuditResult:
             title_justify="left",
             caption_justify="left",
         )
-        t.add_column("Outcome", ratio=1, min_width=20)
+        t.add_column("Outcome", ratio=1, min_width=14)
         t.add_column("Without", justify="right", no_wrap=True)
         t.add_column("With", justify="right")
         t.add_column("Effect (95% CI)", justify="right")
-        t.add_column("Relative", justify="right", no_wrap=True)
+        t.add_column("Relative", justify="right")
         last_kind = None
         for f in self.formatted():
             if f["kind"] != last_kind:
@@ -871,8 +872,10 @@ class AuditResult:
             }
         )
 
-    def save(self, folder: str | Path) -> Path:
-        """Write audit.parquet (the table), audit.json (everything), audit.md and scenario.yaml."""
+    def save(self, folder: str | Path, report: bool = True) -> Path:
+        """Write audit.parquet (the table), audit.json (everything), audit.md, scenario.yaml
+        and, with ``report``, the HTML report and figures of replicate 0 against its
+        counterfactual (report.html, figures/*.png)."""
         from socialcredit.scenario import resolved_yaml
 
         folder = Path(folder)
@@ -883,6 +886,14 @@ class AuditResult:
         )
         (folder / "audit.md").write_text(self.to_markdown(), encoding="utf-8")
         (folder / "scenario.yaml").write_text(resolved_yaml(self.scenario), encoding="utf-8")
+        if report and self.example is not None:
+            from socialcredit.report import figure_data, write_pngs, write_report
+
+            data = figure_data(self.example, self.example.counterfactual)
+            write_report(
+                self.example, folder / "report.html", self.example.counterfactual, data=data
+            )
+            write_pngs(data, folder / "figures")
         return folder
 
 
@@ -951,6 +962,8 @@ def audit(
     for i, seed in enumerate(seeds):
         result = simulate(scenario.model_copy(update={"seed": seed}), counterfactual=True)
         cf = result.counterfactual
+        if i == 0:
+            example = result
         for o in defs:
             sys_v, sys_why, ok = _evaluate(o, result)
             cf_v, cf_why, _ = _evaluate(o, cf)
@@ -993,7 +1006,7 @@ def audit(
         "agents": scenario.population.agents,
         "days": scenario.days,
     }
-    return AuditResult(scenario, replicates, seeds, table, values, defs, info)
+    return AuditResult(scenario, replicates, seeds, table, values, defs, info, example)
 
 
 def _summarise(
@@ -1065,7 +1078,8 @@ MINUS = "\u2212"
 def _decimals(value: float, half: float, sig: int = 3) -> int:
     """Decimals showing the interval's first significant digit and two of the value."""
     d = 0
-    if math.isfinite(half) and half > 0:
+    scale = abs(value) if math.isfinite(value) and value else 1.0
+    if math.isfinite(half) and half > 1e-9 * scale:  # below that it is rounding noise
         d = max(d, -math.floor(math.log10(half)))
         if value and math.isfinite(value):
             d = max(d, 1 - math.floor(math.log10(abs(value))))

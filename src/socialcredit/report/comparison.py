@@ -6,6 +6,7 @@ Metric names are the dotted paths of summary.json (docs/metrics.md), e.g.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,29 +96,25 @@ def _png(df: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path:
     ax.barh(pos, rel, color=colours)
     ax.set_yticks(pos, list(shown["metric"]), fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.3g}%"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: "0%" if v == 0 else f"{100 * v:+.3g}%"))
     ax.set_xlabel("relative difference, (a - b) / |b|")
-    ax.set_title(f"a: {label_a}\nb: {label_b}", fontsize=9, loc="left")
+    title = f"a: {label_a}\nb: {label_b}"
+    if hidden:
+        note = f"Not drawn ({len(hidden)}; b is 0 or missing): " + ", ".join(hidden)
+        title += "\n" + textwrap.fill(textwrap.shorten(note, 420, placeholder=" ..."), 130)
+    ax.set_title(title, fontsize=8, loc="left")
     if not np.any(rel):
         ax.text(0.5, 0.5, "no differences", transform=ax.transAxes, ha="center", fontsize=14)
-    if hidden:
-        fig.text(
-            0.01,
-            0.005,
-            "Not drawn (b is 0 or missing): " + ", ".join(hidden)[:300],
-            fontsize=7,
-            wrap=True,
-        )
     ax.grid(True, axis="x", alpha=0.3)
     fig.savefig(path)
     return path
 
 
 def _chart(df: pd.DataFrame):
-    from bokeh.models import ColumnDataSource, FactorRange, HoverTool, NumeralTickFormatter, Span
+    from bokeh.models import FactorRange, HoverTool, NumeralTickFormatter, Span
     from bokeh.plotting import figure
 
-    from socialcredit.report.html import TOOLS
+    from socialcredit.report.html import TOOLS, source
 
     shown, _ = _drawable(df)
     shown = shown.assign(colour=np.where(shown["relative"] > 0, "#d62728", "#1f77b4"))
@@ -130,9 +127,7 @@ def _chart(df: pd.DataFrame):
         tools=TOOLS,
         toolbar_location="above",
     )
-    r = p.hbar(
-        y="metric", right="relative", height=0.7, color="colour", source=ColumnDataSource(shown)
-    )
+    r = p.hbar(y="metric", right="relative", height=0.7, color="colour", source=source(shown))
     p.add_layout(Span(location=0, dimension="height", line_color="black"))
     p.add_tools(
         HoverTool(

@@ -28,6 +28,8 @@ CELL_M = 250.0  # side of a map cell, in metres
 CELL_KM2 = (CELL_M / 1000.0) ** 2
 SCORE_BINS = 50  # aim for about this many bins in the score distribution
 MAX_GRID_CELLS = 1_000_000  # the drawn map is coarsened above this many cells
+MAX_TIER_PLOTS = 12  # tier charts draw at most this many jurisdictions (the largest)
+MAX_MAPS = 4  # the map draws at most this many jurisdictions (the largest)
 NICE_WIDTHS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000)
 
 # Chart key -> (element id suffix, title). The order is the order of the report.
@@ -115,9 +117,10 @@ def figure_data(result: Result, counterfactual: Result | None = None) -> dict[st
       where both are 0, NaN where only the largest group's is 0). Metrics: sanctions per
       agent-year (agent-days on which a sanction bit), listed share, bottom-tier share and mean
       score on the last day (jurisdictions with a programme).
-    - ``map``: x_min, y_min (metres, the cell's lower-left corner), agents, low (agents in their
-      programme's two lowest tiers or listed), density (low per km^2), for every occupied
-      250 m cell; only when the snapshot has x and y columns.
+    - ``map``: jurisdiction, x_min, y_min (metres on the jurisdiction's plane, the cell's
+      lower-left corner), agents, low (agents in their programme's two lowest tiers or
+      listed), density (low per km^2), for every occupied 250 m cell of every jurisdiction with
+      a programme; only when the snapshot has x and y columns.
     - ``credit_files``: example, agent, day, kind, behaviour, channel, points, false, score
       (those the log has, then its other columns), final_score, final_tier: every event in the
       credit files of up to three example agents (one listed, the one with most records, the
@@ -159,20 +162,33 @@ def tiers_over_time(result: Result) -> pd.DataFrame | None:
     agents = _metric(m, "agents").groupby(["day", "jurisdiction"])["value"].sum()
     sub = m[m["metric"].str.startswith("tier.")]
     counts = sub.groupby(["day", "jurisdiction", "metric"])["value"].sum()
-    days = np.sort(m["day"].unique())
-    rows = []
-    for j, names in tiers.items():
-        if j not in agents.index.get_level_values("jurisdiction"):
-            continue
-        for t in names:
-            for d in days:
-                rows.append((int(d), j, t, float(counts.get((d, j, f"tier.{t}"), 0.0))))
-    if not rows:
+    present = set(agents.index.get_level_values("jurisdiction"))
+    pairs = [(j, t) for j, names in tiers.items() if j in present for t in names]
+    if not pairs:
         return None
-    df = pd.DataFrame(rows, columns=["day", "jurisdiction", "tier", "count"])
+    days = np.sort(m["day"].unique()).astype(np.int64)
+    df = pd.DataFrame(
+        {
+            "day": np.tile(days, len(pairs)),
+            "jurisdiction": np.repeat([j for j, _ in pairs], len(days)),
+            "tier": np.repeat([t for _, t in pairs], len(days)),
+        }
+    )
+    keys = pd.MultiIndex.from_arrays([df["day"], df["jurisdiction"], "tier." + df["tier"]])
+    df["count"] = counts.reindex(keys, fill_value=0.0).to_numpy(np.float64)
     size = agents.reindex(pd.MultiIndex.from_frame(df[["day", "jurisdiction"]])).to_numpy()
     df["share"] = np.where(size > 0, df["count"] / np.where(size > 0, size, 1.0), 0.0)
     return df
+
+
+def charted_jurisdictions(df: pd.DataFrame, limit: int = MAX_TIER_PLOTS) -> list[str]:
+    """The jurisdictions a tier chart draws: all, or the ``limit`` most populous, in order."""
+    order = list(dict.fromkeys(df["jurisdiction"]))
+    if len(order) <= limit:
+        return order
+    first = df[df["day"] == df["day"].min()].groupby("jurisdiction")["count"].sum()
+    keep = set(first.sort_values(ascending=False, kind="stable").index[:limit])
+    return [j for j in order if j in keep]
 
 
 def _bin_width(lo: int, hi: int) -> int:
@@ -317,33 +333,51 @@ def low_score_mask(agents: pd.DataFrame, scenario: Scenario) -> np.ndarray:
 
 
 def low_score_map(result: Result) -> pd.DataFrame | None:
+    """Low-score agents per 250 m cell, per jurisdiction with a programme (each jurisdiction
+    has its own plane, so cells are never merged across jurisdictions)."""
     agents = result.agents
-    if agents is None or agents.empty or not {"x", "y"} <= set(agents.columns):
+    tiers = tier_names(result.scenario)
+    if agents is None or agents.empty or not tiers or not {"x", "y"} <= set(agents.columns):
         return None
     x = agents["x"].to_numpy(np.float64)
     y = agents["y"].to_numpy(np.float64)
-    ok = np.isfinite(x) & np.isfinite(y)
+    jur = agents["jurisdiction"].astype(str).to_numpy()
+    ok = np.isfinite(x) & np.isfinite(y) & np.isin(jur, list(tiers))
     if not ok.any():
         return None
     low = low_score_mask(agents, result.scenario)[ok]
     cells = pd.DataFrame(
         {
+            "jurisdiction": jur[ok],
             "x_min": np.floor(x[ok] / CELL_M) * CELL_M,
             "y_min": np.floor(y[ok] / CELL_M) * CELL_M,
             "agents": 1,
             "low": low.astype(np.int64),
         }
     )
-    df = cells.groupby(["x_min", "y_min"], as_index=False)[["agents", "low"]].sum()
+    keys = ["jurisdiction", "x_min", "y_min"]
+    df = cells.groupby(keys, as_index=False, sort=False)[["agents", "low"]].sum()
+    order = {j: i for i, j in enumerate(tiers)}
+    df = df.sort_values(keys, key=lambda c: c.map(order) if c.name == "jurisdiction" else c)
     df["density"] = df["low"] / CELL_KM2
     return df
+
+
+def mapped_jurisdictions(df: pd.DataFrame, limit: int = MAX_MAPS) -> list[str]:
+    """The jurisdictions the map draws: all, or the ``limit`` most populous, in order."""
+    order = list(dict.fromkeys(df["jurisdiction"]))
+    if len(order) <= limit:
+        return order
+    size = df.groupby("jurisdiction")["agents"].sum().sort_values(ascending=False, kind="stable")
+    keep = set(size.index[:limit])
+    return [j for j in order if j in keep]
 
 
 def density_grid(
     cells: pd.DataFrame, max_cells: int = MAX_GRID_CELLS
 ) -> tuple[np.ndarray, float, float, float]:
-    """The map table as a dense array ``[ny, nx]`` of low-score agents per km^2 (empty cells 0),
-    with its lower-left corner and cell size in metres. Cells are merged k x k (densities
+    """One jurisdiction's map cells as a dense array ``[ny, nx]`` of low-score agents per km^2
+    (empty cells 0), with its lower-left corner and cell size in metres. Cells are merged k x k (densities
     recomputed) when the bounding box holds more than ``max_cells`` cells, so drawings stay
     small at national scale."""
     x0, y0 = float(cells["x_min"].min()), float(cells["y_min"].min())
@@ -516,7 +550,7 @@ def _percent_axis(ax, axis: str = "y") -> None:
 
 
 def _png_tiers(fig, df: pd.DataFrame, label: str) -> None:
-    jurisdictions = list(dict.fromkeys(df["jurisdiction"]))
+    jurisdictions = charted_jurisdictions(df)
     axes = fig.subplots(len(jurisdictions), 1, sharex=True, squeeze=False)[:, 0]
     for ax, j in zip(axes, jurisdictions, strict=True):
         sub = df[df["jurisdiction"] == j]
@@ -533,7 +567,9 @@ def _png_tiers(fig, df: pd.DataFrame, label: str) -> None:
         ax.grid(True, alpha=0.3)
         ax.legend(title="tier", loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     axes[-1].set_xlabel("day")
-    fig.suptitle(f"{label}Tier shares over time, by jurisdiction")
+    n = df["jurisdiction"].nunique()
+    which = f" (the {len(jurisdictions)} largest of {n})" if len(jurisdictions) < n else ""
+    fig.suptitle(f"{label}Tier shares over time, by jurisdiction{which}")
 
 
 def _png_scores(fig, df: pd.DataFrame, label: str, tiers: Mapping[str, list[int]]) -> None:
@@ -605,15 +641,30 @@ def _png_disparity(fig, df: pd.DataFrame, label: str) -> None:
 
 
 def _png_map(fig, df: pd.DataFrame, label: str) -> None:
-    grid, x0, y0, cell = density_grid(df)
-    ax = fig.subplots()
-    ny, nx = grid.shape
-    extent = (x0 / 1000, (x0 + nx * cell) / 1000, y0 / 1000, (y0 + ny * cell) / 1000)
-    im = ax.imshow(grid, origin="lower", extent=extent, cmap="inferno", interpolation="nearest")
-    fig.colorbar(im, ax=ax, label="low-score agents per km²")
-    ax.set_xlabel("x (km)")
-    ax.set_ylabel("y (km)")
-    ax.set_title(f"{label}Low-score density ({cell:g} m cells; two lowest tiers or listed)")
+    names = mapped_jurisdictions(df)
+    grids = {j: density_grid(df[df["jurisdiction"] == j]) for j in names}
+    vmax = max(float(g[0].max()) for g in grids.values()) or 1.0
+    cols = min(len(names), 2)
+    axes = fig.subplots((len(names) + 1) // 2, cols, squeeze=False).ravel()
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
+    for ax, (j, (grid, x0, y0, cell)) in zip(axes, grids.items(), strict=False):
+        ny, nx = grid.shape
+        extent = (x0 / 1000, (x0 + nx * cell) / 1000, y0 / 1000, (y0 + ny * cell) / 1000)
+        im = ax.imshow(
+            grid,
+            origin="lower",
+            extent=extent,
+            cmap="inferno",
+            vmin=0,
+            vmax=vmax,
+            interpolation="nearest",
+        )
+        ax.set_xlabel("x (km)")
+        ax.set_ylabel("y (km)")
+        ax.set_title(f"{j} ({cell:g} m cells)", fontsize=10, loc="left")
+    fig.colorbar(im, ax=list(axes[: len(names)]), label="low-score agents per km²")
+    fig.suptitle(f"{label}Where agents in the two lowest tiers or listed live")
 
 
 EVENT_STYLE = {  # kind -> (matplotlib marker, colour, legend label)
@@ -690,8 +741,10 @@ def write_pngs(
         if df is None or df.empty:
             continue
         height = 4.5
-        if key == "tiers_over_time":
-            height = 1.2 + 3.2 * df["jurisdiction"].nunique()
+        if key == "map":
+            height = 1.0 + 5.0 * ((len(mapped_jurisdictions(df)) + 1) // 2)
+        elif key == "tiers_over_time":
+            height = 1.2 + 3.2 * len(charted_jurisdictions(df))
         elif key == "behaviour_rates":
             height = max(3.5, 1.5 + 0.35 * len(df))
         fig = Figure(figsize=(9, height), dpi=110, layout="constrained")

@@ -19,10 +19,13 @@ import pandas as pd
 from socialcredit.report.figures import (
     CHARTS,
     DISPARITY_METRICS,
+    MAX_TIER_PLOTS,
     chart_id,
+    charted_jurisdictions,
     density_grid,
     figure_data,
     group_colours,
+    mapped_jurisdictions,
     percent,
     tier_colours,
     tier_floor_scores,
@@ -59,7 +62,8 @@ WHAT: dict[str, str] = {
     "tiers_over_time": (
         "The share of each jurisdiction's agents in each tier at the end of every day. Hover "
         "for the exact share and head count; click a tier in the legend to hide it (the axis "
-        "rescales to what is shown, so hiding the dominant tier reveals the small ones)."
+        "rescales to what is shown, so hiding the dominant tier reveals the small ones). "
+        f"At most the {MAX_TIER_PLOTS} most populous jurisdictions are drawn."
     ),
     "score_distribution": (
         "How scores are spread at the end of the run, as the share of each group's agents in "
@@ -82,7 +86,9 @@ WHAT: dict[str, str] = {
     ),
     "map": (
         "Where agents in the two lowest tiers (or on the blacklist) live, as agents per km² in "
-        "250 m cells. Zoom in with the wheel or a box; hover for a cell's density."
+        "250 m cells of each jurisdiction's synthetic plane (homes are synthetic, not real "
+        "places; at most the four most populous jurisdictions, on one colour scale). Zoom in "
+        "with the wheel or a box; hover for a cell's density."
     ),
     "credit_files": (
         "Three example credit files from the run's event log: a listed person, the person "
@@ -172,6 +178,28 @@ def fmt(metric: str, value: Any, difference: bool = False) -> str:
 # ----------------------------------------------------------------------------- charts
 
 
+def source(df: pd.DataFrame):
+    """A bokeh ColumnDataSource of plain columns: integers as int32, other numbers as float
+    (missing: NaN), everything else as Python lists (missing: empty text), so any pandas dtype
+    serialises and tooltips show integers without decimals."""
+    from bokeh.models import ColumnDataSource
+
+    data: dict[str, Any] = {}
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_bool_dtype(s) and not s.hasnans:
+            data[str(col)] = s.to_numpy(bool)
+        elif pd.api.types.is_integer_dtype(s) and not s.hasnans:
+            ints = s.to_numpy(np.int64)
+            small = ints.size == 0 or np.abs(ints).max() < 2**31
+            data[str(col)] = ints.astype(np.int32) if small else ints.astype(float)
+        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            data[str(col)] = s.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            data[str(col)] = ["" if v is None or v is pd.NA else v for v in s.tolist()]
+    return ColumnDataSource(data=data)
+
+
 def _figure(**kw: Any):
     from bokeh.plotting import figure
 
@@ -195,11 +223,12 @@ def _legend_outside(p, title: str) -> None:
 
 def _tiers_chart(df: pd.DataFrame):
     from bokeh.layouts import column
-    from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, NumeralTickFormatter
+    from bokeh.models import DataRange1d, HoverTool, NumeralTickFormatter
 
     plots = []
     x_range = None
-    for j, sub in df.groupby("jurisdiction", sort=False):
+    for j in charted_jurisdictions(df):
+        sub = df[df["jurisdiction"] == j]
         names = list(dict.fromkeys(sub["tier"]))
         colours = tier_colours(names)
         p = _figure(
@@ -210,26 +239,34 @@ def _tiers_chart(df: pd.DataFrame):
             **({"x_range": x_range} if x_range is not None else {}),
         )
         x_range = p.x_range
-        renderers = []
+        lines = []
         for t in names:
-            source = ColumnDataSource(sub[sub["tier"] == t][["day", "tier", "count", "share"]])
-            renderers.append(
-                p.line(
-                    "day", "share", source=source, color=colours[t], line_width=2.5, legend_label=t
-                )
+            src = source(sub[sub["tier"] == t][["day", "tier", "count", "share"]])
+            lines.append(
+                p.line("day", "share", source=src, color=colours[t], line_width=2.5, legend_label=t)
             )
-        p.add_tools(
-            HoverTool(
-                renderers=renderers,
-                mode="vline",
-                tooltips=[
-                    ("tier", "@tier"),
-                    ("day", "@day"),
-                    ("share", "@share{0.000%}"),
-                    ("agents", "@count{0,0}"),
-                ],
-            )
+        p.y_range.renderers = lines  # the axis follows the visible lines only
+        # one tooltip per day listing every tier: an invisible bar per day catches the mouse
+        wide = sub.pivot(index="day", columns="tier", values=["share", "count"])
+        cols = {"day": wide.index.to_numpy()}
+        for i, t in enumerate(names):
+            cols[f"s{i}"] = wide[("share", t)].to_numpy()
+            cols[f"c{i}"] = wide[("count", t)].to_numpy()
+        band = p.vbar(
+            x="day",
+            top=1.0,
+            bottom=0.0,
+            width=1.0,
+            source=source(pd.DataFrame(cols)),
+            fill_alpha=0.0,
+            line_alpha=0.0,
+            hover_fill_color="grey",
+            hover_fill_alpha=0.08,
+            hover_line_alpha=0.0,
         )
+        tips = [("day", "@day{0}")]
+        tips += [(t, f"@s{i}{{0.000%}} (@c{i}{{0,0}} agents)") for i, t in enumerate(names)]
+        p.add_tools(HoverTool(renderers=[band], tooltips=tips))
         p.yaxis.formatter = NumeralTickFormatter(format="0.[000]%")
         _legend_outside(p, "tier (click to hide)")
         plots.append(p)
@@ -237,7 +274,7 @@ def _tiers_chart(df: pd.DataFrame):
 
 
 def _scores_chart(df: pd.DataFrame, floors: Mapping[str, int]):
-    from bokeh.models import ColumnDataSource, HoverTool, Label, NumeralTickFormatter, Span
+    from bokeh.models import HoverTool, Label, NumeralTickFormatter, Span
 
     p = _figure(
         title="Share of each group's agents by score (end of run)",
@@ -252,17 +289,17 @@ def _scores_chart(df: pd.DataFrame, floors: Mapping[str, int]):
             mid=(sub["score_min"] + sub["score_max"]) / 2,
             plot=sub["share"].where(sub["share"] > 0),
         )
-        source = ColumnDataSource(sub)
-        p.line("mid", "plot", source=source, color=colours[g], line_width=2, legend_label=g)
+        src = source(sub)
+        p.line("mid", "plot", source=src, color=colours[g], line_width=2, legend_label=g)
         renderers.append(
-            p.scatter("mid", "plot", source=source, color=colours[g], size=6, legend_label=g)
+            p.scatter("mid", "plot", source=src, color=colours[g], size=6, legend_label=g)
         )
     p.add_tools(
         HoverTool(
             renderers=renderers,
             tooltips=[
                 ("group", "@group"),
-                ("scores", "@score_min to @score_max"),
+                ("scores", "@score_min{0} to @score_max{0}"),
                 ("share", "@share{0.000%}"),
                 ("agents", "@count{0,0}"),
             ],
@@ -292,7 +329,7 @@ def _scores_chart(df: pd.DataFrame, floors: Mapping[str, int]):
 
 
 def _behaviours_chart(df: pd.DataFrame):
-    from bokeh.models import ColumnDataSource, FactorRange, HoverTool
+    from bokeh.models import FactorRange, HoverTool
 
     df = df.assign(
         label=[f"{b} ({c})" for b, c in zip(df["behaviour"], df["category"], strict=True)]
@@ -310,7 +347,7 @@ def _behaviours_chart(df: pd.DataFrame):
         x_axis_type="log",
         height=max(300, 60 + 32 * len(df)),
     )
-    source = ColumnDataSource(df)
+    src = source(df)
     renderers = []
     if has_cf:
         p.segment(
@@ -318,7 +355,7 @@ def _behaviours_chart(df: pd.DataFrame):
             "label",
             "system_plot",
             "label",
-            source=source,
+            source=src,
             line_color="#bbbbbb",
             line_width=3,
         )
@@ -326,7 +363,7 @@ def _behaviours_chart(df: pd.DataFrame):
             p.scatter(
                 "counterfactual_plot",
                 "label",
-                source=source,
+                source=src,
                 marker="square",
                 size=10,
                 color="#1f77b4",
@@ -337,7 +374,7 @@ def _behaviours_chart(df: pd.DataFrame):
         p.scatter(
             "system_plot",
             "label",
-            source=source,
+            source=src,
             size=10,
             color="#d62728",
             legend_label="with the system",
@@ -356,7 +393,7 @@ def _behaviours_chart(df: pd.DataFrame):
 
 
 def _disparity_chart(df: pd.DataFrame):
-    from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Span
+    from bokeh.models import FactorRange, HoverTool, Span
 
     df = df[np.isfinite(df["ratio"])].copy()
     df["metric_label"] = [DISPARITY_METRICS.get(m, m) for m in df["metric"]]
@@ -371,9 +408,9 @@ def _disparity_chart(df: pd.DataFrame):
     colours = group_colours(groups)
     renderers = []
     for g in groups:
-        source = ColumnDataSource(df[df["group"] == g])
+        src = source(df[df["group"] == g])
         renderers.append(
-            p.vbar(x="x", top="ratio", width=0.8, source=source, color=colours[g], legend_label=g)
+            p.vbar(x="x", top="ratio", width=0.8, source=src, color=colours[g], legend_label=g)
         )
     p.add_layout(Span(location=1.0, dimension="width", line_color="black", line_width=1))
     p.add_tools(
@@ -395,34 +432,42 @@ def _disparity_chart(df: pd.DataFrame):
 
 
 def _map_chart(df: pd.DataFrame):
+    from bokeh.layouts import gridplot
     from bokeh.models import ColorBar, HoverTool, LinearColorMapper
 
-    grid, x0, y0, cell = density_grid(df)
-    ny, nx = grid.shape
-    mapper = LinearColorMapper(palette="Inferno256", low=0, high=float(grid.max()) or 1.0)
-    p = _figure(
-        title=f"Low-score agents per km² ({cell:g} m cells)",
-        x_axis_label="x (km)",
-        y_axis_label="y (km)",
-        match_aspect=True,
-        height=520,
-    )
-    r = p.image(
-        image=[grid],
-        x=x0 / 1000,
-        y=y0 / 1000,
-        dw=nx * cell / 1000,
-        dh=ny * cell / 1000,
-        color_mapper=mapper,
-    )
-    p.add_layout(ColorBar(color_mapper=mapper, title="agents per km²"), "right")
-    p.add_tools(
-        HoverTool(
-            renderers=[r],
-            tooltips=[("x, y (km)", "$x{0.00}, $y{0.00}"), ("per km²", "@image{0.0}")],
+    names = mapped_jurisdictions(df)
+    grids = {j: density_grid(df[df["jurisdiction"] == j]) for j in names}
+    high = max(float(g[0].max()) for g in grids.values()) or 1.0
+    mapper = LinearColorMapper(palette="Inferno256", low=0, high=high)  # one scale for all
+    plots = []
+    for j, (grid, x0, y0, cell) in grids.items():
+        ny, nx = grid.shape
+        p = _figure(
+            title=f"{j}: low-score agents per km² ({cell:g} m cells)",
+            x_axis_label="x (km)",
+            y_axis_label="y (km)",
+            match_aspect=True,
+            height=520,
         )
-    )
-    return p
+        r = p.image(
+            image=[grid],
+            x=x0 / 1000,
+            y=y0 / 1000,
+            dw=nx * cell / 1000,
+            dh=ny * cell / 1000,
+            color_mapper=mapper,
+        )
+        p.add_tools(
+            HoverTool(
+                renderers=[r],
+                tooltips=[("x, y (km)", "$x{0.00}, $y{0.00}"), ("per km²", "@image{0.0}")],
+            )
+        )
+        plots.append(p)
+    plots[-1].add_layout(ColorBar(color_mapper=mapper, title="agents per km²"), "right")
+    if len(plots) == 1:
+        return plots[0]
+    return gridplot(plots, ncols=2, sizing_mode="stretch_width", merge_tools=True)
 
 
 BOKEH_EVENT_STYLE = {  # kind -> (bokeh marker, colour, legend label)
@@ -434,7 +479,7 @@ BOKEH_OTHER_EVENT = ("diamond", "#999999", "other event")
 
 
 def _credit_files_chart(df: pd.DataFrame):
-    from bokeh.models import ColumnDataSource, FactorRange, HoverTool
+    from bokeh.models import FactorRange, HoverTool
 
     df = df.copy()
     df["label"] = [f"{e}: agent {a}" for e, a in zip(df["example"], df["agent"], strict=True)]
@@ -443,6 +488,7 @@ def _credit_files_chart(df: pd.DataFrame):
     for col in ("behaviour", "channel", "points", "score"):
         if col not in df:
             df[col] = ""
+    keep = ["label", "example", "agent", "day", "kind", "behaviour", "channel", "points", "score"]
     if has_score:
         df["y"] = df["score"].astype(float)
         p = _figure(
@@ -458,6 +504,7 @@ def _credit_files_chart(df: pd.DataFrame):
             y_range=FactorRange(factors=labels[::-1]),
             height=max(220, 80 + 70 * len(labels)),
         )
+    df = df[[*keep, "y"]]
     colours = group_colours(labels)
     if has_score:
         for name in labels:
@@ -465,7 +512,7 @@ def _credit_files_chart(df: pd.DataFrame):
             p.step(
                 "day",
                 "y",
-                source=ColumnDataSource(sub),
+                source=source(sub),
                 mode="after",
                 line_width=2,
                 color=colours[name],
@@ -481,7 +528,7 @@ def _credit_files_chart(df: pd.DataFrame):
             p.scatter(
                 "day",
                 "y",
-                source=ColumnDataSource(sub),
+                source=source(sub),
                 marker=marker,
                 size=9,
                 color=colour,
@@ -492,7 +539,7 @@ def _credit_files_chart(df: pd.DataFrame):
         )
     tips = [
         ("file", "@label"),
-        ("day", "@day"),
+        ("day", "@day{0}"),
         ("event", "@kind"),
         ("behaviour", "@behaviour"),
         ("channel", "@channel"),
