@@ -327,6 +327,30 @@ register(
 )
 register(
     Outcome(
+        "counterfeit_rate",
+        "aim",
+        "share of purchases",
+        "Counterfeits: counterfeit sales / sales in the market of businesses "
+        "(sum of counterfeit_sales / sum of sales; needs the organisations of the model).",
+        share_of("counterfeit_sales", "sales", "no sales"),
+        label="Counterfeit share of sales",
+        scale="share",
+    )
+)
+register(
+    Outcome(
+        "market_trust",
+        "aim",
+        "share of transactions",
+        "Market trust: share of purchases buyers are willing to make (mean market_trust on "
+        "the last day; needs the organisations of the model).",
+        last_mean("market_trust"),
+        label="Market trust",
+        scale="share",
+    )
+)
+register(
+    Outcome(
         "loan_refusal_rate",
         "aim",
         "share of loan applications",

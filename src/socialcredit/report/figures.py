@@ -640,7 +640,18 @@ def _png_disparity(fig, df: pd.DataFrame, label: str) -> None:
     ax.legend(title="group", loc="center left", bbox_to_anchor=(1.01, 0.5))
 
 
+MAP_RADIUS_M = 500.0  # the Hebei "deadbeat map" radius (scs-facts section 5)
+
+
+def radius_centre(grid, x0: float, y0: float, cell: float) -> tuple[float, float]:
+    """Centre (metres) of the densest cell: where a map user would see the most low scores."""
+    iy, ix = np.unravel_index(int(np.argmax(grid)), grid.shape)
+    return x0 + (ix + 0.5) * cell, y0 + (iy + 0.5) * cell
+
+
 def _png_map(fig, df: pd.DataFrame, label: str) -> None:
+    from matplotlib.patches import Circle
+
     names = mapped_jurisdictions(df)
     grids = {j: density_grid(df[df["jurisdiction"] == j]) for j in names}
     vmax = max(float(g[0].max()) for g in grids.values()) or 1.0
@@ -659,6 +670,18 @@ def _png_map(fig, df: pd.DataFrame, label: str) -> None:
             vmin=0,
             vmax=vmax,
             interpolation="nearest",
+        )
+        cx, cy = radius_centre(grid, x0, y0, cell)
+        ax.add_patch(
+            Circle((cx / 1000, cy / 1000), MAP_RADIUS_M / 1000, fill=False, color="#00e5ff", lw=1.5)
+        )
+        ax.annotate(
+            "500 m: what the Hebei app shows a user",
+            (cx / 1000, (cy + MAP_RADIUS_M) / 1000),
+            color="#00e5ff",
+            fontsize=8,
+            ha="center",
+            va="bottom",
         )
         ax.set_xlabel("x (km)")
         ax.set_ylabel("y (km)")

@@ -19,6 +19,7 @@ import pandas as pd
 from socialcredit.report.figures import (
     CHARTS,
     DISPARITY_METRICS,
+    MAP_RADIUS_M,
     MAX_TIER_PLOTS,
     chart_id,
     charted_jurisdictions,
@@ -27,6 +28,7 @@ from socialcredit.report.figures import (
     group_colours,
     mapped_jurisdictions,
     percent,
+    radius_centre,
     tier_colours,
     tier_floor_scores,
 )
@@ -87,8 +89,9 @@ WHAT: dict[str, str] = {
     "map": (
         "Where agents in the two lowest tiers (or on the blacklist) live, as agents per km² in "
         "250 m cells of each jurisdiction's synthetic plane (homes are synthetic, not real "
-        "places; at most the four most populous jurisdictions, on one colour scale). Zoom in "
-        "with the wheel or a box; hover for a cell's density."
+        "places; at most the four most populous jurisdictions, on one colour scale). The circle "
+        "is 500 m around the densest cell: what the Hebei court's app shows a user standing "
+        "there. Zoom in with the wheel or a box; hover for a cell's density."
     ),
     "credit_files": (
         "Three example credit files from the run's event log: a listed person, the person "
@@ -463,6 +466,19 @@ def _map_chart(df: pd.DataFrame):
                 tooltips=[("x, y (km)", "$x{0.00}, $y{0.00}"), ("per km²", "@image{0.0}")],
             )
         )
+        cx, cy = radius_centre(grid, x0, y0, cell)
+        d = 2 * MAP_RADIUS_M / 1000
+        p.ellipse(
+            x=[cx / 1000],
+            y=[cy / 1000],
+            width=d,
+            height=d,
+            fill_alpha=0,
+            line_color="#00e5ff",
+            line_width=2,
+            legend_label="500 m: the Hebei app's radius",
+        )
+        p.legend.location = "top_left"
         plots.append(p)
     plots[-1].add_layout(ColorBar(color_mapper=mapper, title="agents per km²"), "right")
     if len(plots) == 1:
