@@ -39,13 +39,17 @@ from socialcredit.population import synthesize
 def day_step(
     spec: Spec, params: Params, key: jax.Array, state: State, day: jax.Array
 ) -> tuple[State, Today]:
-    """Advance one day (0-based ``day``); return the new state and the day's facts."""
-    state = learn(spec, params, state)
+    """Advance one day (0-based ``day``); return the new state and the day's facts.
+
+    Today's behaviour uses the perceived risk and trust carried into the day; `learn` and
+    `update_trust` then fold in yesterday's events for tomorrow. Were their results used the
+    same day, XLA would fuse (and recompute) the contact sums into every behaviour's rate.
+    """
     state = remember_false(spec, params, day, state)
-    reward = None
+    reward = pay_informants(spec, params, state) if spec.informants else None
+    beliefs = learn(spec, params, state)  # for tomorrow
     if spec.informants:
-        reward = pay_informants(spec, params, state)
-        state = update_trust(spec, params, state)
+        beliefs = update_trust(spec, params, beliefs)
     tier_before = tiers(spec, params, state, score(spec, params, state))
     household_blocked = (
         school_blocked(spec, params, state, tier_before) if spec.households else None
@@ -80,7 +84,7 @@ def day_step(
         sanctioned_false=facts["sanctioned"] & (false_today | false_active(day, state)),
         rewarded=(reward > 0) if reward is not None else jnp.zeros(outcome.shape, bool),
     )
-    return replace(state, events=events), today
+    return replace(state, events=events, risk=beliefs.risk, trust=beliefs.trust), today
 
 
 @partial(jax.jit, static_argnums=(0, 1), donate_argnums=(3,))

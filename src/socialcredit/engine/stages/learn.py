@@ -1,12 +1,13 @@
 """learn: the `adaptive` model's perceived risk.
 
-At the start of each day an agent weighs yesterday's evidence that the system bites: its own sanctions (a
-record that cost points, a refused loan, a blocked trip) and the share of its contacts who
-were sanctioned, times `social_weight`. Perceived risk moves towards
+Each day an agent weighs yesterday's evidence that the system bites: its own sanctions (a
+record that cost points, a refused loan, a blocked trip, a child refused a school) and the
+share of its contacts who were sanctioned, times `social_weight`; it acts on the updated
+belief the next day (see engine/run.py for why). Perceived risk moves towards
 initial_risk + (1 - initial_risk) * min(1, evidence) at `learning_rate`: it rises after
 sanctions nearby and sinks back to baseline awareness when nothing happens. Contacts are a
-ring lattice over the agent order (kin and neighbours sit at nearby indices), so looking at
-them is a shift of the array, not a random gather.
+small world over the agent order (kin and neighbours at nearby indices, a few long-range
+ties), so looking at them is a shift of the array, not a random gather.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def contact_share(spec: Spec, flag: jax.Array) -> jax.Array:
 
 
 def learn(spec: Spec, params: Params, state: State) -> State:
-    """Update perceived risk from yesterday's sanctions (news travels overnight)."""
+    """Update perceived risk from yesterday's sanctions; the result guides tomorrow."""
     if not spec.adaptive:
         return state
     sanctioned = event_field(state.events, "sanctioned").astype(jnp.uint8)
