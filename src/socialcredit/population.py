@@ -12,6 +12,7 @@ import numpy as np
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.stages.common import shifted_sum
 from socialcredit.engine.state import (
     NONE,
     TRAIT_HAS_PARTNER,
@@ -70,7 +71,27 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
         religiosity=lognormal(w_rel, params.religiosity_sigma).astype(jnp.float16),
         trust=jnp.full(n, params.trust_initial, jnp.float16),
         traits=traits,
+        inf_k=_count_contacts(spec, informant),
+        inf_first=_first_contact(spec, informant),
+        reward_due=jnp.zeros(n, jnp.int16),
+        pay_due=jnp.zeros(n, jnp.int16),
+        home_block=jnp.zeros(n, bool),
     )
+
+
+def _first_contact(spec: Spec, flag: jax.Array) -> jax.Array:
+    """Index (in contact order) of each agent's first contact with ``flag``; 255 if none."""
+    first = jnp.full(flag.shape, 255, jnp.uint8)
+    for k, o in reversed(list(enumerate(spec.contact_offsets))):
+        first = jnp.where(jnp.roll(flag, -o), jnp.uint8(k), first)  # contact at i + o
+    return first
+
+
+def _count_contacts(spec: Spec, flag: jax.Array) -> jax.Array:
+    """How many of each agent's contacts have ``flag`` (static, so counted once)."""
+    if not spec.contact_offsets:
+        return jnp.zeros(flag.shape, jnp.uint8)
+    return shifted_sum(flag.astype(jnp.uint8), spec.contact_offsets)
 
 
 def households(

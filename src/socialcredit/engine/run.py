@@ -24,8 +24,12 @@ import numpy as np
 
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.behave import behave
-from socialcredit.engine.stages.consequences import consequences, school_blocked
-from socialcredit.engine.stages.informants import pay_informants, update_trust
+from socialcredit.engine.stages.consequences import (
+    consequences,
+    household_blocked,
+    own_school_block,
+)
+from socialcredit.engine.stages.informants import pay_informants, reward_due, update_trust
 from socialcredit.engine.stages.learn import learn
 from socialcredit.engine.stages.listing import blacklist, tiers
 from socialcredit.engine.stages.measure import measure
@@ -46,14 +50,12 @@ def day_step(
     same day, XLA would fuse (and recompute) the contact sums into every behaviour's rate.
     """
     state = remember_false(spec, params, day, state)
-    reward = pay_informants(spec, params, state) if spec.informants else None
+    reward = state.pay_due if spec.informants else None  # for reports two days ago
     beliefs = learn(spec, params, state)  # for tomorrow
     if spec.informants:
         beliefs = update_trust(spec, params, beliefs)
     tier_before = tiers(spec, params, state, score(spec, params, state))
-    household_blocked = (
-        school_blocked(spec, params, state, tier_before) if spec.households else None
-    )
+    blocked_home = state.home_block if spec.households else None
     outcome = behave(spec, params, key, day, state)
     recorded, channel, points = observe(spec, params, key, day, state, outcome)
     false_today = recorded & (outcome >= len(spec.behaviours))
@@ -63,7 +65,7 @@ def day_step(
     was_listed = state.listed_since >= 0
     state, listed, delisted = blacklist(spec, params, day, state, tier)
     state, facts = consequences(
-        spec, params, key, day, state, tier, listed, points < 0, household_blocked
+        spec, params, key, day, state, tier, listed, points < 0, blocked_home
     )
     today = Today(
         outcome=outcome,
@@ -82,9 +84,29 @@ def day_step(
         tier_up=tier < tier_before,
         tier_down=tier > tier_before,
         sanctioned_false=facts["sanctioned"] & (false_today | false_active(day, state)),
+        school_block=(
+            own_school_block(spec, params, state, tier, listed)
+            if spec.households
+            else jnp.zeros(outcome.shape, bool)
+        ),
         rewarded=(reward > 0) if reward is not None else jnp.zeros(outcome.shape, bool),
     )
-    return replace(state, events=events, risk=beliefs.risk, trust=beliefs.trust), today
+    due, pay = state.reward_due, state.pay_due
+    if spec.informants:
+        pay = pay_informants(spec, params, state)  # yesterday's reports, paid tomorrow
+        reported = recorded & (channel == len(spec.channels) - 1)
+        due = reward_due(spec, params, state, outcome, reported)
+    home = household_blocked(state) if spec.households else state.home_block  # for tomorrow
+    new = replace(
+        state,
+        events=events,
+        risk=beliefs.risk,
+        trust=beliefs.trust,
+        reward_due=due,
+        pay_due=pay,
+        home_block=home,
+    )
+    return new, today
 
 
 @partial(jax.jit, static_argnums=(0, 1), donate_argnums=(3,))

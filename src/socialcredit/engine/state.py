@@ -32,6 +32,13 @@ class State:
     religiosity: jax.Array  # float16 [N] mean 1
     trust: jax.Array  # float16 [N] interpersonal trust in [0, 1]
     traits: jax.Array  # uint8 [N] static bits, see TRAIT_* below
+    inf_k: jax.Array  # uint8 [N] informants among the agent's contacts (static)
+    inf_first: (
+        jax.Array
+    )  # uint8 [N] index in contact_offsets of the first informant contact, 255 none
+    reward_due: jax.Array  # int16 [N] points owed to whoever reported this agent today
+    pay_due: jax.Array  # int16 [N] points this informant is paid tomorrow
+    home_block: jax.Array  # bool [N] the household's children are barred from good schools
 
 
 # Bits of State.traits (static over a run).
@@ -83,6 +90,7 @@ _FIELDS = (
     ("rewarded", 1),  # paid for an informant report
     ("school_applied", 1),
     ("school_refused", 1),
+    ("school_block", 1),  # the agent's standing at the end of the day blocks its children
 )
 _SHIFT = {}
 _pos = 0

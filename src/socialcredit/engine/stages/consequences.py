@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index, lookup2
-from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_HAS_PARTNER, State
+from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_HAS_PARTNER, State, event_field
 
 DAYS_PER_YEAR = 365.0
 
@@ -85,12 +85,24 @@ def consequences(
     return State(**{**state.__dict__, "wealth": wealth}), facts
 
 
-def school_blocked(spec: Spec, params: Params, state: State, tier: jax.Array) -> jax.Array:
-    """Whether a household's children are refused good schools: the head's or the partner's
-    tier or listing blocks it (children inherit their parents' standing)."""
+def own_school_block(
+    spec: Spec, params: Params, state: State, tier: jax.Array, listed: jax.Array
+) -> jax.Array:
+    """Whether this agent's tier or listing would bar its household's children from good
+    schools (packed into the day's event word, read the next day by `household_blocked`)."""
     T = spec.max_tiers
     jur = jur_index(spec, state.jur)
-    idx = jnp.where(state.listed_since >= 0, T, tier.astype(jnp.int32))
-    own = lookup2(spec, params.school_block, jur, idx) & by_place(spec, params.active, jur)
-    partner = ((state.traits & TRAIT_HAS_PARTNER) != 0) & jnp.roll(own, -1)
+    idx = jnp.where(listed, T, tier.astype(jnp.int32))
+    return lookup2(spec, params.school_block, jur, idx) & by_place(spec, params.active, jur)
+
+
+def household_blocked(state: State) -> jax.Array:
+    """Children inherit their parents' standing: the head's or the partner's block, from the
+    carried event word. Computed in the end-of-day position and carried (`State.home_block`):
+    the swap within pairs, fused into the day's consequences, made that loop slow."""
+    own = event_field(state.events, "school_block") == 1
+    # couples are agents (2m, 2m+1): the partner of i is i ^ 1, a swap within pairs (no
+    # shifted copy, which XLA's CPU backend fuses into slow, unvectorised loops)
+    other = own.reshape(-1, 2)[:, ::-1].reshape(-1)
+    partner = ((state.traits & TRAIT_HAS_PARTNER) != 0) & other
     return own | partner

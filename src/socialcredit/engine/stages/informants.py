@@ -32,10 +32,8 @@ def is_informant(state: State) -> jax.Array:
 
 
 def informant_contacts(spec: Spec, state: State) -> jax.Array:
-    """Number of informants among each agent's contacts (uint8)."""
-    if not spec.contact_offsets:
-        return jnp.zeros(state.traits.shape, jnp.uint8)
-    return shifted_sum(is_informant(state).astype(jnp.uint8), spec.contact_offsets)
+    """Number of informants among each agent's contacts (uint8, counted at the start)."""
+    return state.inf_k
 
 
 def reported_yesterday(spec: Spec, state: State) -> jax.Array:
@@ -46,11 +44,16 @@ def reported_yesterday(spec: Spec, state: State) -> jax.Array:
     )
 
 
-def pay_informants(spec: Spec, params: Params, state: State) -> jax.Array:
-    """int16 points each informant earns today for yesterday's reports."""
+def reward_due(
+    spec: Spec, params: Params, state: State, outcome: jax.Array, reported: jax.Array
+) -> jax.Array:
+    """Points owed today to whoever reported each agent (paid tomorrow by `pay_informants`).
+
+    Computed with the day's facts and carried in the state, so tomorrow's payment shifts a
+    stored array instead of recomputing the day's draws once per contact offset.
+    """
     B = len(spec.behaviours)
-    reported = reported_yesterday(spec, state)
-    outcome = event_field(state.events, "outcome").astype(jnp.int32)
+    outcome = outcome.astype(jnp.int32)
     real = outcome < B
     b = jnp.clip(jnp.where(real, outcome, outcome - B), 0, B - 1)
     jur = jur_index(spec, state.jur)
@@ -61,18 +64,21 @@ def pay_informants(spec: Spec, params: Params, state: State) -> jax.Array:
         per_report = lookup(flat[0], b * G + g)
     else:
         per_report = flat[jur, b * G + g]
-    value = jnp.where(
-        reported, per_report + jnp.where(real, by_place(spec, params.inf_confirmed, jur), 0.0), 0.0
-    )
-    inf = is_informant(state)
-    taken = jnp.zeros(inf.shape, bool)
-    pay = jnp.zeros(inf.shape, jnp.float32)
-    for o in spec.contact_offsets:
-        there = jnp.roll(inf, -o)  # the contact at i + o informs
-        first = there & ~taken
-        taken = taken | there
-        pay = pay + jnp.roll(jnp.where(first, value, 0.0), o)  # credit agent i + o
-    return jnp.round(pay).astype(jnp.int16)
+    confirmed = jnp.where(real, by_place(spec, params.inf_confirmed, jur), 0.0)
+    return jnp.where(reported, jnp.round(per_report + confirmed), 0.0).astype(jnp.int16)
+
+
+def pay_informants(spec: Spec, params: Params, state: State) -> jax.Array:
+    """int16 points each informant is owed for the reports due in ``state.reward_due``: the
+    first informant among the reported agent's contacts (in contact order) is paid.
+
+    Run in the end-of-day position (its result is only carried), because a shifted copy
+    fused into the day's record update made that whole loop slow."""
+    pay = jnp.zeros(state.reward_due.shape, jnp.int16)
+    for k, o in enumerate(spec.contact_offsets):
+        mine = jnp.where(state.inf_first == k, state.reward_due, jnp.int16(0))
+        pay = pay + jnp.roll(mine, o)  # credit agent i + o
+    return pay
 
 
 def update_trust(spec: Spec, params: Params, state: State) -> State:
