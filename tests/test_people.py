@@ -160,3 +160,36 @@ def test_dispositions_have_mean_one_and_drive_rates(xinjiang):
         )
     )
     assert (no_spread.agents["political"] == 1).all()
+
+
+def test_matching_penalty_costs_the_share_it_says():
+    """Every tier penalised by p: lost matches / attempts = success * p, within noise."""
+    p, success = 0.4, 0.5
+    tiers = ("A", "B", "C", "D", "listed")
+    ov = [f"programmes.xinjiang.consequences.{t}.matching_penalty={p}" for t in tiers]
+    ov += ["economy.match_demand=0.02", f"economy.match_success={success}", "response.model=fixed"]
+    r = sc.simulate(sc.load_scenario("xinjiang-informants", ov, agents=N, days=60))
+    attempts, lost = total(r.metrics, "match_attempts"), total(r.metrics, "matches_lost")
+    expected = success * p
+    se = np.sqrt(expected * (1 - expected) / attempts)
+    assert attempts > 10_000
+    assert abs(lost / attempts - expected) < 4 * se
+
+
+def test_public_shaming_makes_contacts_shun():
+    """Shamed agents (tier B on posters) lose matches at success * shunning; nobody else does."""
+    ov = [
+        "programmes.xinjiang.consequences.B.public_shaming=true",
+        "economy.match_demand=0.02",
+        "economy.shunning=0.6",
+        "response.model=fixed",
+    ]
+    r = sc.simulate(sc.load_scenario("xinjiang-informants", ov, agents=N, days=90))
+    ev = r.events
+    assert total(r.metrics, "shamed") > 0
+    lost = ev[ev["kind"] == "match_lost"]
+    assert len(lost) > 0
+    # every lost match belongs to someone shamed that day: their score was in tier B (900-999)
+    assert ((lost["score"] >= 900) & (lost["score"] <= 999)).all()
+    off = sc.simulate(sc.load_scenario("xinjiang-informants", ov[1:], agents=N, days=90))
+    assert total(off.metrics, "shamed") == 0 and total(off.metrics, "matches_lost") == 0

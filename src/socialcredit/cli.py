@@ -533,6 +533,7 @@ _KIND_TEXT = {
     "loan_refused": "loan refused",
     "trip_blocked": "trip blocked",
     "sanctioned_false": "wrong sanction",
+    "match_lost": "match lost",
 }
 
 

@@ -53,6 +53,7 @@ class Spec:
     informants: bool = False  # channel `informants` is the last of `channels`
     false_report_behaviour: int = -1
     households: bool = False
+    shaming: bool = False  # some tier or listing is publicly shamed
     speech_chill: bool = False  # trust silences some behaviour somewhere
 
     @property
@@ -113,6 +114,11 @@ class Params:
     political_sigma: jax.Array  # []
     religiosity_sigma: jax.Array  # []
     school_block: jax.Array  # [J, T+1] bool
+    matching_penalty: jax.Array  # [J, T+1]
+    shaming: jax.Array  # [J, T+1] bool
+    match_demand: jax.Array  # []
+    match_success: jax.Array  # []
+    shunning: jax.Array  # []
     school_demand: jax.Array  # [] applications per child per day
     partner_pair: jax.Array  # [] chance two neighbouring adults form one household
     children_cdf: jax.Array  # [4] cumulative shares of households with 0..3 children
@@ -207,6 +213,8 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
     severity = np.zeros((J, B), f32)
     gain = np.zeros((J, B), f32)
     school = np.zeros((J, T + 1), bool)
+    matching = np.zeros((J, T + 1), f32)
+    shaming = np.zeros((J, T + 1), bool)
     inf_cov = np.zeros((J, B), f32)
     inf_false = np.zeros((J, G), f32)
     inf_reward = np.zeros((J, B, G), f32)
@@ -256,6 +264,8 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
             travel[j, t] = c.travel_ban
             income[j, t] = c.income_effect
             school[j, t] = c.school_block
+            matching[j, t] = c.matching_penalty
+            shaming[j, t] = c.public_shaming
         if "listed" not in p.consequences:  # a listing alone changes nothing material
             loan[j, T], travel[j, T], income[j, T] = 1.0, False, 0.0
         if inf is not None and "informants" in p.channels:
@@ -326,6 +336,7 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
             else -1
         ),
         households=hh is not None,
+        shaming=bool(shaming.any()),
         speech_chill=bool(chill.any()),
     )
     r = sc.response
@@ -370,6 +381,11 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         political_sigma=a(f32(sc.population.political_sigma)),
         religiosity_sigma=a(f32(sc.population.religiosity_sigma)),
         school_block=a(school),
+        matching_penalty=a(matching),
+        shaming=a(shaming),
+        match_demand=a(f32(sc.economy.match_demand)),
+        match_success=a(f32(sc.economy.match_success)),
+        shunning=a(f32(sc.economy.shunning)),
         school_demand=a(f32(hh.school_demand if hh is not None else 0.0)),
         partner_pair=a(f32(pair)),
         children_cdf=a(kids_cdf),

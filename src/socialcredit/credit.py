@@ -31,6 +31,7 @@ KINDS = (
     "loan_refused",
     "trip_blocked",
     "sanctioned_false",
+    "match_lost",
 )
 
 
@@ -45,7 +46,15 @@ def decode_events(
 ) -> pd.DataFrame:
     """[days, S] event words and scores -> one row per event (day is 1-based, as in metrics)."""
     B = len(spec.behaviours)
-    flags = ("newly_listed", "delisted", "tier_up", "tier_down", "loan_refused", "travel_blocked")
+    flags = (
+        "newly_listed",
+        "delisted",
+        "tier_up",
+        "tier_down",
+        "loan_refused",
+        "travel_blocked",
+        "match_lost",
+    )
     interesting = event_field(events, "recorded") == 1
     for name in flags:
         interesting |= event_field(events, name) == 1
@@ -71,6 +80,7 @@ def decode_events(
         ("loan_refused", "loan_refused"),
         ("travel_blocked", "trip_blocked"),
         ("sanctioned_false", "sanctioned_false"),
+        ("match_lost", "match_lost"),
     ):
         hit = event_field(ev, name) == 1
         if kind == "loan_refused":  # only refusals where a programme runs are the system's doing

@@ -67,6 +67,9 @@ class Today:
     sanctioned: jax.Array  # bool [N] felt the system bite today
     school_applied: jax.Array  # bool [N] one of the household's children applied to a good school
     school_refused: jax.Array  # bool [N] ... and was refused for the parents' standing
+    match_attempted: jax.Array  # bool [N] sought a dating or job match
+    match_lost: jax.Array  # bool [N] ... and lost it to a penalty or to shunning
+    shamed: jax.Array  # bool [N] publicly shamed today
 
 
 NONE = 127  # outcome code for "nothing today" (codes 0..2B-1 with B <= 32 stay below it)
@@ -91,6 +94,9 @@ _FIELDS = (
     ("school_applied", 1),
     ("school_refused", 1),
     ("school_block", 1),  # the agent's standing at the end of the day blocks its children
+    ("match_attempted", 1),
+    ("match_lost", 1),  # a dating or job match failed that would have succeeded unpenalised
+    ("shamed", 1),  # on a poster or screen today
 )
 _SHIFT = {}
 _pos = 0
@@ -114,6 +120,9 @@ def pack_events(today: Today, **more: jax.Array) -> jax.Array:
         "sanctioned": today.sanctioned,
         "school_applied": today.school_applied,
         "school_refused": today.school_refused,
+        "match_attempted": today.match_attempted,
+        "match_lost": today.match_lost,
+        "shamed": today.shamed,
         **more,
     }
     word = jnp.zeros(today.outcome.shape, jnp.uint32)

@@ -239,6 +239,16 @@ class Consequence(Strict):
         default=0.0,
         description="Share of daily income gained (rewards, discounts) or lost (surcharges).",
     )
+    matching_penalty: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
+        default=0.0,
+        description="Algorithmic penalty in dating and job matching: the chance a match "
+        "succeeds is multiplied by 1 - penalty (negative: a boost, as a reward).",
+    )
+    public_shaming: bool = Field(
+        default=False,
+        description="Name and face shown on village posters, cinema and street screens: "
+        "contacts shun the person (see economy.shunning).",
+    )
 
 
 class Programme(Strict):
@@ -329,6 +339,17 @@ class Economy(Strict):
         default=0.05, description="Wealth lost (in median annual incomes) when a loan is refused."
     )
     travel_demand: Probability = Field(default=0.01, description="Long trips per agent-day.")
+    match_demand: Probability = Field(
+        default=0.005, description="Attempts at a dating or job match per agent-day."
+    )
+    match_success: Probability = Field(
+        default=0.5, description="Chance a match attempt succeeds with no penalty."
+    )
+    shunning: Probability = Field(
+        default=0.5,
+        description="How much being publicly shamed cuts one's chance of a match (contacts "
+        "keep away).",
+    )
 
 
 class Response(Strict):

@@ -72,8 +72,29 @@ def consequences(
         school_refused = school_applied & household_blocked
     else:
         school_applied = school_refused = jnp.zeros(word.shape, bool)
-    sanctioned = recorded_loss | blocked | (refused & active) | school_refused
+    # [school, school + match): a dating or job match attempt; its success is cut by the tier's
+    # algorithmic penalty and, for the publicly shamed, by shunning
+    base_t = school_t if spec.households else trip_t
+    match_t = rng.threshold(
+        (params.loan_demand + params.travel_demand + params.match_demand)
+        + (kids * params.school_demand if spec.households else 0.0)
+    )
+    attempted = (word >= base_t) & (word < match_t) & real
+    span = jnp.maximum((match_t - base_t).astype(jnp.float32), 1.0)
+    u_match = (word - base_t).astype(jnp.float32) / span  # uniform in [0, 1) given attempted
+    penalty = jnp.where(active, lookup2(spec, params.matching_penalty, jur, idx), 0.0)
+    shamed = (
+        (lookup2(spec, params.shaming, jur, idx) & active & real)
+        if spec.shaming
+        else jnp.zeros(word.shape, bool)
+    )
+    chance = params.match_success * (1.0 - penalty) * (1.0 - params.shunning * shamed)
+    lost = attempted & (u_match >= jnp.clip(chance, 0.0, 1.0)) & (u_match < params.match_success)
+    sanctioned = recorded_loss | blocked | (refused & active) | school_refused | lost | shamed
     facts = {
+        "match_attempted": attempted,
+        "match_lost": lost,
+        "shamed": shamed,
         "school_applied": school_applied,
         "school_refused": school_refused,
         "loan_applied": applied,

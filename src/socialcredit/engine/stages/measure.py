@@ -46,6 +46,9 @@ def metric_names(spec: Spec) -> list[str]:
         "children_excluded",
         "false_reports",
         "informants",
+        "match_attempts",
+        "matches_lost",
+        "shamed",
         "score_sum",
         "risk_sum",
         "wealth_sum",
@@ -139,6 +142,9 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
     for i, name in enumerate(("rewarded", "school_applied", "school_refused")):
         if name in absent:  # a constant, so XLA drops the work
             flags[n_named + i] = jnp.zeros(ev.shape, bool)
+    flags += [event_field(ev, name) == 1 for name in ("match_attempted", "match_lost", "shamed")]
+    if not spec.shaming:
+        flags[-1] = jnp.zeros(ev.shape, bool)
     counts = _packed_counts(spec, flags).astype(jnp.float32)
     base = by_place(spec, params.base_score, jur_index(spec, state.jur))
     reals = _real_sums(
