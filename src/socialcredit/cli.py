@@ -534,6 +534,8 @@ _KIND_TEXT = {
     "trip_blocked": "trip blocked",
     "sanctioned_false": "wrong sanction",
     "match_lost": "match lost",
+    "appeal_upheld": "appeal upheld",
+    "informant_reward": "paid for a report",
 }
 
 

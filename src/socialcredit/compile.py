@@ -54,6 +54,7 @@ class Spec:
     false_report_behaviour: int = -1
     households: bool = False
     shaming: bool = False  # some tier or listing is publicly shamed
+    appeals: bool = False  # some programme corrects false records on appeal
     speech_chill: bool = False  # trust silences some behaviour somewhere
 
     @property
@@ -115,6 +116,7 @@ class Params:
     religiosity_sigma: jax.Array  # []
     school_block: jax.Array  # [J, T+1] bool
     matching_penalty: jax.Array  # [J, T+1]
+    appeal_rate: jax.Array  # [J] chance per day that an appeal against a false record is upheld
     shaming: jax.Array  # [J, T+1] bool
     match_demand: jax.Array  # []
     match_success: jax.Array  # []
@@ -214,6 +216,7 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
     gain = np.zeros((J, B), f32)
     school = np.zeros((J, T + 1), bool)
     matching = np.zeros((J, T + 1), f32)
+    appeal = np.zeros(J, f32)
     shaming = np.zeros((J, T + 1), bool)
     inf_cov = np.zeros((J, B), f32)
     inf_false = np.zeros((J, G), f32)
@@ -248,6 +251,8 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
             total_false = false_cum[j, b_i, -1]
             false_cum[j, b_i] = false_cum[j, b_i] / total_false if total_false > 0 else 1.0
         base_score[j] = p.base_score
+        if p.appeals is not None:
+            appeal[j] = p.appeals.upheld / p.appeals.delay_days
         lo[j], hi[j] = p.bounds
         fl = tier_floors(p)[:-1]
         floors[j, : len(fl)] = fl
@@ -337,6 +342,7 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         ),
         households=hh is not None,
         shaming=bool(shaming.any()),
+        appeals=bool(appeal.any()),
         speech_chill=bool(chill.any()),
     )
     r = sc.response
@@ -382,6 +388,7 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         religiosity_sigma=a(f32(sc.population.religiosity_sigma)),
         school_block=a(school),
         matching_penalty=a(matching),
+        appeal_rate=a(appeal),
         shaming=a(shaming),
         match_demand=a(f32(sc.economy.match_demand)),
         match_success=a(f32(sc.economy.match_success)),

@@ -32,6 +32,8 @@ KINDS = (
     "trip_blocked",
     "sanctioned_false",
     "match_lost",
+    "appeal_upheld",
+    "informant_reward",
 )
 
 
@@ -54,6 +56,8 @@ def decode_events(
         "loan_refused",
         "travel_blocked",
         "match_lost",
+        "appeal_upheld",
+        "rewarded",
     )
     interesting = event_field(events, "recorded") == 1
     for name in flags:
@@ -81,6 +85,8 @@ def decode_events(
         ("travel_blocked", "trip_blocked"),
         ("sanctioned_false", "sanctioned_false"),
         ("match_lost", "match_lost"),
+        ("appeal_upheld", "appeal_upheld"),
+        ("rewarded", "informant_reward"),
     ):
         hit = event_field(ev, name) == 1
         if kind == "loan_refused":  # only refusals where a programme runs are the system's doing

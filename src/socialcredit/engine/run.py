@@ -34,7 +34,7 @@ from socialcredit.engine.stages.learn import learn
 from socialcredit.engine.stages.listing import blacklist, tiers
 from socialcredit.engine.stages.measure import measure
 from socialcredit.engine.stages.observe import observe
-from socialcredit.engine.stages.record import false_active, record, remember_false
+from socialcredit.engine.stages.record import appeal, false_active, record, remember_false
 from socialcredit.engine.stages.score import score
 from socialcredit.engine.state import State, Today, pack_events
 from socialcredit.population import synthesize
@@ -50,6 +50,7 @@ def day_step(
     same day, XLA would fuse (and recompute) the contact sums into every behaviour's rate.
     """
     state = remember_false(spec, params, day, state)
+    state, appealed = appeal(spec, params, key, day, state)
     reward = state.pay_due if spec.informants else None  # for reports two days ago
     beliefs = learn(spec, params, state)  # for tomorrow
     if spec.informants:
@@ -84,6 +85,7 @@ def day_step(
         tier_up=tier < tier_before,
         tier_down=tier > tier_before,
         sanctioned_false=facts["sanctioned"] & (false_today | false_active(day, state)),
+        appeal_upheld=appealed,
         school_block=(
             own_school_block(spec, params, state, tier, listed)
             if spec.households

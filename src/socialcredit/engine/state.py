@@ -97,6 +97,7 @@ _FIELDS = (
     ("match_attempted", 1),
     ("match_lost", 1),  # a dating or job match failed that would have succeeded unpenalised
     ("shamed", 1),  # on a poster or screen today
+    ("appeal_upheld", 1),  # a false record was removed on appeal today
 )
 _SHIFT = {}
 _pos = 0

@@ -251,6 +251,16 @@ class Consequence(Strict):
     )
 
 
+class Appeals(Strict):
+    """Wrongful records can be appealed and corrected (the objection procedure of the court
+    list; credit repair under NDRC Order No. 58, scs-facts section 8)."""
+
+    upheld: Probability = Field(description="Share of appeals against false records upheld.")
+    delay_days: Annotated[float, Field(ge=1.0, le=MAX_DAYS)] = Field(
+        description="Mean days until an appeal is decided (decisions arrive at random)."
+    )
+
+
 class Programme(Strict):
     description: str = ""
     base_score: Score
@@ -267,6 +277,7 @@ class Programme(Strict):
     consequences: dict[str, Consequence] = Field(
         default_factory=dict, description="Tier name (or `listed`) -> consequence."
     )
+    appeals: Appeals | None = None
 
 
 # ----------------------------------------------------------------------------- informants

@@ -49,6 +49,7 @@ def metric_names(spec: Spec) -> list[str]:
         "match_attempts",
         "matches_lost",
         "shamed",
+        "appeals_upheld",
         "score_sum",
         "risk_sum",
         "wealth_sum",
@@ -142,8 +143,13 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
     for i, name in enumerate(("rewarded", "school_applied", "school_refused")):
         if name in absent:  # a constant, so XLA drops the work
             flags[n_named + i] = jnp.zeros(ev.shape, bool)
-    flags += [event_field(ev, name) == 1 for name in ("match_attempted", "match_lost", "shamed")]
+    flags += [
+        event_field(ev, name) == 1
+        for name in ("match_attempted", "match_lost", "shamed", "appeal_upheld")
+    ]
     if not spec.shaming:
+        flags[-2] = jnp.zeros(ev.shape, bool)
+    if not spec.appeals:
         flags[-1] = jnp.zeros(ev.shape, bool)
     counts = _packed_counts(spec, flags).astype(jnp.float32)
     base = by_place(spec, params.base_score, jur_index(spec, state.jur))

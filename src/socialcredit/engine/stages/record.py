@@ -11,6 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index, lookup2
 from socialcredit.engine.state import State, event_field
@@ -63,6 +64,39 @@ def remember_false(spec: Spec, params: Params, day: jax.Array, state: State) -> 
             "false_pts": jnp.where(false, points, state.false_pts),
         }
     )
+
+
+def appeal(
+    spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: State
+) -> tuple[State, jax.Array]:
+    """Appeals against false records: while an agent's latest false record counts, its appeal
+    is decided and upheld each day with chance upheld / delay_days (so decisions take
+    delay_days on average); an upheld appeal removes the record's points from its bucket and
+    from the score. Only the latest false record of an agent is tracked, so an earlier one
+    within its expiry is not corrected. Returns the state and who won an appeal today."""
+    if not spec.appeals:
+        return state, jnp.zeros(state.raw.shape, bool)
+    (word,) = rng.agent_words(
+        rng.stage_seeds(key, day, rng.APPEALS, 1), jnp.arange(spec.padded, dtype=jnp.uint32), 1
+    )
+    jur = jur_index(spec, state.jur)
+    won = false_active(day, state) & (word < rng.threshold(by_place(spec, params.appeal_rate, jur)))
+    pts = jnp.where(won, state.false_pts, jnp.int16(0))
+    K_j = by_place(spec, params.expiry_buckets, jur)
+    slot = (state.false_until.astype(jnp.int32) // spec.resolution - K_j) % spec.buckets
+    rows = [
+        state.ring[k] - jnp.where(slot == k, pts, 0).astype(state.ring.dtype)
+        for k in range(spec.buckets)
+    ]
+    new = State(
+        **{
+            **state.__dict__,
+            "raw": state.raw - pts.astype(jnp.int32),
+            "ring": jnp.stack(rows),
+            "false_until": jnp.where(won, jnp.int16(0), state.false_until),
+        }
+    )
+    return new, won
 
 
 def record(spec: Spec, params: Params, day: jax.Array, state: State, points: jax.Array) -> State:
