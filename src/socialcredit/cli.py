@@ -34,6 +34,7 @@ from rich.table import Table
 from rich.text import Text
 
 from socialcredit import __version__
+from socialcredit.console import capped_console
 from socialcredit.scenario import (
     ScenarioError,
     json_schema,
@@ -62,10 +63,7 @@ DAYS_PER_YEAR = 365.0
 
 
 def _console(stderr: bool = False, **kw: Any) -> Console:
-    con = Console(stderr=stderr, **kw)
-    if con.width > MAX_WIDTH:
-        con.width = MAX_WIDTH
-    return con
+    return capped_console(MAX_WIDTH, stderr=stderr, **kw)
 
 
 out = _console()

@@ -101,7 +101,6 @@ def households(
     `partner_share` two-adult households; every head holds the household's children."""
     if not spec.households:
         return jnp.zeros(idx.shape, jnp.uint8)
-    n = idx.shape[0]
     even = (idx % 2) == 0
     same_cell = (
         (jur == jnp.roll(jur, -1)) & (group == jnp.roll(group, -1)) & (idx + 1 < spec.agents)
@@ -115,7 +114,6 @@ def households(
     bits = jnp.where(head, kids, 0).astype(jnp.uint8)
     bits = bits | jnp.where(couple, jnp.uint8(TRAIT_HAS_PARTNER), jnp.uint8(0))
     bits = bits | jnp.where(partner, jnp.uint8(TRAIT_IS_PARTNER), jnp.uint8(0))
-    del n
     return bits
 
 

@@ -25,14 +25,13 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from socialcredit.console import capped_console
+
 MAX_WIDTH = 120
 
 
 def _console(stderr: bool = False, **kw: Any) -> Console:
-    con = Console(stderr=stderr, **kw)
-    if con.width > MAX_WIDTH:
-        con.width = MAX_WIDTH
-    return con
+    return capped_console(MAX_WIDTH, stderr=stderr, **kw)
 
 
 def _error(message: str) -> None:
