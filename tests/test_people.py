@@ -151,6 +151,17 @@ def test_dispositions_have_mean_one_and_drive_rates(xinjiang):
     a = xinjiang.agents
     assert abs(a["political"].mean() - 1) < 0.05 and a["political"].std() > 0.5
     assert abs(a["religiosity"].mean() - 1) < 0.05
+    # criticism is driven by the political disposition: those recorded criticising are
+    # size-biased towards high values (E[p^2]/E[p] = exp(sigma^2) = e for sigma = 1) ...
+    ev = xinjiang.events
+    critics = ev.loc[
+        (ev["kind"] == "record") & (ev["behaviour"] == "criticise_government"), "agent"
+    ]
+    assert len(critics) > 100
+    assert a["political"].to_numpy()[critics].mean() > 1.6
+    # ... while jaywalking is not
+    walkers = ev.loc[(ev["kind"] == "record") & (ev["behaviour"] == "jaywalking"), "agent"]
+    assert abs(a["political"].to_numpy()[walkers].mean() - 1) < 0.15
     no_spread = sc.simulate(
         sc.load_scenario(
             "xinjiang-informants",
