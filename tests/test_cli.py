@@ -226,3 +226,26 @@ def test_show_applies_overrides():
 
 def test_runs_on_an_empty_folder(tmp_path):
     assert "no runs" in ok(cli("runs", "--out", tmp_path)).stdout
+
+
+def test_run_that_cannot_fit_is_refused_before_it_starts(tmp_path):
+    """A population beyond this machine's memory gets the estimate and exit code 2."""
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "socialcredit.cli",
+            "run",
+            "rongcheng",
+            "--agents",
+            "1900000000",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 2, res.stderr
+    assert "GiB" in res.stderr and "--agents" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "catalog.duckdb").exists()

@@ -17,6 +17,7 @@ from socialcredit.credit import credit_sample, decode_events
 from socialcredit.engine.run import simulate_arrays
 from socialcredit.engine.stages.measure import metric_names
 from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_INFORMANT, TRAIT_IS_PARTNER, State
+from socialcredit.memory import check_fits
 from socialcredit.population import homes
 from socialcredit.result import Result
 from socialcredit.scenario.model import Scenario
@@ -46,6 +47,7 @@ def simulate(
         return result
     from socialcredit.scenario import scenario_hash
 
+    check_fits(scenario.population.agents)  # refuse before allocating, with the estimate
     started, t0 = _now(), time.perf_counter()
     spec, params = compile_scenario(scenario)
     key = jax.random.key(scenario.seed)

@@ -210,6 +210,13 @@ def run(
     """Simulate a scenario, save the run folder under --out, and print a summary."""
     with _scenario_errors():
         sc = load_scenario(scenario, list(set_ or []), agents=agents, days=days, seed=seed)
+    from socialcredit.memory import MemoryTooSmall, check_fits
+
+    try:
+        check_fits(sc.population.agents)
+    except MemoryTooSmall as e:  # an input this machine cannot take: say so before starting
+        _error(f"error: {e}")
+        raise typer.Exit(2) from None
 
     from socialcredit.store import record_start
 
