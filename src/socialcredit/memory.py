@@ -44,7 +44,10 @@ def check_fits(agents: int, available: int | None = None) -> int:
             f"this machine has {have / gib:.1f} GiB available; use --agents {fits:,} or fewer, "
             "or a bigger machine"
         )
-    dev = jax.devices()[0]
+    try:
+        dev = jax.devices()[0]
+    except RuntimeError:  # no usable backend: the run itself will fail and say why
+        return need
     limit = (dev.memory_stats() or {}).get("bytes_limit") if dev.platform != "cpu" else None
     if limit and DEVICE_BYTES_PER_AGENT * agents > limit:
         raise MemoryTooSmall(
