@@ -8,7 +8,7 @@ import socialcredit as sc
 from socialcredit.scenario import list_presets
 
 PRESETS = [name for name, _ in list_presets()]
-REPRESSIVE = {"xinjiang-informants"}  # presets that model a repressive practice
+REPRESSIVE = {"xinjiang-informants", "informant-state"}  # presets modelling repression
 
 
 def test_core_presets_exist():
