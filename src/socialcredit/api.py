@@ -15,7 +15,7 @@ from socialcredit import __version__
 from socialcredit.compile import Spec, compile_scenario
 from socialcredit.credit import credit_sample, decode_events
 from socialcredit.engine.run import simulate_arrays
-from socialcredit.engine.stages.measure import metric_names
+from socialcredit.engine.stages.measure import absent_metrics, metric_names
 from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_INFORMANT, TRAIT_IS_PARTNER, State
 from socialcredit.memory import check_fits
 from socialcredit.population import homes
@@ -103,6 +103,7 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
     days = days[keep]
     sizes = spec.cell_sizes().astype(np.float64)
     cj, cg = spec.cell_of()
+    absent = absent_metrics(spec)
     frames = []
     for c in range(spec.n_cells):
         j = cj[c]
@@ -128,12 +129,8 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
             vals.pop("mean_score", None)
             vals.pop("listed", None)
             vals.pop("newly_listed", None)
-        if not spec.informants:  # mechanisms absent from the scenario: no rows, not zeros
-            for name in ("informant_rewards", "false_reports", "informants", "mean_trust"):
-                vals.pop(name, None)
-        if not spec.households:
-            for name in ("children", "school_applications", "children_excluded"):
-                vals.pop(name, None)
+        for name in absent:  # mechanisms the scenario lacks: no rows, not zeros
+            vals.pop(name, None)
         vals["agents"] = np.full(len(days), sizes[c])
         for name, v in vals.items():
             frames.append(

@@ -537,6 +537,7 @@ _KIND_TEXT = {
     "tier_down": "tier down",
     "loan_refused": "loan refused",
     "trip_blocked": "trip blocked",
+    "school_refused": "child refused school",
     "sanctioned_false": "wrong sanction",
     "match_lost": "match lost",
     "appeal_upheld": "appeal upheld",

@@ -30,6 +30,7 @@ KINDS = (
     "tier_down",
     "loan_refused",
     "trip_blocked",
+    "school_refused",
     "sanctioned_false",
     "match_lost",
     "appeal_upheld",
@@ -43,97 +44,72 @@ def credit_sample(agents: int, max_sample: int = SAMPLE_MAX) -> np.ndarray:
     return np.arange(0, agents, step, dtype=np.int32)
 
 
+# event-word bit -> kind of credit-file row (besides records), in the order a day lists them
+FLAG_KINDS = (
+    ("newly_listed", "listed"),
+    ("delisted", "delisted"),
+    ("tier_up", "tier_up"),
+    ("tier_down", "tier_down"),
+    ("loan_refused", "loan_refused"),
+    ("travel_blocked", "trip_blocked"),
+    ("school_refused", "school_refused"),
+    ("sanctioned_false", "sanctioned_false"),
+    ("match_lost", "match_lost"),
+    ("appeal_upheld", "appeal_upheld"),
+    ("rewarded", "informant_reward"),
+)
+
+
 def decode_events(
     spec: Spec, scenario: Scenario, sample: np.ndarray, events: np.ndarray, scores: np.ndarray
 ) -> pd.DataFrame:
     """[days, S] event words and scores -> one row per event (day is 1-based, as in metrics)."""
     B = len(spec.behaviours)
-    flags = (
-        "newly_listed",
-        "delisted",
-        "tier_up",
-        "tier_down",
-        "loan_refused",
-        "travel_blocked",
-        "match_lost",
-        "appeal_upheld",
-        "rewarded",
-    )
-    interesting = event_field(events, "recorded") == 1
-    for name in flags:
-        interesting |= event_field(events, name) == 1
-    days_idx, col = np.nonzero(interesting)
-    ev = events[days_idx, col]
-    agent = sample[col]
-    score = scores[days_idx, col]
-    cj = np.repeat(*spec.cell_of()[:1], spec.cell_sizes())
-    jur = cj[agent]
     progs = [
         scenario.programmes.get(j.programme) if j.programme else None
         for j in scenario.jurisdictions
     ]
-    rows = []
-    outcome = event_field(ev, "outcome")
-    recorded = event_field(ev, "recorded") == 1
-    channel = event_field(ev, "channel1").astype(int) - 1
-    for name, kind in (
-        ("newly_listed", "listed"),
-        ("delisted", "delisted"),
-        ("tier_up", "tier_up"),
-        ("tier_down", "tier_down"),
-        ("loan_refused", "loan_refused"),
-        ("travel_blocked", "trip_blocked"),
-        ("sanctioned_false", "sanctioned_false"),
-        ("match_lost", "match_lost"),
-        ("appeal_upheld", "appeal_upheld"),
-        ("rewarded", "informant_reward"),
-    ):
-        hit = event_field(ev, name) == 1
-        if kind == "loan_refused":  # only refusals where a programme runs are the system's doing
-            hit &= np.array([progs[j] is not None for j in jur], bool) if len(jur) else hit
-        for i in np.nonzero(hit)[0]:
-            rows.append((days_idx[i] + 1, agent[i], kind, "", "", 0, None, None, score[i]))
-    for i in np.nonzero(recorded)[0]:
-        o = int(outcome[i])
-        is_false = o >= B
-        b = o - B if is_false else o
-        p = progs[jur[i]]
-        pts = p.points.get(spec.behaviours[b], 0) if p else 0
-        d0 = int(days_idx[i])
-        expires = None
-        if p is not None:
+    active = np.array([p is not None for p in progs])
+    points = np.array([[p.points.get(b, 0) if p else 0 for b in spec.behaviours] for p in progs])
+    expiry = np.array([p.record_expiry_days if p else 0 for p in progs])
+    cell_jur = np.repeat(spec.cell_of()[0], spec.cell_sizes())
+
+    parts = []
+    for field, kind in (("recorded", None),) + FLAG_KINDS:
+        hit = event_field(events, field) == 1
+        d, col = np.nonzero(hit)
+        agent = sample[col]
+        jur = cell_jur[agent]
+        if kind == "loan_refused":  # refusals where no programme runs are not the system's doing
+            keep = active[jur]
+            d, col, agent, jur = d[keep], col[keep], agent[keep], jur[keep]
+        part = pd.DataFrame({"day": d + 1, "agent": agent, "score": scores[d, col]})
+        if kind is None:  # records: what, through which channel, how many points, until when
+            outcome = event_field(events[d, col], "outcome").astype(np.int64)
+            false = outcome >= B
+            b = np.where(false, outcome - B, outcome)
+            channel = event_field(events[d, col], "channel1").astype(np.int64) - 1
+            names = np.array(spec.channels + ("",), dtype=object)
             res = spec.resolution
-            expires = (
-                d0 // res + p.record_expiry_days // res
-            ) * res + 1  # first 1-based day without it
-        chan = spec.channels[channel[i]] if 0 <= channel[i] < len(spec.channels) else ""
-        rows.append(
-            (
-                d0 + 1,
-                agent[i],
-                "false_record" if is_false else "record",
-                spec.behaviours[b],
-                chan,
-                pts,
-                not is_false,
-                expires,
-                score[i],
+            part["kind"] = np.where(false, "false_record", "record")
+            part["behaviour"] = np.array(spec.behaviours, dtype=object)[b]
+            part["channel"] = names[np.where(channel >= 0, channel, len(spec.channels))]
+            part["points"] = points[jur, b]
+            part["true"] = ~false
+            # first 1-based day the record no longer counts (bucket rule of engine/stages/record.py)
+            part["expires_day"] = pd.array(
+                np.where(active[jur], (d // res + expiry[jur] // res) * res + 1, 0), dtype="Int32"
             )
-        )
-    df = pd.DataFrame(
-        rows,
-        columns=[
-            "day",
-            "agent",
-            "kind",
-            "behaviour",
-            "channel",
-            "points",
-            "true",
-            "expires_day",
-            "score",
-        ],
-    )
+            part.loc[~active[jur], "expires_day"] = pd.NA
+        else:
+            part["kind"] = kind
+            part["behaviour"] = ""
+            part["channel"] = ""
+            part["points"] = 0
+            part["true"] = pd.NA
+            part["expires_day"] = pd.NA
+        parts.append(part)
+    df = pd.concat(parts, ignore_index=True)
     order = {k: i for i, k in enumerate(KINDS)}
     df["_k"] = df["kind"].map(order)
     df = (
@@ -141,13 +117,22 @@ def decode_events(
         .drop(columns="_k")
         .reset_index(drop=True)
     )
-    df["day"] = df["day"].astype("int32")
-    df["agent"] = df["agent"].astype("int64")
-    df["points"] = df["points"].astype("int32")
-    df["score"] = df["score"].astype("int32")
-    df["expires_day"] = df["expires_day"].astype("Int32")
-    df["true"] = df["true"].astype("boolean")
-    return df
+    df = df[
+        ["day", "agent", "kind", "behaviour", "channel", "points", "true", "expires_day", "score"]
+    ]
+    return df.astype(
+        {
+            "day": "int32",
+            "agent": "int64",
+            "points": "int32",
+            "score": "int32",
+            "expires_day": "Int32",
+            "true": "boolean",
+            "kind": str,
+            "behaviour": str,
+            "channel": str,
+        }
+    )
 
 
 def write_credit_db(path: Path, events: pd.DataFrame, sample: np.ndarray) -> None:

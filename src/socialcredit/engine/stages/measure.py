@@ -22,40 +22,50 @@ from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_INFORMANT, State, ev
 BLOCK = 255  # agents per block: a byte lane holds at most 255 ones
 
 
+# Counts read straight from the event word: (metric, event field, the Spec feature the
+# mechanism needs, or None). One table, so `metric_names` and `measure` cannot drift apart.
+EVENT_COUNTS = (
+    ("newly_listed", "newly_listed", None),
+    ("loans_applied", "loan_applied", None),
+    ("loans_refused", "loan_refused", None),
+    ("trips", "travelled", None),
+    ("trips_blocked", "travel_blocked", None),
+    ("sanctioned", "sanctioned", None),
+    ("sanctioned_false", "sanctioned_false", None),
+    ("tier_up", "tier_up", None),
+    ("tier_down", "tier_down", None),
+    ("delisted", "delisted", None),
+    ("match_attempts", "match_attempted", None),
+    ("matches_lost", "match_lost", None),
+    ("informant_rewards", "rewarded", "informants"),
+    ("school_applications", "school_applied", "households"),
+    ("children_excluded", "school_refused", "households"),
+    ("shamed", "shamed", "shaming"),
+    ("appeals_upheld", "appeal_upheld", "appeals"),
+)
+# Output metrics of each optional mechanism (as named in the tidy table).
+FEATURE_METRICS = {
+    "informants": ("informant_rewards", "false_reports", "informants", "mean_trust"),
+    "households": ("children", "school_applications", "children_excluded"),
+    "shaming": ("shamed",),
+    "appeals": ("appeals_upheld",),
+}
+
+
+def absent_metrics(spec: Spec) -> set[str]:
+    """Metrics of mechanisms the scenario does not have: reported as no rows, not as zeros."""
+    return {m for f, names in FEATURE_METRICS.items() if not getattr(spec, f) for m in names}
+
+
 def metric_names(spec: Spec) -> list[str]:
     """Names of the raw per-cell measurements, in the order `measure` returns them."""
     B = spec.behaviours
     names = [f"acts.{b}" for b in B] + [f"records.{b}" for b in B]
     names += [f"records_by.{c}" for c in spec.channels]
     names += [f"tier.{t}" for t in range(spec.max_tiers)]
-    names += [
-        "false_records",
-        "listed",
-        "newly_listed",
-        "loans_applied",
-        "loans_refused",
-        "trips",
-        "trips_blocked",
-        "sanctioned",
-        "sanctioned_false",
-        "tier_up",
-        "tier_down",
-        "delisted",
-        "informant_rewards",
-        "school_applications",
-        "children_excluded",
-        "false_reports",
-        "informants",
-        "match_attempts",
-        "matches_lost",
-        "shamed",
-        "appeals_upheld",
-        "score_sum",
-        "risk_sum",
-        "wealth_sum",
-        "trust_sum",
-        "children_sum",
-    ]
+    names += ["false_records", "listed", "false_reports", "informants"]
+    names += [name for name, _, _ in EVENT_COUNTS]
+    names += ["score_sum", "risk_sum", "wealth_sum", "trust_sum", "children_sum"]
     return names
 
 
@@ -111,24 +121,7 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
     flags += [channel == k for k in range(len(spec.channels))]
     flags += [tier == t for t in range(spec.max_tiers)]
     flags += [recorded & (outcome >= B) & (outcome < 2 * B), state.listed_since >= 0]
-    flags += [
-        event_field(ev, name) == 1
-        for name in (
-            "newly_listed",
-            "loan_applied",
-            "loan_refused",
-            "travelled",
-            "travel_blocked",
-            "sanctioned",
-            "sanctioned_false",
-            "tier_up",
-            "tier_down",
-            "delisted",
-            "rewarded",
-            "school_applied",
-            "school_refused",
-        )
-    ]
+    off = jnp.zeros(ev.shape, bool)  # a constant, so XLA drops the work of absent mechanisms
     if spec.informants:
         k_inf = len(spec.channels) - 1
         flags += [
@@ -136,21 +129,11 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             (state.traits & TRAIT_INFORMANT) != 0,
         ]
     else:
-        flags += [jnp.zeros(ev.shape, bool)] * 2
-    absent = {"rewarded"} if not spec.informants else set()
-    absent |= {"school_applied", "school_refused"} if not spec.households else set()
-    n_named = len(flags) - 2 - 3  # index of "rewarded" among the flags
-    for i, name in enumerate(("rewarded", "school_applied", "school_refused")):
-        if name in absent:  # a constant, so XLA drops the work
-            flags[n_named + i] = jnp.zeros(ev.shape, bool)
+        flags += [off, off]
     flags += [
-        event_field(ev, name) == 1
-        for name in ("match_attempted", "match_lost", "shamed", "appeal_upheld")
+        event_field(ev, field) == 1 if feature is None or getattr(spec, feature) else off
+        for _, field, feature in EVENT_COUNTS
     ]
-    if not spec.shaming:
-        flags[-2] = jnp.zeros(ev.shape, bool)
-    if not spec.appeals:
-        flags[-1] = jnp.zeros(ev.shape, bool)
     counts = _packed_counts(spec, flags).astype(jnp.float32)
     base = by_place(spec, params.base_score, jur_index(spec, state.jur))
     reals = _real_sums(
