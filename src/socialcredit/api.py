@@ -15,6 +15,7 @@ from socialcredit import __version__
 from socialcredit.compile import Spec, compile_scenario
 from socialcredit.credit import credit_sample, decode_events
 from socialcredit.engine.run import simulate_arrays
+from socialcredit.engine.shard import to_host
 from socialcredit.engine.stages.measure import absent_metrics, metric_names
 from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_INFORMANT, TRAIT_IS_PARTNER, State
 from socialcredit.memory import check_fits
@@ -33,17 +34,23 @@ def simulate(
     chunk_days: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     counterfactual: bool = False,
+    devices: int | None = None,
 ) -> Result:
-    """Run a scenario on the default JAX device and return its Result.
+    """Run a scenario on the JAX devices and return its Result.
 
+    The agent axis is sharded over ``devices`` devices (None: every device JAX sees, which is
+    one unless there are several accelerators or hosts; see engine/shard.py). A sharded run
+    gives the same results as a one-device run of the same seed.
     ``progress(days_done, days_total)`` is called after each chunk of days. With
     ``counterfactual=True`` the same population is also run with no system (every
     jurisdiction's programme removed) on the same random numbers, and attached as
     ``result.counterfactual``: differences between the two are the system's effect, not noise.
     """
     if counterfactual:
-        result = simulate(scenario, chunk_days=chunk_days, progress=progress)
-        result.counterfactual = simulate(counterfactual_of(scenario), chunk_days=chunk_days)
+        result = simulate(scenario, chunk_days=chunk_days, progress=progress, devices=devices)
+        result.counterfactual = simulate(
+            counterfactual_of(scenario), chunk_days=chunk_days, devices=devices
+        )
         return result
     from socialcredit.scenario import scenario_hash
 
@@ -52,7 +59,9 @@ def simulate(
     spec, params = compile_scenario(scenario)
     key = jax.random.key(scenario.seed)
     sample = credit_sample(spec.agents)
-    state, raw, ev, sc = simulate_arrays(spec, params, key, chunk_days, progress, sample)
+    state, raw, ev, sc = simulate_arrays(
+        spec, params, key, chunk_days, progress, sample, devices=devices
+    )
     bases = np.asarray(params.base_score)
     metrics = tidy_metrics(spec, raw, bases, scenario.record.metrics_every)
     agents = snapshot(spec, state, params, key) if scenario.record.snapshot else None
@@ -69,6 +78,7 @@ def simulate(
         "days": spec.days,
         "status": "done",
         "device": str(jax.devices()[0].platform),
+        "devices": len(jax.devices()) if devices is None else devices,
     }
     return Result(
         scenario=scenario,
@@ -158,7 +168,8 @@ def snapshot(spec: Spec, state: State, params, key: jax.Array) -> pd.DataFrame:
     from socialcredit.engine.stages.score import score
 
     n = spec.agents
-    state = jax.tree_util.tree_map(lambda x: x[..., :n], state)  # drop padding slots
+    # drop padding slots (and gather the shards of other hosts, if any)
+    state = jax.tree_util.tree_map(lambda x: jnp.asarray(to_host(x)[..., :n]), state)
     sc = score(spec, params, state)
     tier = tiers(spec, params, state, sc)
     jur = np.asarray(state.jur)

@@ -206,6 +206,14 @@ def run(
         bool,
         typer.Option("--quiet", "-q", help="No progress bar or summary; print the run folder."),
     ] = False,
+    devices: Annotated[
+        int | None,
+        typer.Option(
+            "--devices",
+            min=1,
+            help="Shard the agents over this many devices (default: every device JAX sees).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario, save the run folder under --out, and print a summary."""
     with _scenario_errors():
@@ -245,7 +253,7 @@ def run(
 
     t0 = time.perf_counter()
     try:
-        result = _simulate(sc, chunk_days, quiet)
+        result = _simulate(sc, chunk_days, quiet, devices)
         t_sim = time.perf_counter() - t0
         result.info["run_id"] = run_id
         folder = result.save(out_dir)
@@ -278,11 +286,11 @@ def _end_failed(root: Path, run_id: str, error: str) -> None:
         _error(f"warning: could not mark run {run_id} failed in the catalog: {_one_line(e)}")
 
 
-def _simulate(sc: Scenario, chunk_days: int | None, quiet: bool) -> Result:
+def _simulate(sc: Scenario, chunk_days: int | None, quiet: bool, devices: int | None) -> Result:
     from socialcredit.api import simulate
 
     if quiet:
-        return simulate(sc, chunk_days=chunk_days)
+        return simulate(sc, chunk_days=chunk_days, devices=devices)
     progress = Progress(
         TextColumn("[progress.description]{task.description:<10}"),
         BarColumn(bar_width=30),
@@ -300,7 +308,7 @@ def _simulate(sc: Scenario, chunk_days: int | None, quiet: bool) -> Result:
         def on_progress(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total, description="simulating")
 
-        result = simulate(sc, chunk_days=chunk_days, progress=on_progress)
+        result = simulate(sc, chunk_days=chunk_days, progress=on_progress, devices=devices)
         progress.update(task, completed=sc.days, description="done")
     return result
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
@@ -34,15 +33,7 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
     w_wealth, w_prop, w_pol, w_rel, w_inf, w_pair, w_kids = rng.agent_words(
         rng.stage_seeds(key, 0, rng.POPULATION, 7), idx, 7
     )
-    cj, cg = spec.cell_of()
-    sizes = spec.cell_sizes()
-    ghosts = n - spec.agents  # padding slots take the last cell's labels, outside every cell
-    jur = jnp.asarray(
-        np.concatenate([np.repeat(cj, sizes), np.full(ghosts, cj[-1])]).astype(np.uint8)
-    )
-    group = jnp.asarray(
-        np.concatenate([np.repeat(cg, sizes), np.full(ghosts, cg[-1])]).astype(np.uint8)
-    )
+    jur, group = _labels(spec, idx)
     g = group.astype(jnp.int32)
     wealth = params.wealth_median * jnp.exp(params.wealth_sigma * _normal(w_wealth))
     wealth = wealth * params.wealth_factor[g]
@@ -77,6 +68,24 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
         pay_due=jnp.zeros(n, jnp.int16),
         home_block=jnp.zeros(n, bool),
     )
+
+
+def _labels(spec: Spec, idx: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Jurisdiction and group of each slot (uint8), from the cell boundaries. Padding slots
+    take the last cell's labels but lie outside every cell.
+
+    Computed from the index rather than built on the host: a host array would be embedded in
+    the program as a constant of N bytes (gigabytes at national scale) and could not be born
+    sharded across devices."""
+    starts = spec.cell_starts[1:-1]  # the boundaries between cells
+    if len(starts) <= 32:
+        cell = sum((idx >= s).astype(jnp.int32) for s in starts) if starts else 0
+        cell = jnp.zeros(idx.shape, jnp.int32) + cell
+    else:
+        cell = jnp.searchsorted(jnp.asarray(starts, jnp.uint32), idx, side="right")
+        cell = cell.astype(jnp.int32)
+    G = len(spec.groups)
+    return (cell // G).astype(jnp.uint8), (cell % G).astype(jnp.uint8)
 
 
 def _first_contact(spec: Spec, flag: jax.Array) -> jax.Array:

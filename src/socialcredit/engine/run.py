@@ -21,8 +21,10 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
 
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.shard import agent_mesh, constrain, pad_for, to_host
 from socialcredit.engine.stages.behave import behave
 from socialcredit.engine.stages.consequences import (
     consequences,
@@ -111,7 +113,7 @@ def day_step(
     return new, today
 
 
-@partial(jax.jit, static_argnums=(0, 1), donate_argnums=(3,))
+@partial(jax.jit, static_argnums=(0, 1), static_argnames=("mesh",), donate_argnums=(3,))
 def run_chunk(
     spec: Spec,
     chunk: int,
@@ -120,12 +122,14 @@ def run_chunk(
     key: jax.Array,
     day0: jax.Array,
     sample: jax.Array,
+    mesh: Mesh | None = None,
 ) -> tuple[State, tuple[jax.Array, jax.Array, jax.Array]]:
     """Run days day0 .. day0 + chunk - 1 (those past the end are skipped).
 
     Returns the state and, per day, metrics [chunk, C, M] and the event words and scores of
     the sampled agents [chunk, S]; entry d describes day day0 + d - 1 (the day the incoming
-    state ended). The last day is described by `measure_state`.
+    state ended). The last day is described by `measure_state`. With a ``mesh`` the carried
+    state stays sharded over it along the agent axis (engine/shard.py).
     """
 
     def body(st: State, d: jax.Array):
@@ -134,7 +138,7 @@ def run_chunk(
         st = jax.lax.cond(
             day < spec.days, lambda s: day_step(spec, params, key, s, day)[0], lambda s: s, st
         )
-        return st, out
+        return constrain(st, mesh, spec.padded), out
 
     return jax.lax.scan(body, state, jnp.arange(chunk, dtype=jnp.int32))
 
@@ -144,9 +148,11 @@ def measure_state(spec: Spec, params: Params, state: State, sample: jax.Array) -
     return measure(spec, params, state), state.events[sample], score(spec, params, state)[sample]
 
 
-@partial(jax.jit, static_argnums=(0,))
-def initial_state(spec: Spec, params: Params, key: jax.Array) -> State:
-    return synthesize(spec, params, key)
+@partial(jax.jit, static_argnums=(0,), static_argnames=("mesh",))
+def initial_state(spec: Spec, params: Params, key: jax.Array, mesh: Mesh | None = None) -> State:
+    """The synthetic population, born sharded over ``mesh`` when one is given (so a population
+    larger than one device's memory never sits on one device)."""
+    return constrain(synthesize(spec, params, key), mesh, spec.padded)
 
 
 def default_chunk(days: int) -> int:
@@ -161,22 +167,26 @@ def simulate_arrays(
     chunk_days: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     sample: np.ndarray | None = None,
+    devices: int | None = 1,
 ) -> tuple[State, np.ndarray, np.ndarray, np.ndarray]:
-    """Run the whole scenario on the device.
+    """Run the whole scenario on the device (or ``devices`` devices, None for all of them,
+    the agent axis sharded over them; the spec's padding is widened if the count needs it).
 
     Returns the final state, metrics [days, C, M], and the sampled agents' event words and
     end-of-day scores [days, S] (S = 0 without a sample), all on the host.
     """
     chunk = chunk_days or default_chunk(spec.days)
-    state = initial_state(spec, params, key)
+    mesh = agent_mesh(devices)
+    spec = pad_for(spec, mesh)
+    state = initial_state(spec, params, key, mesh=mesh)
     idx = jnp.asarray(sample if sample is not None else np.zeros(0, np.int32), jnp.int32)
     parts: list[tuple] = []
     for day0 in range(0, spec.days, chunk):
-        state, out = run_chunk(spec, chunk, params, state, key, jnp.int32(day0), idx)
-        parts.append(tuple(np.asarray(x) for x in out))  # waits: the progress bar tells the truth
+        state, out = run_chunk(spec, chunk, params, state, key, jnp.int32(day0), idx, mesh=mesh)
+        parts.append(tuple(to_host(x) for x in out))  # waits: the progress bar tells the truth
         if progress is not None:
             progress(min(day0 + chunk, spec.days), spec.days)
-    parts.append(tuple(np.asarray(x)[None] for x in measure_state(spec, params, state, idx)))
+    parts.append(tuple(to_host(x)[None] for x in measure_state(spec, params, state, idx)))
     # entry i describes day i - 1: drop the entry before day 0 and the skipped days' repeats
     total = sum(len(p[0]) for p in parts)
     keep = list(range(1, spec.days)) + [total - 1]

@@ -1,0 +1,107 @@
+"""A population sharded over several devices gives the same results as one device.
+
+JAX fixes its device count when it starts, so the check runs in a subprocess that asks XLA
+for four CPU devices (``--xla_force_host_platform_device_count``), the way a multi-GPU or
+multi-host run would see several devices.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+SCRIPT = textwrap.dedent(
+    """
+    import json
+    import jax
+    import numpy as np
+    from socialcredit import load_scenario, simulate
+    from socialcredit.compile import compile_scenario
+    from socialcredit.engine.run import simulate_arrays
+    from socialcredit.engine.shard import agent_mesh, pad_for
+    from socialcredit.engine.stages.measure import metric_names
+
+    out = {"devices": len(jax.devices())}
+    # the richest preset: contact rolls, household pair swaps, informants, trust, dispositions
+    spec, params = compile_scenario(load_scenario("xinjiang-informants", agents=3000, days=24))
+    key = jax.random.key(11)
+    sample = np.arange(0, 3000, 37, dtype=np.int32)
+
+    def run(spec, d):
+        return simulate_arrays(spec, params, key, 10, None, sample, devices=d)
+
+    def compare(a, b):
+        names = metric_names(spec)
+        floats = [i for i, n in enumerate(names) if n.endswith("_sum")]
+        counts = [i for i in range(len(names)) if i not in floats]
+        state_equal = all(
+            bool((np.asarray(x) == np.asarray(y)).all())
+            if np.asarray(x).dtype.kind in "iub"
+            else bool(np.allclose(np.asarray(x, np.float64), np.asarray(y, np.float64)))
+            for x, y in zip(jax.tree_util.tree_leaves(a[0]), jax.tree_util.tree_leaves(b[0]))
+        )
+        return {
+            "state_equal": state_equal,
+            "counts_equal": bool((a[1][..., counts] == b[1][..., counts]).all()),
+            "floats_close": bool(np.allclose(a[1][..., floats], b[1][..., floats], rtol=1e-5)),
+            "sample_equal": bool((a[2] == b[2]).all() and (a[3] == b[3]).all()),
+            "acts": float(a[1][..., : len(spec.behaviours)].sum()),
+            "sanctioned": float(a[1][..., names.index("sanctioned")].sum()),
+        }
+
+    one, four = run(spec, 1), run(spec, 4)
+    out["sharding"] = str(four[0].events.sharding)
+    out["four"] = compare(one, four)
+    # three devices do not divide 256: the padding widens, and the run equals a one-device
+    # run with the same (widened) layout
+    wide = pad_for(spec, agent_mesh(3))
+    out["padded"] = [spec.padded, wide.padded]
+    out["three"] = compare(run(wide, 1), run(spec, 3))
+
+    # the public API and the run's info
+    sc = load_scenario("rongcheng", agents=2000, days=12)
+    r1, r4 = simulate(sc, devices=1), simulate(sc)
+    m1, m4 = r1.metrics, r4.metrics
+    out["api_devices"] = [r1.info["devices"], r4.info["devices"]]
+    out["api_same_rows"] = bool((m1[["day", "metric"]] == m4[["day", "metric"]]).all().all())
+    out["api_values_close"] = bool(np.allclose(m1["value"], m4["value"], rtol=1e-5))
+    out["api_agents_equal"] = bool(r1.agents.equals(r4.agents))
+    print("RESULT " + json.dumps(out))
+    """
+)
+
+
+def _run_four_devices() -> dict:
+    env = {
+        **os.environ,
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+        "JAX_PLATFORMS": "cpu",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT ") :])
+
+
+def test_sharded_run_equals_one_device() -> None:
+    r = _run_four_devices()
+    assert r["devices"] == 4
+    assert "'agents'" in r["sharding"]  # the state really was split over the mesh
+    for case in ("four", "three"):
+        got = r[case]
+        assert got["state_equal"], case
+        assert got["counts_equal"], case
+        assert got["floats_close"], case
+        assert got["sample_equal"], case
+        assert got["acts"] > 0 and got["sanctioned"] > 0, case  # the run did something
+    spec_pad, wide_pad = r["padded"]
+    assert spec_pad % 256 == 0 and wide_pad % 768 == 0 and wide_pad >= spec_pad
+    assert r["api_devices"] == [1, 4]
+    assert r["api_same_rows"] and r["api_values_close"] and r["api_agents_equal"]
