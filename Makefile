@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint browser bench clean
+.PHONY: install run test lint browser bench peer firstresult clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ test: lint browser
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+
+# socialcredit against its Mesa peer on the rongcheng rules: agreement and speed ratio.
+# The peer has its own environment (benchmarks/peers/.venv, Mesa pinned in requirements.txt).
+peer: $(STAMP)
+	PYTHON=$(PYTHON) bash benchmarks/peers/setup.sh
+	$(BIN)/python benchmarks/peers/compare.py
+
+# Time to first result of the README's main job (socialcredit run rongcheng).
+firstresult: $(STAMP)
+	$(BIN)/python benchmarks/first_result.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache
