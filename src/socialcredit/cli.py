@@ -288,7 +288,9 @@ def _end_failed(root: Path, run_id: str, error: str) -> None:
 
 def _simulate(sc: Scenario, chunk_days: int | None, quiet: bool, devices: int | None) -> Result:
     from socialcredit.api import simulate
+    from socialcredit.jit_cache import enable_compile_cache
 
+    enable_compile_cache()  # a second run of the same shape loads the compiled day
     if quiet:
         return simulate(sc, chunk_days=chunk_days, devices=devices)
     progress = Progress(
