@@ -31,8 +31,11 @@ def _available_host_bytes() -> int | None:
     return None
 
 
-def check_fits(agents: int, available: int | None = None) -> int:
-    """Raise MemoryTooSmall if a run of ``agents`` cannot fit; return the host estimate."""
+def check_fits(agents: int, available: int | None = None, devices: int | None = None) -> int:
+    """Raise MemoryTooSmall if a run of ``agents`` cannot fit; return the host estimate.
+
+    On accelerators the agents are split over ``devices`` devices (None: all of them, as
+    `simulate` does), so each needs its share of the per-agent bytes."""
     need = int(FIXED_BYTES + HOST_BYTES_PER_AGENT * agents)
     have = _available_host_bytes() if available is None else available
     gib = 2**30
@@ -49,10 +52,13 @@ def check_fits(agents: int, available: int | None = None) -> int:
     except RuntimeError:  # no usable backend: the run itself will fail and say why
         return need
     limit = (dev.memory_stats() or {}).get("bytes_limit") if dev.platform != "cpu" else None
-    if limit and DEVICE_BYTES_PER_AGENT * agents > limit:
+    n_dev = max(1, len(jax.devices()) if devices is None else devices)
+    if limit and DEVICE_BYTES_PER_AGENT * agents / n_dev > limit:
+        on = f"each of {n_dev} {dev.device_kind}s" if n_dev > 1 else f"the {dev.device_kind}"
         raise MemoryTooSmall(
             f"a run of {agents:,} agents needs about "
-            f"{DEVICE_BYTES_PER_AGENT * agents / gib:.1f} GiB on the {dev.device_kind}, which "
-            f"has {limit / gib:.1f} GiB; use --agents {int(limit / DEVICE_BYTES_PER_AGENT):,} or fewer"
+            f"{DEVICE_BYTES_PER_AGENT * agents / n_dev / gib:.1f} GiB on {on}, which "
+            f"has {limit / gib:.1f} GiB; use --agents "
+            f"{int(limit * n_dev / DEVICE_BYTES_PER_AGENT):,} or fewer, or more devices"
         )
     return need
