@@ -131,7 +131,9 @@ def main() -> None:
             for r in range(a.repeats):
                 got = command(a.preset, extra, str(Path(tmp) / f"cmd{r}"), cache)
                 fp = got["first_progress_s"]
-                run = "first (compiles; empty cache)" if r == 0 else f"{r + 1} (compiled day cached)"
+                run = (
+                    "first (compiles; empty cache)" if r == 0 else f"{r + 1} (compiled day cached)"
+                )
                 fps = f"{fp:.1f}" if fp else "-"
                 print(f"| {run} | {fps} | {got['wall_s']:.1f} |", flush=True)
         if not a.command_only:
