@@ -4,7 +4,9 @@ Compiling the day's program is most of the time to first result on a small machi
 of the main job's first chunk on the 2-core machine); JAX can keep compiled executables on
 disk, keyed by the program, the backend and the flags, so a second run of the same scenario
 shape loads it instead. The library (``socialcredit.simulate``) leaves JAX's configuration
-alone; the CLI turns the cache on.
+alone; the CLI turns the cache on. Each population size compiles its own program (0.3 to 1 MB
+on disk); JAX can bound the folder (`jax_compilation_cache_max_size`) only with the `filelock`
+package, which is not a dependency, so the folder is left unbounded: delete it to reclaim space.
 """
 
 from __future__ import annotations
