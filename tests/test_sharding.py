@@ -105,3 +105,38 @@ def test_sharded_run_equals_one_device() -> None:
     assert spec_pad % 256 == 0 and wide_pad % 768 == 0 and wide_pad >= spec_pad
     assert r["api_devices"] == [1, 4]
     assert r["api_same_rows"] and r["api_values_close"] and r["api_agents_equal"]
+
+
+def test_population_labels_from_the_index() -> None:
+    """Jurisdiction and group labels computed on the device match the cell layout, padding
+    slots included, for few cells (comparisons) and many (a sorted search), empty cells too."""
+    from dataclasses import replace
+
+    import jax.numpy as jnp
+    import numpy as np
+
+    from socialcredit import load_scenario
+    from socialcredit.compile import compile_scenario
+    from socialcredit.population import _labels
+
+    spec, _ = compile_scenario(load_scenario("rongcheng", agents=1000, days=2))
+    rng = np.random.default_rng(0)
+    for J, G in ((1, 1), (3, 2), (31, 2)):
+        sizes = rng.integers(0, 40, J * G)
+        sizes[1:2] = 0  # an empty cell (where there are two)
+        starts = tuple(int(x) for x in np.concatenate([[0], np.cumsum(sizes)]))
+        agents = starts[-1]
+        padded = -(-agents // 256) * 256
+        s = replace(
+            spec,
+            agents=agents,
+            padded=padded,
+            cell_starts=starts,
+            jurisdictions=tuple(f"j{j}" for j in range(J)),
+            groups=tuple(f"g{g}" for g in range(G)),
+        )
+        cells = np.concatenate(
+            [np.repeat(np.arange(J * G), sizes), np.full(padded - agents, J * G - 1)]
+        )
+        jur, group = _labels(s, jnp.arange(padded, dtype=jnp.uint32))
+        assert (np.asarray(jur) == cells // G).all() and (np.asarray(group) == cells % G).all()
