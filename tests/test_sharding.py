@@ -140,3 +140,69 @@ def test_population_labels_from_the_index() -> None:
         )
         jur, group = _labels(s, jnp.arange(padded, dtype=jnp.uint32))
         assert (np.asarray(jur) == cells // G).all() and (np.asarray(group) == cells % G).all()
+
+
+WORKER = textwrap.dedent(
+    """
+    import sys
+    import jax
+    import numpy as np
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    from socialcredit.engine.shard import init_distributed
+
+    init_distributed(coordinator_address=sys.argv[1], num_processes=2, process_id=int(sys.argv[2]))
+    from socialcredit import load_scenario, simulate
+
+    r = simulate(load_scenario("xinjiang-informants", agents=2000, days=6))
+    m, a = r.metrics, r.agents
+    np.savez(
+        sys.argv[3],
+        devices=r.info["devices"],
+        value=m["value"].to_numpy(),
+        score=a["score"].to_numpy(),
+        listed=a["listed_since"].to_numpy(),
+        wealth=a["wealth"].to_numpy(),
+    )
+    """
+)
+
+
+def test_two_processes_equal_one(tmp_path) -> None:
+    """Across hosts: two processes (jax.distributed, two CPU devices each) run one population
+    sharded over four devices and both get what one process on one device gets."""
+    import socket
+
+    import numpy as np
+
+    from socialcredit import load_scenario, simulate
+
+    with socket.socket() as s:  # a free port for the coordinator
+        s.bind(("localhost", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+        "JAX_PLATFORMS": "cpu",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, f"localhost:{port}", str(i), str(tmp_path / f"p{i}")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    logs = [p.communicate(timeout=600)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), "\n".join(x[-2000:] for x in logs)
+    one = simulate(load_scenario("xinjiang-informants", agents=2000, days=6), devices=1)
+    for i in range(2):
+        got = np.load(tmp_path / f"p{i}.npz")
+        assert int(got["devices"]) == 4
+        assert np.allclose(got["value"], one.metrics["value"].to_numpy(), rtol=1e-5)
+        assert (got["score"] == one.agents["score"].to_numpy()).all()
+        assert (got["listed"] == one.agents["listed_since"].to_numpy()).all()
+        assert np.allclose(got["wealth"], one.agents["wealth"].to_numpy())
