@@ -141,6 +141,13 @@ def memory_plan(preset: str, agents: int, chunk: int) -> dict:
         .memory_analysis()
     )
     state_bytes = sum(x.size * x.dtype.itemsize for x in jax.tree_util.tree_leaves(state))
+    if m is None or init is None:  # a backend without memory analysis: state only
+        return {
+            "state_bytes_per_agent": state_bytes / agents,
+            "run_bytes_per_agent": math.nan,
+            "init_bytes_per_agent": math.nan,
+            "need_bytes": 2 * state_bytes,  # at least the state in and out
+        }
     run_peak = (
         m.argument_size_in_bytes
         + m.output_size_in_bytes
