@@ -128,7 +128,8 @@ def run_chunk(
 
     Returns the state and, per day, metrics [chunk, C, M] and the event words and scores of
     the sampled agents [chunk, S]; entry d describes day day0 + d - 1 (the day the incoming
-    state ended). The last day is described by `measure_state`. With a ``mesh`` the carried
+    state ended). The last day is described by the first entry of the next call (whose days, past
+    the end, are skipped; see `simulate_arrays`). With a ``mesh`` the carried
     state stays sharded over it along the agent axis (engine/shard.py).
     """
 
@@ -141,11 +142,6 @@ def run_chunk(
         return constrain(st, mesh, spec.padded), out
 
     return jax.lax.scan(body, state, jnp.arange(chunk, dtype=jnp.int32))
-
-
-@partial(jax.jit, static_argnums=(0,))
-def measure_state(spec: Spec, params: Params, state: State, sample: jax.Array) -> tuple:
-    return measure(spec, params, state), state.events[sample], score(spec, params, state)[sample]
 
 
 @partial(jax.jit, static_argnums=(0,), static_argnames=("mesh",))
