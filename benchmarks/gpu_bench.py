@@ -231,6 +231,9 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=420.0, help="seconds before skipping steps")
     ap.add_argument("--main-job-args", default="", help="e.g. '--agents 20000 --days 30'")
     ap.add_argument("--make-reference", action="store_true")
+    ap.add_argument(
+        "--limit-bytes", type=float, help="pretend the device has this much memory (a test)"
+    )
     a = ap.parse_args()
     if a.make_reference:
         make_reference()
@@ -245,7 +248,7 @@ def main() -> None:
 
     res["correctness"] = check_correctness()
     save()
-    limit = device_memory().get("bytes_limit")
+    limit = a.limit_bytes or device_memory().get("bytes_limit")
     for n in [int(x) for x in a.sizes]:
         if time.perf_counter() - T0 > a.budget:
             res["sizes"].append({"agents": n, "skipped": "time budget spent"})
@@ -263,10 +266,11 @@ def main() -> None:
             )
             if limit and plan["need_bytes"] > 0.97 * limit:
                 per = plan["need_bytes"] / n
-                fit = int(0.95 * limit / per) // 2**20 * 2**20
+                fit = int(0.95 * limit / per)
+                fit -= fit % (2**20 if fit > 2**24 else 256)  # a round size
                 row["skipped"] = (
-                    f"needs {plan['need_bytes'] / 2**30:.1f} GiB, the device has "
-                    f"{limit / 2**30:.1f} GiB; the largest size that fits is about {fit:,}"
+                    f"needs {plan['need_bytes'] / 2**30:.3g} GiB, the device has "
+                    f"{limit / 2**30:.3g} GiB; the largest size that fits is about {fit:,}"
                 )
                 log(f"{n:,} agents: SKIPPED, {row['skipped']}")
                 res["sizes"].append(row)
