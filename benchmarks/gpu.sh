@@ -10,6 +10,9 @@
 # downloads their wheels into .whl/ (git-ignored, about 27 MB); carry .whl to the GPU machine.
 # The project itself is used from src/ (PYTHONPATH), so nothing is built or fetched there.
 # Output: $OUT/results.json (every figure) and $OUT/gpu.log (this script's log).
+# The correctness check compares with benchmarks/gpu_reference.json, made on the CPU: after any
+# change to the engine or to the presets `rongcheng` and `xinjiang-informants`, remake it first
+# with `python benchmarks/gpu_bench.py --make-reference` (and check it with GPU_SH_SMOKE=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHEELS=(pydantic==2.14.4 pydantic_core==2.50.5 typing-inspection==0.4.5 annotated-types==0.8.0
