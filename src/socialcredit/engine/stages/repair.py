@@ -45,14 +45,20 @@ def clear_negative(
     K = spec.buckets
     ref = jnp.maximum(day - 1, 0) // spec.resolution
     K_j = by_place(spec, params.expiry_buckets, jur_index(spec, state.jur))
+    # row a of `by_age` is the bucket of age a (slot (ref - a) % K), and the same formula maps
+    # each slot back to its age: two row gathers of the ring. Measured at 1e6 agents on the
+    # 2-core CPU (court-blacklist, one day): updating the ring slot by slot (K dynamic
+    # updates) took 236 ms, rotating by slices of a doubled ring 176 ms, these gathers 32 ms.
+    perm = (ref - jnp.arange(K, dtype=jnp.int32)) % K
+    by_age = jnp.take(state.ring, perm, axis=0)
     left = budget
-    ring = state.ring
+    rows = [by_age[0]] * K
     for age in reversed(range(K)):  # oldest first
-        slot = (ref - age) % K
-        row = jax.lax.dynamic_index_in_dim(ring, slot, 0, keepdims=False).astype(jnp.int32)
+        row = by_age[age].astype(jnp.int32)
         fix = jnp.where(age < K_j, jnp.minimum(left, jnp.maximum(-row, 0)), 0)
         left = left - fix
-        ring = jax.lax.dynamic_update_index_in_dim(ring, (row + fix).astype(ring.dtype), slot, 0)
+        rows[age] = (row + fix).astype(state.ring.dtype)
+    ring = jnp.take(jnp.stack(rows), perm, axis=0)
     cleared = budget - left
     new = State(**{**state.__dict__, "ring": ring, "raw": state.raw + cleared})
     return new, cleared
