@@ -42,6 +42,17 @@ def clear_negative(
     Run at the start of a day, before `record` lets a bucket expire: the active buckets are
     those of the end of yesterday, the K_j buckets up to (day - 1) // resolution.
     """
+    return jax.lax.cond(
+        jnp.any(budget > 0),
+        lambda st: _clear(spec, params, day, st, budget),
+        lambda st: (st, jnp.zeros_like(budget)),
+        state,
+    )  # most days at small sizes nobody pays or repairs: skip the two ring copies
+
+
+def _clear(
+    spec: Spec, params: Params, day: jax.Array, state: State, budget: jax.Array
+) -> tuple[State, jax.Array]:
     K = spec.buckets
     ref = jnp.maximum(day - 1, 0) // spec.resolution
     K_j = by_place(spec, params.expiry_buckets, jur_index(spec, state.jur))
