@@ -8,7 +8,12 @@ import socialcredit as sc
 from socialcredit.scenario import list_presets
 
 PRESETS = [name for name, _ in list_presets()]
-REPRESSIVE = {"xinjiang-informants", "informant-state"}  # presets modelling repression
+REPRESSIVE = {
+    "xinjiang-informants",
+    "informant-state",
+    "court-blacklist",
+    "hebei-deadbeat-map",
+}  # presets modelling repression
 
 
 def test_core_presets_exist():

@@ -56,6 +56,24 @@ class Spec:
     shaming: bool = False  # some tier or listing is publicly shamed
     appeals: bool = False  # some programme corrects false records on appeal
     speech_chill: bool = False  # trust silences some behaviour somewhere
+    # people: the court list's grounds and repayment, credit repair, strategic reporting and
+    # the deadbeat map (stages/listing.py, stages/repair.py, stages/publicize.py)
+    grounds: bool = False  # some blacklist lists people for records of its grounds
+    repayment: bool = False  # some blacklist's debtors pay to leave it
+    repair: bool = False  # some programme clears negative records for restorative acts
+    strategic_reporting: bool = False  # informants' coverage follows their pay
+    map_grid: tuple[int, ...] = ()  # cells per side of each jurisdiction's map grid; () no map
+    map_users: int = 0  # app users (a fixed set of agents)
+    map_looks: int = 0  # users who look each day: round(lookups_per_day * map_users)
+
+    @property
+    def map(self) -> bool:
+        return bool(self.map_grid)
+
+    @property
+    def events2(self) -> bool:
+        """Whether the extra event byte (State.events2) is carried."""
+        return self.repayment or self.repair or self.map
 
     @property
     def n_cells(self) -> int:
@@ -134,6 +152,23 @@ class Params:
     trust_rate: jax.Array  # []
     trust_sensitivity: jax.Array  # []
     trust_chill: jax.Array  # []
+    ground: jax.Array  # [J, B] bool: a record of b puts the person on the list (court grounds)
+    until_paid: jax.Array  # [J] bool: listings end only on payment
+    repay_rate: jax.Array  # [J] daily chance a listed debtor of median wealth pays
+    repay_elasticity: jax.Array  # [J]
+    repay_amount: jax.Array  # [J] wealth lost on paying
+    repay_shamed: jax.Array  # [J] multiplier of the chance after being shamed or sighted
+    repay_clear: jax.Array  # [J] int32 points of negative records cleared on paying
+    repair_mask: jax.Array  # [J, B] bool: a recorded act of b repairs the credit file
+    repair_points: jax.Array  # [J] int32 points cleared per repairing act
+    report_zeal: jax.Array  # [J, B * G] multiplier of informant coverage (strategic reporting)
+    on_map: jax.Array  # [J, T+1] bool: the tier (index T: listing) is shown on the map
+    map_users: jax.Array  # [U] int32 indices of the app users
+    map_radius: jax.Array  # [] metres
+    map_rate: jax.Array  # [] look-ups per user and day (its count is Spec.map_looks)
+    map_wander: jax.Array  # [] half-side of the daily displacement, metres
+    map_tip: jax.Array  # [] chance per sighting of a tip-off
+    map_enforce: jax.Array  # [] chance a tip-off enforces payment
 
 
 def _cells(sc: Scenario) -> tuple[int, ...]:
@@ -291,6 +326,7 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         severity[j] = np.where(points[j] < 0, -points[j] / scale, 0.0)
         gain[j] = np.where(points[j] > 0, points[j] / scale, 0.0)
 
+    people = _people_tables(sc, progs, T, inf_reward, inf_confirmed, inf_false)
     order = tuple(int(i) for i in np.argsort([b.base_rate for b in sc.behaviours], kind="stable"))
     group_factor = np.ones((G, B), f32)
     for g_i, g in enumerate(sc.population.groups):
@@ -344,6 +380,13 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         shaming=bool(shaming.any()),
         appeals=bool(appeal.any()),
         speech_chill=bool(chill.any()),
+        grounds=bool(people["ground"].any()),
+        repayment=bool((people["repay_rate"] > 0).any() or people["map_enforce"] > 0),
+        repair=bool(people["repair_mask"].any()),
+        strategic_reporting=bool((people["report_zeal"] != 1).any()),
+        map_grid=people.pop("grid"),
+        map_users=int(people["map_users"].shape[0]),
+        map_looks=int(round(float(people["map_rate"]) * people["map_users"].shape[0])),
     )
     r = sc.response
     a = jnp.asarray
@@ -406,5 +449,91 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         trust_rate=a(f32(sc.trust.learning_rate)),
         trust_sensitivity=a(f32(sc.trust.sensitivity)),
         trust_chill=a(f32(sc.trust.chill)),
+        **{k: a(v) for k, v in people.items()},
     )
     return spec, params
+
+
+# Golden-ratio fraction: agent i uses the map app when frac((i + 1) * PHI) < app_share, a fixed,
+# evenly spread set (the same for every seed, so replicates never recompile).
+PHI = 0.6180339887498949
+MAP_GRID_MAX = 1024  # cells per side at most; larger cells than the radius stay exact
+
+
+def map_users(agents: int, share: float) -> np.ndarray:
+    """Indices of the app users: an evenly spread fixed share of the agents."""
+    i = np.arange(agents, dtype=np.float64)
+    return np.nonzero(np.modf((i + 1) * PHI)[0] < share)[0].astype(np.int32)
+
+
+def _people_tables(sc: Scenario, progs, T: int, inf_reward, inf_confirmed, inf_false) -> dict:
+    """Params of the court list, credit repair, strategic reporting and the deadbeat map.
+
+    Strategic reporting scales `inf_false` in place (false reports follow their pay too)."""
+    f32 = np.float32
+    beh = [b.name for b in sc.behaviours]
+    J, B, G = len(progs), len(beh), len(sc.population.groups)
+    t = {
+        "ground": np.zeros((J, B), bool),
+        "until_paid": np.zeros(J, bool),
+        "repay_rate": np.zeros(J, f32),
+        "repay_elasticity": np.zeros(J, f32),
+        "repay_amount": np.zeros(J, f32),
+        "repay_shamed": np.ones(J, f32),
+        "repay_clear": np.zeros(J, np.int32),
+        "repair_mask": np.zeros((J, B), bool),
+        "repair_points": np.zeros(J, np.int32),
+        "report_zeal": np.ones((J, B * G), f32),
+        "on_map": np.zeros((J, T + 1), bool),
+    }
+    r = sc.response
+    strategic = r.model == "adaptive" and r.strategic_reporting > 0 and sc.informants is not None
+    for j, p in enumerate(progs):
+        if p is None:
+            continue
+        names = [x.name for x in p.tiers]
+        bl = p.blacklist
+        if bl is not None:
+            for b in bl.grounds:
+                t["ground"][j, beh.index(b)] = True
+            t["until_paid"][j] = bl.until_paid
+            if bl.repayment is not None:
+                rp = bl.repayment
+                t["repay_rate"][j] = rp.rate
+                t["repay_elasticity"][j] = rp.wealth_elasticity
+                t["repay_amount"][j] = rp.amount
+                t["repay_shamed"][j] = rp.shamed_factor
+                t["repay_clear"][j] = rp.clears_points
+        if p.repair is not None:
+            for b in p.repair.behaviours:
+                t["repair_mask"][j, beh.index(b)] = True
+            t["repair_points"][j] = p.repair.points
+        for name, c in p.consequences.items():
+            t["on_map"][j, T if name == "listed" else names.index(name)] = c.on_map
+        if strategic:
+            value = inf_reward[j] + inf_confirmed[j]  # [B, G] points for reporting a real act
+            zeal = np.exp(r.strategic_reporting * (value - r.report_cost) / r.severity_scale)
+            t["report_zeal"][j] = zeal.reshape(-1)
+            fb = sc.informants.false_report_behaviour
+            if fb is not None:  # false reports earn the reward without the confirmation
+                pay = inf_reward[j, beh.index(fb)]
+                inf_false[j] *= np.exp(
+                    r.strategic_reporting * (pay - r.report_cost) / r.severity_scale
+                ).astype(f32)
+    m = sc.map
+    sides = [np.sqrt(jj.area_km2) * 1000.0 for jj in sc.jurisdictions]
+    if m is not None and t["on_map"].any():
+        grid = tuple(min(MAP_GRID_MAX, max(1, int(side // m.radius_m))) for side in sides)
+        users = map_users(sc.population.agents, m.app_share)
+    else:
+        grid, users = (), np.zeros(0, np.int32)
+    t.update(
+        grid=grid,
+        map_users=users,
+        map_radius=f32(m.radius_m if m else 0.0),
+        map_rate=f32(m.lookups_per_day if m else 0.0),
+        map_wander=f32(m.wander_m if m else 0.0),
+        map_tip=f32(m.tip_off if m else 0.0),
+        map_enforce=f32(m.enforcement if m else 0.0),
+    )
+    return t

@@ -67,6 +67,8 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
         reward_due=jnp.zeros(n, jnp.int16),
         pay_due=jnp.zeros(n, jnp.int16),
         home_block=jnp.zeros(n, bool),
+        events2=jnp.zeros(n if spec.events2 else 0, jnp.uint8),
+        sightings=jnp.zeros(n if spec.map else 0, jnp.uint16),
     )
 
 

@@ -18,6 +18,7 @@ TWO32 = 4294967296.0
 
 # Fixed ids of the stages that draw, so adding a stage never shifts another's numbers.
 BEHAVE, OBSERVE, CONSEQUENCES, POPULATION, PLACES, APPEALS = 1, 2, 3, 4, 5, 6
+REPAY, MAP = 7, 8
 
 
 def _triple32(x: jax.Array) -> jax.Array:

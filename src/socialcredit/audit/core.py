@@ -659,6 +659,32 @@ register(
 )
 
 
+register(
+    Outcome(
+        "map_exposure",
+        "harm",
+        "sightings per agent-year",
+        "Exposure on the deadbeat map: days on which someone was seen by at least one app user "
+        "near their home, sum of sighted / agent-years.",
+        per_agent_year(["sighted"]),
+        comparison="system",
+        label="Days seen on the deadbeat map per agent-year",
+    )
+)
+register(
+    Outcome(
+        "debts_paid",
+        "aim",
+        "payments per agent-year",
+        "Debts paid: listed debtors who paid and left the court's list, sum of delisted_paid / "
+        "agent-years.",
+        per_agent_year(["delisted_paid"]),
+        comparison="system",
+        label="Listed debts paid per agent-year",
+    )
+)
+
+
 # ----------------------------------------------------------------------------- statistics
 
 # Student's t quantile 0.975 for df 1..30; beyond, conservative steps (the value at each step's

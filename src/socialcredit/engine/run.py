@@ -33,12 +33,23 @@ from socialcredit.engine.stages.consequences import (
 )
 from socialcredit.engine.stages.informants import pay_informants, reward_due, update_trust
 from socialcredit.engine.stages.learn import learn
-from socialcredit.engine.stages.listing import blacklist, tiers
+from socialcredit.engine.stages.listing import blacklist, repay, tiers
 from socialcredit.engine.stages.measure import measure
 from socialcredit.engine.stages.observe import observe
+from socialcredit.engine.stages.publicize import publicize
 from socialcredit.engine.stages.record import appeal, false_active, record, remember_false
+from socialcredit.engine.stages.repair import clear_negative, repair_budget
 from socialcredit.engine.stages.score import score
-from socialcredit.engine.state import State, Today, pack_events
+from socialcredit.engine.state import (
+    E2_LOOKED,
+    E2_PAID,
+    E2_REPAIRED,
+    E2_SIGHTED,
+    E2_TIPPED,
+    State,
+    Today,
+    pack_events,
+)
 from socialcredit.population import synthesize
 
 
@@ -58,6 +69,8 @@ def day_step(
     if spec.informants:
         beliefs = update_trust(spec, params, beliefs)
     tier_before = tiers(spec, params, state, score(spec, params, state))
+    pub = publicize(spec, params, key, day, state, tier_before) if spec.map else None
+    state, paid, repaired = _pay_and_repair(spec, params, key, day, state, pub)
     blocked_home = state.home_block if spec.households else None
     outcome = behave(spec, params, key, day, state)
     recorded, channel, points = observe(spec, params, key, day, state, outcome)
@@ -68,8 +81,19 @@ def day_step(
     was_listed = state.listed_since >= 0
     state, listed, delisted = blacklist(spec, params, day, state, tier)
     state, facts = consequences(
-        spec, params, key, day, state, tier, listed, points < 0, blocked_home
+        spec,
+        params,
+        key,
+        day,
+        state,
+        tier,
+        listed,
+        points < 0,
+        blocked_home,
+        pub["sighted"] if pub is not None else None,
     )
+    if paid is not None:
+        delisted = delisted | paid
     today = Today(
         outcome=outcome,
         recorded=recorded,
@@ -109,8 +133,49 @@ def day_step(
         reward_due=due,
         pay_due=pay,
         home_block=home,
+        events2=_pack_events2(spec, state, pub, paid, repaired),
+        sightings=pub["sightings"] if pub is not None else state.sightings,
     )
     return new, today
+
+
+def _pay_and_repair(
+    spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: State, pub: dict | None
+) -> tuple[State, jax.Array | None, jax.Array | None]:
+    """Court-listed debtors pay (and clear the debt record); yesterday's repairing acts clear
+    negative records. Both before today's records, from the carried state."""
+    if not (spec.repayment or spec.repair):
+        return state, None, None
+    paid = repaired = None
+    budget = jnp.zeros(state.raw.shape, jnp.int32)
+    if spec.repayment:
+        state, paid, budget = repay(
+            spec, params, key, day, state, pub["tipped"] if pub is not None else None
+        )
+    if spec.repair:
+        repairing = repair_budget(spec, params, state)
+        budget = budget + repairing
+    state, cleared = clear_negative(spec, params, day, state, budget)
+    if spec.repair:
+        repaired = (repairing > 0) & (cleared > 0)
+    return state, paid, repaired
+
+
+def _pack_events2(
+    spec: Spec, state: State, pub: dict | None, paid: jax.Array | None, rep: jax.Array | None
+) -> jax.Array:
+    """The extra event byte (State.events2), or the carried empty array where unused."""
+    if not spec.events2:
+        return state.events2
+    word = jnp.zeros(state.raw.shape, jnp.uint8)
+    bits = [(paid, E2_PAID), (rep, E2_REPAIRED)]
+    if pub is not None:
+        bits += [(pub["looked"], E2_LOOKED), (pub["sighted"], E2_SIGHTED)]
+        bits += [(pub["tipped"], E2_TIPPED)]
+    for flag, bit in bits:
+        if flag is not None:
+            word = word | jnp.where(flag, jnp.uint8(bit), jnp.uint8(0))
+    return word
 
 
 @partial(jax.jit, static_argnums=(0, 1), static_argnames=("mesh",), donate_argnums=(3,))

@@ -39,6 +39,10 @@ class State:
     reward_due: jax.Array  # int16 [N] points owed to whoever reported this agent today
     pay_due: jax.Array  # int16 [N] points this informant is paid tomorrow
     home_block: jax.Array  # bool [N] the household's children are barred from good schools
+    # Only where the scenario uses the mechanisms (Spec.events2, Spec.map); length 0 otherwise,
+    # so other scenarios carry nothing.
+    events2: jax.Array  # uint8 [N] yesterday's extra facts (E2_* bits below)
+    sightings: jax.Array  # uint16 [N] listed people this app user saw on the map yesterday
 
 
 # Bits of State.traits (static over a run).
@@ -46,6 +50,14 @@ TRAIT_CHILDREN = 0x03  # children of the household, counted on its head (0..3)
 TRAIT_HAS_PARTNER = 0x04  # the next agent is this head's partner
 TRAIT_IS_PARTNER = 0x08  # this agent is the partner of the previous one
 TRAIT_INFORMANT = 0x10
+
+# Bits of State.events2: the day's facts of the court list, credit repair and the map (the
+# packed event word is full).
+E2_LOOKED = 0x01  # this app user looked at the map
+E2_SIGHTED = 0x02  # seen on the map by at least one user (shunned)
+E2_TIPPED = 0x04  # reported to the court by at least one user
+E2_PAID = 0x08  # paid the debt and left the list
+E2_REPAIRED = 0x10  # negative records cleared by credit repair
 
 
 @jax.tree_util.register_dataclass

@@ -214,11 +214,65 @@ class Tier(Strict):
     max: Score | None = Field(description="Highest score in the tier (null: open above).")
 
 
+class Repayment(Strict):
+    """Listed debtors pay what they owe, which takes them off the list (the court list's
+    removal on performance, scs-facts section 3)."""
+
+    rate: Probability = Field(
+        description="Chance per day that a listed debtor of median wealth pays (and is removed)."
+    )
+    wealth_elasticity: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        default=1.0,
+        description="The daily chance is rate * (wealth / median) ** elasticity (capped at 1): "
+        "the richer pay sooner.",
+    )
+    amount: NonNegFloat = Field(
+        default=0.5, description="What paying costs, in median annual incomes (wealth lost)."
+    )
+    shamed_factor: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
+        default=1.0,
+        description="Multiplier of the chance for a debtor shamed or sighted on the map the day "
+        "before (the payment conversion of public shaming).",
+    )
+    clears_points: Annotated[int, Field(ge=0, le=30000)] = Field(
+        default=0,
+        description="Points of active negative records that paying clears, oldest first (the "
+        "debt record; use the points of the listing ground).",
+    )
+
+
 class Blacklist(Strict):
-    tiers: list[str] = Field(min_length=1, description="Tiers whose members are listed.")
+    tiers: list[str] = Field(
+        default_factory=list,
+        description="Tiers whose members are listed (may be empty when `grounds` list people).",
+    )
     term_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(
         description="Days a listing lasts at least; it ends on the first day after the term "
         "on which the person is no longer in a listed tier."
+    )
+    grounds: list[Identifier] = Field(
+        default_factory=list,
+        description="Behaviours whose record puts the person on the list the next day (the court "
+        "list's grounds: refusing to pay when able, evading enforcement, false litigation...); "
+        "a further record renews the term.",
+    )
+    until_paid: bool = Field(
+        default=False,
+        description="Listings end only on payment, never at the end of the term (ground 1 of the "
+        "court list: listed until performance).",
+    )
+    repayment: Repayment | None = None
+
+
+class Repair(Strict):
+    """Credit repair: restorative acts clear negative records (Beijing subway records cleared
+    by volunteering; NDRC Order No. 58, scs-facts sections 7 and 8)."""
+
+    behaviours: list[Identifier] = Field(
+        min_length=1, description="Behaviours whose recorded act repairs the credit file."
+    )
+    points: Annotated[int, Field(ge=1, le=30000)] = Field(
+        description="Points of active negative records each recorded act clears, oldest first."
     )
 
 
@@ -249,6 +303,11 @@ class Consequence(Strict):
         description="Name and face shown on village posters, cinema and street screens: "
         "contacts shun the person (see economy.shunning).",
     )
+    on_map: bool = Field(
+        default=False,
+        description="Shown on the deadbeat map: app users within `map.radius_m` of where they "
+        "stand see the person (see the `map` section).",
+    )
 
 
 class Appeals(Strict):
@@ -278,6 +337,7 @@ class Programme(Strict):
         default_factory=dict, description="Tier name (or `listed`) -> consequence."
     )
     appeals: Appeals | None = None
+    repair: Repair | None = None
 
 
 # ----------------------------------------------------------------------------- informants
@@ -387,6 +447,49 @@ class Response(Strict):
     severity_scale: Annotated[float, Field(gt=0.0)] = Field(
         default=50.0, description="Points that count as severity 1."
     )
+    strategic_reporting: NonNegFloat = Field(
+        default=0.0,
+        description="(adaptive) How strongly informants follow the pay: the chance of reporting "
+        "an act of b by a member of g is multiplied by exp(strategic_reporting * (reward - "
+        "report_cost) / severity_scale), reward = the points the report earns. 0: off.",
+    )
+    report_cost: Annotated[float, Field(ge=0.0, le=30000.0)] = Field(
+        default=0.0,
+        description="What making a report costs an informant, in points (time, risk, stigma).",
+    )
+
+
+class DeadbeatMap(Strict):
+    """A map app that shows listed or low-scored people near where its user stands (the Hebei
+    High People's Court's 'deadbeat map', scs-facts section 5). Who is shown: consequences with
+    `on_map`. The city plane of each jurisdiction is a torus, so every user sees uniform density."""
+
+    app_share: Probability = Field(
+        description="Share of citizens who use the app (a fixed set, the same for every seed)."
+    )
+    radius_m: Annotated[float, Field(gt=0.0, le=100_000.0)] = Field(
+        default=500.0, description="Radius of the look-up around where the user stands, metres."
+    )
+    lookups_per_day: Probability = Field(
+        default=1.0,
+        description="Chance per user and day of looking at the map: each day round(lookups_per_day "
+        "* users) of them look, a systematic sample with a random start.",
+    )
+    wander_m: NonNegFloat = Field(
+        default=0.0,
+        description="Users stand at home plus a displacement uniform in a square of half-side "
+        "wander_m, drawn anew each day (0: at home).",
+    )
+    tip_off: Probability = Field(
+        default=0.0,
+        description="Chance per sighting that the user reports the debtor's whereabouts or "
+        "assets to the court (one click in the app).",
+    )
+    enforcement: Probability = Field(
+        default=0.0,
+        description="Chance that a tip-off leads to enforced payment that day (needs "
+        "blacklist.repayment; the debtor pays and leaves the list).",
+    )
 
 
 class Record(Strict):
@@ -413,6 +516,7 @@ class Scenario(Strict):
     days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     record: Record = Record()
+    map: DeadbeatMap | None = None
 
     # ------------------------------------------------------------------ cross-field rules
     def semantic_issues(self) -> list[tuple[tuple[str | int, ...], object, str]]:
@@ -688,7 +792,122 @@ class Scenario(Strict):
                         "consequences for 'listed' need a blacklist in this programme",
                     )
                 )
+            out.extend(_people_issues(self, base, p, behaviours))
+        out.extend(_map_issues(self))
+        r = self.response
+        if r.strategic_reporting > 0 and (r.model != "adaptive" or self.informants is None):
+            out.append(
+                (
+                    ("response", "strategic_reporting"),
+                    r.strategic_reporting,
+                    "strategic reporting needs `response.model: adaptive` and an `informants` "
+                    "section; set it to 0 otherwise",
+                )
+            )
         return out
+
+
+def _people_issues(sc: Scenario, base: tuple, p: Programme, behaviours: list[str]) -> list:
+    """Court-list grounds and repayment, credit repair and map flags of one programme."""
+    out: list = []
+    bl = p.blacklist
+    if bl is not None:
+        if not bl.tiers and not bl.grounds:
+            out.append(
+                (
+                    base + ("blacklist",),
+                    bl.model_dump(exclude_none=True),
+                    "a blacklist lists nobody: give `tiers`, `grounds` or both",
+                )
+            )
+        for k, b in enumerate(bl.grounds):
+            if b not in behaviours:
+                out.append(
+                    (
+                        base + ("blacklist", "grounds", k),
+                        b,
+                        f"unknown behaviour {b!r}; defined: {behaviours}",
+                    )
+                )
+        if bl.until_paid and bl.repayment is None:
+            out.append(
+                (
+                    base + ("blacklist", "until_paid"),
+                    True,
+                    "listings that end only on payment need `repayment` (else nobody ever leaves)",
+                )
+            )
+    if p.repair is not None:
+        for k, b in enumerate(p.repair.behaviours):
+            if b not in behaviours:
+                out.append(
+                    (
+                        base + ("repair", "behaviours", k),
+                        b,
+                        f"unknown behaviour {b!r}; defined: {behaviours}",
+                    )
+                )
+            elif p.points.get(b, 0) == 0:
+                out.append(
+                    (
+                        base + ("repair", "behaviours", k),
+                        b,
+                        f"{b!r} earns no points in this programme, so it is never recorded and "
+                        f"repairs nothing; give it points under programmes.{base[1]}.points",
+                    )
+                )
+    if sc.map is None:
+        for t, c in p.consequences.items():
+            if c.on_map:
+                out.append(
+                    (
+                        base + ("consequences", t, "on_map"),
+                        True,
+                        "nobody sees the map: add a `map` section (app_share, radius_m, ...)",
+                    )
+                )
+    return out
+
+
+def _map_issues(sc: Scenario) -> list:
+    m = sc.map
+    if m is None:
+        return []
+    out: list = []
+    shown = any(c.on_map for p in sc.programmes.values() for c in p.consequences.values())
+    if not shown:
+        out.append(
+            (
+                ("map",),
+                "map",
+                "the map shows nobody: set `on_map: true` under some programme's consequences "
+                "(a tier or `listed`)",
+            )
+        )
+    for j in sc.jurisdictions:
+        half = math.sqrt(j.area_km2) * 1000.0 / 2
+        if m.radius_m > half:
+            out.append(
+                (
+                    ("map", "radius_m"),
+                    m.radius_m,
+                    f"the radius must be at most half the side of each city plane; jurisdiction "
+                    f"{j.name!r} ({j.area_km2:g} km2) allows at most {half:.0f} m",
+                )
+            )
+            break
+    if m.enforcement > 0 and not any(
+        p.blacklist is not None and p.blacklist.repayment is not None
+        for p in sc.programmes.values()
+    ):
+        out.append(
+            (
+                ("map", "enforcement"),
+                m.enforcement,
+                "enforced payment needs a programme with blacklist.repayment",
+            )
+        )
+    return out
 
 
 def _divisors_near(n: int, d: int) -> list[int]:

@@ -30,9 +30,11 @@ def consequences(
     listed: jax.Array,
     recorded_loss: jax.Array,
     household_blocked: jax.Array | None = None,
+    sighted: jax.Array | None = None,
 ) -> tuple[State, dict[str, jax.Array]]:
     """Loans, trips, schools and income; ``household_blocked``: the household's children are
-    refused good schools (the standing of the head or partner at the start of the day)."""
+    refused good schools (the standing of the head or partner at the start of the day);
+    ``sighted``: seen on the deadbeat map today, so shunned like the publicly shamed."""
     n = spec.padded
     T = spec.max_tiers
     (word,) = rng.agent_words(
@@ -88,9 +90,10 @@ def consequences(
         if spec.shaming
         else jnp.zeros(word.shape, bool)
     )
-    chance = params.match_success * (1.0 - penalty) * (1.0 - params.shunning * shamed)
+    shunned = shamed if sighted is None else shamed | sighted
+    chance = params.match_success * (1.0 - penalty) * (1.0 - params.shunning * shunned)
     lost = attempted & (u_match >= jnp.clip(chance, 0.0, 1.0)) & (u_match < params.match_success)
-    sanctioned = recorded_loss | blocked | (refused & active) | school_refused | lost | shamed
+    sanctioned = recorded_loss | blocked | (refused & active) | school_refused | lost | shunned
     facts = {
         "match_attempted": attempted,
         "match_lost": lost,

@@ -17,7 +17,17 @@ from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index
 from socialcredit.engine.stages.listing import tiers
 from socialcredit.engine.stages.score import score
-from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_INFORMANT, State, event_field
+from socialcredit.engine.state import (
+    E2_LOOKED,
+    E2_PAID,
+    E2_REPAIRED,
+    E2_SIGHTED,
+    E2_TIPPED,
+    TRAIT_CHILDREN,
+    TRAIT_INFORMANT,
+    State,
+    event_field,
+)
 
 BLOCK = 255  # agents per block: a byte lane holds at most 255 ones
 
@@ -66,7 +76,20 @@ def metric_names(spec: Spec) -> list[str]:
     names += ["false_records", "listed", "false_reports", "informants"]
     names += [name for name, _, _ in EVENT_COUNTS]
     names += ["score_sum", "risk_sum", "wealth_sum", "trust_sum", "children_sum"]
-    return names
+    return names + [name for name, _ in _people_flags(spec)] + (["sightings"] if spec.map else [])
+
+
+def _people_flags(spec: Spec) -> list[tuple[str, int]]:
+    """(metric, State.events2 bit) of the court list, credit repair and the map; only the
+    scenario's own mechanisms, so other scenarios measure nothing more."""
+    out = []
+    if spec.map:
+        out += [("map_lookups", E2_LOOKED), ("sighted", E2_SIGHTED), ("tip_offs", E2_TIPPED)]
+    if spec.repayment:
+        out += [("delisted_paid", E2_PAID), ("delisted_term", 0)]  # 0: delisted, not paid
+    if spec.repair:
+        out += [("repairs", E2_REPAIRED)]
+    return out
 
 
 def _packed_counts(spec: Spec, flags: list[jax.Array]) -> jax.Array:
@@ -150,4 +173,17 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             else jnp.zeros(ev.shape, jnp.float32),
         ],
     )
-    return jnp.concatenate([counts, reals], axis=1)
+    extra = _people_flags(spec)
+    if not extra:
+        return jnp.concatenate([counts, reals], axis=1)
+    e2 = state.events2
+    delisted = event_field(ev, "delisted") == 1
+    flags = [(e2 & bit) != 0 if bit else delisted & ((e2 & E2_PAID) == 0) for _, bit in extra]
+    cols = [counts, reals, _packed_counts(spec, flags).astype(jnp.float32)]
+    if spec.map:  # sightings per cell of the users, summed exactly in int32
+        sums = [
+            state.sightings[spec.cell_starts[c] : spec.cell_starts[c + 1]].sum(dtype=jnp.int32)
+            for c in range(spec.n_cells)
+        ]
+        cols.append(jnp.stack(sums).astype(jnp.float32)[:, None])
+    return jnp.concatenate(cols, axis=1)

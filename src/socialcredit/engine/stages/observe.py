@@ -43,7 +43,12 @@ def observe(
     if spec.informants:
         # acts: monitors catch it with d_mon; failing that, one of k informant contacts
         k_inf = informant_contacts(spec, state).astype(jnp.float32)
-        p_inf = 1.0 - (1.0 - lookup2(spec, params.inf_cov, jur, b)) ** k_inf
+        cov = lookup2(spec, params.inf_cov, jur, b)
+        if spec.strategic_reporting:  # informants report more where reports pay more
+            G = len(spec.groups)
+            zeal = lookup2(spec, params.report_zeal, jur, b * G + state.group.astype(jnp.int32))
+            cov = jnp.minimum(cov * zeal, 1.0)
+        p_inf = 1.0 - (1.0 - cov) ** k_inf
         d_act = 1.0 - (1.0 - d_mon) * (1.0 - p_inf)
         # false records: from monitors or from informants, in proportion to their rates
         f_mon = lookup2(spec, params.false_rate, jur, b)
