@@ -76,6 +76,9 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
         reward_due=jnp.zeros(n, jnp.int16),
         pay_due=jnp.zeros(n, jnp.int16),
         home_block=jnp.zeros(n, bool),
+        spent=jnp.zeros(len(spec.jurisdictions), jnp.float32),
+        budget_open=jnp.ones(len(spec.jurisdictions), bool),
+        budget_day=jnp.zeros((2, spec.n_cells), jnp.float32),
     )
 
 

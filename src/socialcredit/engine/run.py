@@ -24,6 +24,7 @@ import numpy as np
 
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.behave import behave
+from socialcredit.engine.stages.budget import rewards_open, settle
 from socialcredit.engine.stages.consequences import (
     consequences,
     household_blocked,
@@ -49,12 +50,18 @@ def day_step(
     `update_trust` then fold in yesterday's events for tomorrow. Were their results used the
     same day, XLA would fuse (and recompute) the contact sums into every behaviour's rate.
     """
+    gate = None
+    if spec.budgets:  # from the carried state, before anything changes a tier
+        state = settle(spec, params, day, state)
+        gate = rewards_open(spec, state)
     state = remember_false(spec, params, day, state)
     state, appealed = appeal(spec, params, key, day, state)
     reward = state.pay_due if spec.informants else None  # for reports two days ago
+    if reward is not None and gate is not None:  # a spent budget pays no informant
+        reward = jnp.where(gate, reward, jnp.int16(0))
     beliefs = learn(spec, params, state)  # for tomorrow
     if spec.informants:
-        beliefs = update_trust(spec, params, beliefs)
+        beliefs = update_trust(spec, params, key, day, beliefs)
     tier_before = tiers(spec, params, state, score(spec, params, state))
     blocked_home = state.home_block if spec.households else None
     outcome = behave(spec, params, key, day, state)
@@ -66,7 +73,7 @@ def day_step(
     was_listed = state.listed_since >= 0
     state, listed, delisted = blacklist(spec, params, day, state, tier)
     state, facts = consequences(
-        spec, params, key, day, state, tier, listed, points < 0, blocked_home
+        spec, params, key, day, state, tier, listed, points < 0, blocked_home, gate
     )
     today = Today(
         outcome=outcome,

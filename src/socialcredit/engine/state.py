@@ -39,6 +39,10 @@ class State:
     reward_due: jax.Array  # int16 [N] points owed to whoever reported this agent today
     pay_due: jax.Array  # int16 [N] points this informant is paid tomorrow
     home_block: jax.Array  # bool [N] the household's children are barred from good schools
+    # Budgets (stages/budget.py): per jurisdiction or per cell, not per agent
+    spent: jax.Array  # float32 [J] reward money spent so far this year
+    budget_open: jax.Array  # bool [J] rewards were paid today (the year's money not yet spent)
+    budget_day: jax.Array  # float32 [2, C] today's informant payments (money), and withheld
 
 
 # Bits of State.traits (static over a run).

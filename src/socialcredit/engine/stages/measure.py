@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.stages.budget import measure_budget
 from socialcredit.engine.stages.common import by_place, jur_index
 from socialcredit.engine.stages.listing import tiers
 from socialcredit.engine.stages.score import score
@@ -49,6 +50,7 @@ FEATURE_METRICS = {
     "households": ("children", "school_applications", "children_excluded"),
     "shaming": ("shamed",),
     "appeals": ("appeals_upheld",),
+    "budgets": ("budget_spend", "reward_spend", "rewards_withheld", "mean_coverage"),
 }
 
 
@@ -66,6 +68,7 @@ def metric_names(spec: Spec) -> list[str]:
     names += ["false_records", "listed", "false_reports", "informants"]
     names += [name for name, _, _ in EVENT_COUNTS]
     names += ["score_sum", "risk_sum", "wealth_sum", "trust_sum", "children_sum"]
+    names += ["budget_spend", "reward_spend", "rewards_withheld", "coverage_sum"]
     return names
 
 
@@ -150,4 +153,4 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             else jnp.zeros(ev.shape, jnp.float32),
         ],
     )
-    return jnp.concatenate([counts, reals], axis=1)
+    return jnp.concatenate([counts, reals, measure_budget(spec, params, state)], axis=1)
