@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -132,18 +133,18 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
         for name in absent:  # mechanisms the scenario lacks: no rows, not zeros
             vals.pop(name, None)
         vals["agents"] = np.full(len(days), sizes[c])
-        for name, v in vals.items():
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "day": days.astype(np.int32),
-                        "jurisdiction": spec.jurisdictions[j],
-                        "group": spec.groups[cg[c]],
-                        "metric": name,
-                        "value": np.asarray(v, np.float64),
-                    }
-                )
+        # one frame per cell, not per (cell, metric): 62 zones made thousands of small frames
+        frames.append(
+            pd.DataFrame(
+                {
+                    "day": np.tile(days.astype(np.int32), len(vals)),
+                    "jurisdiction": spec.jurisdictions[j],
+                    "group": spec.groups[cg[c]],
+                    "metric": np.repeat(np.array(list(vals), dtype=object), len(days)),
+                    "value": np.concatenate([np.asarray(v, np.float64) for v in vals.values()]),
+                }
             )
+        )
     df = pd.concat(frames, ignore_index=True)
     for col in ("jurisdiction", "group", "metric"):
         df[col] = df[col].astype(str)
@@ -152,15 +153,21 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
     )
 
 
-def snapshot(spec: Spec, state: State, params, key: jax.Array) -> pd.DataFrame:
-    """Final per-agent table."""
+@partial(jax.jit, static_argnums=(0,))
+def _final_standing(spec: Spec, params, state: State) -> tuple[jax.Array, jax.Array]:
+    """Scores and tiers, compiled once: run op by op, 62 jurisdictions took seconds."""
     from socialcredit.engine.stages.listing import tiers
     from socialcredit.engine.stages.score import score
 
+    sc = score(spec, params, state)
+    return sc, tiers(spec, params, state, sc)
+
+
+def snapshot(spec: Spec, state: State, params, key: jax.Array) -> pd.DataFrame:
+    """Final per-agent table."""
     n = spec.agents
     state = jax.tree_util.tree_map(lambda x: x[..., :n], state)  # drop padding slots
-    sc = score(spec, params, state)
-    tier = tiers(spec, params, state, sc)
+    sc, tier = _final_standing(spec, params, state)
     jur = np.asarray(state.jur)
     traits = np.asarray(state.traits)
     tier_np = np.asarray(tier)

@@ -26,18 +26,34 @@ import jax.numpy as jnp
 import numpy as np
 
 from socialcredit.compile import DAYS_PER_YEAR, Params, Spec
-from socialcredit.engine.stages.common import by_place, jur_index, lookup2
+from socialcredit.engine.stages.common import (
+    by_place,
+    cell_ids,
+    jur_index,
+    lookup2,
+    many_cells,
+    segment_cell_sums,
+)
 from socialcredit.engine.stages.listing import tiers
 from socialcredit.engine.stages.score import score
 from socialcredit.engine.state import State
 
 
-def cell_sums(spec: Spec, x: jax.Array) -> jax.Array:
-    """float32 [C] sums of a per-agent array over each (jurisdiction, group) cell."""
-    x = x.astype(jnp.float32)
-    return jnp.stack(
-        [x[spec.cell_starts[c] : spec.cell_starts[c + 1]].sum() for c in range(spec.n_cells)]
-    )
+def cell_sums(spec: Spec, state: State, xs: list[jax.Array]) -> list[jax.Array]:
+    """float32 [C] sums of per-agent arrays over each (jurisdiction, group) cell."""
+    if many_cells(spec):
+        ids = cell_ids(spec, state.jur, state.group)
+        out = segment_cell_sums(spec, ids, xs)
+        return [out[:, k] for k in range(len(xs))]
+    return [
+        jnp.stack(
+            [
+                x.astype(jnp.float32)[spec.cell_starts[c] : spec.cell_starts[c + 1]].sum()
+                for c in range(spec.n_cells)
+            ]
+        )
+        for x in xs
+    ]
 
 
 def by_jurisdiction(spec: Spec, per_cell: jax.Array) -> jax.Array:
@@ -66,7 +82,7 @@ def settle(spec: Spec, params: Params, day: jax.Array, state: State) -> State:
     # yesterday's perks (the carried state holds yesterday's tier and gate)
     was_open = by_place(spec, state.budget_open, jur)
     perks = jnp.where(was_open & (day > 0), perk_today(spec, params, state), 0.0)
-    spent = state.spent + by_jurisdiction(spec, cell_sums(spec, perks))
+    spent = state.spent + by_jurisdiction(spec, cell_sums(spec, state, [perks])[0])
     spent = jnp.where(day % int(DAYS_PER_YEAR) == 0, 0.0, spent)  # a new year, new money
     money = params.reward_budget * jnp.asarray(residents(spec), jnp.float32)
     is_open = ~params.budgeted | (spent < money)
@@ -74,8 +90,11 @@ def settle(spec: Spec, params: Params, day: jax.Array, state: State) -> State:
     if spec.informants:  # today's payments for reports two days ago (stages/informants.py)
         open_a = by_place(spec, is_open, jur)
         pay = jnp.where(open_a, state.pay_due, jnp.int16(0)).astype(jnp.float32)
-        paid_c = cell_sums(spec, pay * by_place(spec, params.point_cost, jur))
-        withheld_c = cell_sums(spec, ~open_a & (state.pay_due > 0))
+        paid_c, withheld_c = cell_sums(
+            spec,
+            state,
+            [pay * by_place(spec, params.point_cost, jur), ~open_a & (state.pay_due > 0)],
+        )
         spent = spent + by_jurisdiction(spec, paid_c)
     return replace(
         state, spent=spent, budget_open=is_open, budget_day=jnp.stack([paid_c, withheld_c])
@@ -95,10 +114,16 @@ def measure_budget(spec: Spec, params: Params, state: State) -> jax.Array:
     jur = jur_index(spec, state.jur)
     perk = perk_today(spec, params, state)
     is_open = rewards_open(spec, state)
-    perks_c = cell_sums(spec, jnp.where(is_open, perk, 0.0))
-    withheld_perk_c = cell_sums(spec, ~is_open & (perk > 0))
     real = jnp.arange(spec.padded) < spec.agents
-    cover_c = cell_sums(spec, jnp.where(real, by_place(spec, params.coverage_scale, jur), 0.0))
+    perks_c, withheld_perk_c, cover_c = cell_sums(
+        spec,
+        state,
+        [
+            jnp.where(is_open, perk, 0.0),
+            ~is_open & (perk > 0),
+            jnp.where(real, by_place(spec, params.coverage_scale, jur), 0.0),
+        ],
+    )
     sizes = jnp.asarray(spec.cell_sizes(), jnp.float32)
     cj, _ = spec.cell_of()
     channels_c = params.channel_spend[jnp.asarray(cj)] * sizes

@@ -13,6 +13,10 @@ import jax.numpy as jnp
 from socialcredit.compile import Spec
 
 SELECT_CHAIN_MAX = 24
+# Up to this many (jurisdiction, group) cells, per-cell sums are static slices (fast to run);
+# above it, one segment sum over all cells (a slice per cell and metric took 72 s to compile
+# for the 62 zones of pilots-2021, see docs/decisions.md).
+SLICE_CELLS_MAX = 16
 
 
 def lookup(table: jax.Array, idx: jax.Array) -> jax.Array:
@@ -63,3 +67,19 @@ def shifted_sum(x: jax.Array, offsets: tuple[int, ...]) -> jax.Array:
         wrapped = jnp.concatenate([x[n - pad :], x, x[:pad]])
         total = total + sum(jax.lax.slice_in_dim(wrapped, pad - o, pad - o + n) for o in near)
     return total
+
+
+def many_cells(spec: Spec) -> bool:
+    return spec.n_cells > SLICE_CELLS_MAX
+
+
+def cell_ids(spec: Spec, jur: jax.Array, group: jax.Array) -> jax.Array:
+    """int32 cell index of each agent (j * G + g); padding slots get C, which sums drop."""
+    c = jur.astype(jnp.int32) * len(spec.groups) + group.astype(jnp.int32)
+    return jnp.where(jnp.arange(jur.shape[0]) < spec.agents, c, spec.n_cells)
+
+
+def segment_cell_sums(spec: Spec, ids: jax.Array, xs: list[jax.Array], dtype=jnp.float32):
+    """[C, len(xs)] sums of per-agent arrays over cells, by one segment sum."""
+    data = jnp.stack([x.astype(dtype) for x in xs], axis=1)
+    return jax.ops.segment_sum(data, ids, num_segments=spec.n_cells)
