@@ -205,3 +205,43 @@ def test_trust_falls_with_sanctions_and_shaming_of_contacts():
     shaming = mean(["trust.sanction_shock=0", "trust.shaming_shock=0.2"] + shame)
     assert calm == pytest.approx(0.7, abs=1e-3)
     assert sanctions < calm - 0.02 and shaming < calm - 0.02, (calm, sanctions, shaming)
+
+
+# ----------------------------------------------------------------------------- pilots, nation
+
+
+def test_pilots_and_national_share_one_society():
+    """The comparison's premise: the same people, zones, behaviours and channels."""
+    a, b = sc.load_scenario("pilots-2021"), sc.load_scenario("national")
+    for field in ("population", "behaviours", "channels", "economy", "response", "days"):
+        assert getattr(a, field) == getattr(b, field), field
+    assert [(j.name, j.share) for j in a.jurisdictions] == [
+        (j.name, j.share) for j in b.jurisdictions
+    ]
+    assert len(a.jurisdictions) == 62
+    assert len({j.programme for j in a.jurisdictions}) == 62
+    assert {j.programme for j in b.jurisdictions} == {"national"}
+    # the nation spends the pilots' mean budget per resident
+    budgets = [a.programmes[j.programme].budget.per_resident_year for j in a.jurisdictions]
+    assert b.programmes["national"].budget.per_resident_year == pytest.approx(
+        np.mean(budgets), abs=0.01
+    )
+
+
+def test_unification_narrows_the_differences_between_zones():
+    """Merged into one system, zones differ only by chance: the spread of records per
+    agent-year and of funded coverage across zones falls, and the least-scored zone is scored
+    more (the pilots' court-list zones record only court judgments)."""
+    runs = {
+        name: sc.simulate(sc.load_scenario(name, agents=10_000, days=60))
+        for name in ("pilots-2021", "national")
+    }
+    spread = {name: r.summary["across_jurisdictions"] for name, r in runs.items()}
+    records = {name: s["records_per_agent_year"] for name, s in spread.items()}
+    assert records["national"]["sd"] < 0.5 * records["pilots-2021"]["sd"], records
+    assert records["national"]["min"] > records["pilots-2021"]["min"]
+    cover = {
+        name: [j["budget"]["coverage"] for j in r.summary["jurisdictions"].values()]
+        for name, r in runs.items()
+    }
+    assert np.std(cover["pilots-2021"]) > 0.05 and np.ptp(cover["national"]) == 0

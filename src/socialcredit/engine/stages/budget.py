@@ -28,11 +28,10 @@ import numpy as np
 from socialcredit.compile import DAYS_PER_YEAR, Params, Spec
 from socialcredit.engine.stages.common import (
     by_place,
-    cell_ids,
     jur_index,
     lookup2,
     many_cells,
-    segment_cell_sums,
+    prefix_cell_sums,
 )
 from socialcredit.engine.stages.listing import tiers
 from socialcredit.engine.stages.score import score
@@ -42,8 +41,7 @@ from socialcredit.engine.state import State
 def cell_sums(spec: Spec, state: State, xs: list[jax.Array]) -> list[jax.Array]:
     """float32 [C] sums of per-agent arrays over each (jurisdiction, group) cell."""
     if many_cells(spec):
-        ids = cell_ids(spec, state.jur, state.group)
-        out = segment_cell_sums(spec, ids, xs)
+        out = prefix_cell_sums(spec, xs)
         return [out[:, k] for k in range(len(xs))]
     return [
         jnp.stack(

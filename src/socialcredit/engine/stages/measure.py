@@ -15,13 +15,7 @@ import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.budget import measure_budget
-from socialcredit.engine.stages.common import (
-    by_place,
-    cell_ids,
-    jur_index,
-    many_cells,
-    segment_cell_sums,
-)
+from socialcredit.engine.stages.common import by_place, jur_index, many_cells, prefix_cell_sums
 from socialcredit.engine.stages.listing import tiers
 from socialcredit.engine.stages.score import score
 from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_INFORMANT, State, event_field
@@ -143,13 +137,13 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
         event_field(ev, field) == 1 if feature is None or getattr(spec, feature) else off
         for _, field, feature in EVENT_COUNTS
     ]
-    ids = cell_ids(spec, state.jur, state.group) if many_cells(spec) else None
-    if ids is not None:
-        counts = segment_cell_sums(spec, ids, flags, jnp.int32).astype(jnp.float32)
+    many = many_cells(spec)
+    if many:
+        counts = prefix_cell_sums(spec, flags, counts=True).astype(jnp.float32)
     else:
         counts = _packed_counts(spec, flags).astype(jnp.float32)
     base = by_place(spec, params.base_score, jur_index(spec, state.jur))
-    reals = (_real_sums if ids is None else lambda spec, xs: segment_cell_sums(spec, ids, xs))(
+    reals = (prefix_cell_sums if many else _real_sums)(
         spec,
         [
             (sc.astype(i32) - base).astype(jnp.float32),
