@@ -286,3 +286,17 @@ def test_budget_runs_do_not_depend_on_chunks():
     a, b = sc.simulate(s), sc.simulate(s, chunk_days=7)
     assert a.metrics.equals(b.metrics) and a.agents.equals(b.agents)
     assert total(a.metrics, "rewards_withheld") > 0
+
+
+def test_new_fields_are_in_the_schema_and_validated():
+    from socialcredit.scenario import ScenarioError, json_schema
+
+    defs = json_schema()["$defs"]
+    assert {"per_resident_year", "point_cost"} <= set(defs["Budget"]["properties"])
+    assert {"informant_weight", "report_shock", "sanction_shock", "shaming_shock"} <= set(
+        defs["Trust"]["properties"]
+    )
+    assert {"money_unit", "median_income"} <= set(defs["Economy"]["properties"])
+    with pytest.raises(ScenarioError) as err:
+        sc.load_scenario("rongcheng", ["programmes.rongcheng.budget={per_resident_year: -1.0}"])
+    assert "programmes.rongcheng.budget.per_resident_year" in str(err.value)
