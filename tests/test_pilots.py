@@ -300,3 +300,23 @@ def test_new_fields_are_in_the_schema_and_validated():
     with pytest.raises(ScenarioError) as err:
         sc.load_scenario("rongcheng", ["programmes.rongcheng.budget={per_resident_year: -1.0}"])
     assert "programmes.rongcheng.budget.per_resident_year" in str(err.value)
+
+
+def test_cli_shows_many_zones_one_row_each_with_spread_and_budget(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "socialcredit.cli", "run", "pilots-2021", "--agents", "3000"]
+        + ["--days", "3", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Across jurisdictions" in out and "Budget spent" in out and "yuan" in out
+    # the mean-score table has a row per zone, not a column per zone
+    assert sum(line.lstrip("│ ").startswith("batch3_34") for line in out.splitlines()) >= 2
