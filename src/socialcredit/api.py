@@ -143,18 +143,18 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
         for name in absent:  # mechanisms the scenario lacks: no rows, not zeros
             vals.pop(name, None)
         vals["agents"] = np.full(len(days), sizes[c])
-        for name, v in vals.items():
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "day": days.astype(np.int32),
-                        "jurisdiction": spec.jurisdictions[j],
-                        "group": spec.groups[cg[c]],
-                        "metric": name,
-                        "value": np.asarray(v, np.float64),
-                    }
-                )
+        # one frame per cell, not per (cell, metric): 62 zones made thousands of small frames
+        frames.append(
+            pd.DataFrame(
+                {
+                    "day": np.tile(days.astype(np.int32), len(vals)),
+                    "jurisdiction": spec.jurisdictions[j],
+                    "group": spec.groups[cg[c]],
+                    "metric": np.repeat(np.array(list(vals), dtype=object), len(days)),
+                    "value": np.concatenate([np.asarray(v, np.float64) for v in vals.values()]),
+                }
             )
+        )
     df = pd.concat(frames, ignore_index=True)
     for col in ("jurisdiction", "group", "metric"):
         df[col] = df[col].astype(str)
@@ -259,4 +259,58 @@ def summarize(spec: Spec, raw: np.ndarray, bases: np.ndarray) -> dict:
     out["trips_blocked_rate"] = over_cells("trips_blocked") / trips if trips else 0.0
     out["mean_risk"] = float(final[:, col["risk_sum"]].sum() / max(sizes.sum(), 1))
     out["mean_wealth"] = float(final[:, col["wealth_sum"]].sum() / max(sizes.sum(), 1))
+    if spec.budgets:
+        _budget_summary(spec, out, run_sum, final, col, total_days)
+    if len(spec.jurisdictions) > 1:
+        _spread_summary(spec, out, run_sum, final, col, total_days)
     return out
+
+
+def _jurisdiction_sums(spec: Spec, per_cell: np.ndarray) -> np.ndarray:
+    """[C] -> [J] sums over each jurisdiction's groups."""
+    return per_cell.reshape(len(spec.jurisdictions), len(spec.groups)).sum(axis=1)
+
+
+def _budget_summary(spec, out, run_sum, final, col, days) -> None:
+    """Per jurisdiction: money spent per resident-year, on rewards and in all, rewards
+    withheld per resident-year, and the share of full channel coverage the budget pays for."""
+    n = np.maximum(_jurisdiction_sums(spec, spec.cell_sizes().astype(np.float64)), 1)
+    years = days / 365.0
+    spend = _jurisdiction_sums(spec, run_sum[:, col["budget_spend"]]) / n / years
+    rewards = _jurisdiction_sums(spec, run_sum[:, col["reward_spend"]]) / n / years
+    withheld = _jurisdiction_sums(spec, run_sum[:, col["rewards_withheld"]]) / n / years
+    coverage = _jurisdiction_sums(spec, final[:, col["coverage_sum"]]) / n
+    for j, name in enumerate(spec.jurisdictions):
+        out["jurisdictions"][name]["budget"] = {
+            "spend_per_resident_year": float(spend[j]),
+            "reward_spend_per_resident_year": float(rewards[j]),
+            "rewards_withheld_per_resident_year": float(withheld[j]),
+            "coverage": float(coverage[j]),
+        }
+
+
+def _spread_summary(spec, out, run_sum, final, col, days) -> None:
+    """How much jurisdictions differ: per jurisdiction the share of agent-days sanctioned, and
+    across jurisdictions the agent-weighted mean, standard deviation, minimum and maximum of
+    it, of the listed share and of records per agent-year (what unifying pilots changes)."""
+    n = np.maximum(_jurisdiction_sums(spec, spec.cell_sizes().astype(np.float64)), 1)
+    B = spec.behaviours
+    records = sum(run_sum[:, col[f"records.{b}"]] for b in B)
+    values = {
+        "sanctioned_share": _jurisdiction_sums(spec, run_sum[:, col["sanctioned"]]) / n / days,
+        "listed_share": _jurisdiction_sums(spec, final[:, col["listed"]]) / n,
+        "records_per_agent_year": _jurisdiction_sums(spec, records) / n / (days / 365.0),
+    }
+    for j, name in enumerate(spec.jurisdictions):
+        out["jurisdictions"][name]["sanctioned_share"] = float(values["sanctioned_share"][j])
+    w = n / n.sum()
+    spread = {}
+    for key, v in values.items():
+        mean = float((w * v).sum())
+        spread[key] = {
+            "mean": mean,
+            "sd": float(np.sqrt((w * (v - mean) ** 2).sum())),
+            "min": float(v.min()),
+            "max": float(v.max()),
+        }
+    out["across_jurisdictions"] = spread

@@ -398,11 +398,27 @@ def _print_summary(
     if scored:
         groups = list(dict.fromkeys(g for by_group in scored.values() for g in by_group))
         t = _table("Mean score at the end, by group")
-        t.add_column("Group")
-        for j in scored:
-            t.add_column(j, justify="right")
-        for g in groups:
-            t.add_row(g, *(f"{scored[j][g]:,.1f}" if g in scored[j] else "–" for j in scored))
+        if len(scored) <= 6:
+            t.add_column("Group")
+            for j in scored:
+                t.add_column(j, justify="right")
+            for g in groups:
+                t.add_row(g, *(f"{scored[j][g]:,.1f}" if g in scored[j] else "–" for j in scored))
+        else:  # many jurisdictions (pilot zones): one row each
+            t.add_column("Jurisdiction")
+            for g in groups:
+                t.add_column(g, justify="right")
+            for j, by_group in scored.items():
+                t.add_row(j, *(f"{by_group[g]:,.1f}" if g in by_group else "–" for g in groups))
+        out.print(t)
+    spread = s.get("across_jurisdictions")
+    if spread:
+        t = _table("Across jurisdictions")
+        for col in ("", "mean", "sd", "min", "max"):
+            t.add_column(col, justify="right" if col else "left")
+        for name, v in spread.items():
+            fmt = _num if name == "records_per_agent_year" else _pct
+            t.add_row(name, *(fmt(v[k]) for k in ("mean", "sd", "min", "max")))
         out.print(t)
 
     facts = Table.grid(padding=(0, 2))
@@ -415,6 +431,21 @@ def _print_summary(
         facts.add_row("Mean perceived risk", f"{s['mean_risk']:.3g}")
     if "mean_wealth" in s:
         facts.add_row("Mean wealth", f"{s['mean_wealth']:.3g}")
+    budgets = [e["budget"] for e in s.get("jurisdictions", {}).values() if "budget" in e]
+    if budgets:
+        n = [e["agents"] for e in s["jurisdictions"].values() if "budget" in e]
+        unit = result.scenario.economy.money_unit
+
+        def mean(key: str) -> float:
+            return sum(b[key] * k for b, k in zip(budgets, n, strict=True)) / max(sum(n), 1)
+
+        facts.add_row(
+            "Budget spent",
+            f"{mean('spend_per_resident_year'):.3g} {unit} per resident-year "
+            f"({mean('reward_spend_per_resident_year'):.3g} on rewards; "
+            f"{mean('rewards_withheld_per_resident_year'):.3g} rewards withheld)",
+        )
+        facts.add_row("Funded coverage", _pct(mean("coverage")))
     facts.add_row(
         "Wall time",
         f"{_seconds(wall)} (simulating {_seconds(t_sim)} incl. compiling, "

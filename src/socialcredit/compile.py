@@ -19,6 +19,7 @@ from socialcredit.scenario.model import Scenario, tier_floors
 
 INT32_MIN = -(2**31)
 PAD = 256
+DAYS_PER_YEAR = 365.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Spec:
     def events2(self) -> bool:
         """Whether the extra event byte (State.events2) is carried."""
         return self.repayment or self.repair or self.map
+
+    budgets: bool = False  # some programme has a yearly budget (costs, capped rewards)
 
     @property
     def n_cells(self) -> int:
@@ -150,7 +153,6 @@ class Params:
     chill_mask: jax.Array  # [J, B] 1 where distrust silences the behaviour
     trust_initial: jax.Array  # []
     trust_rate: jax.Array  # []
-    trust_sensitivity: jax.Array  # []
     trust_chill: jax.Array  # []
     ground: jax.Array  # [J, B] bool: a record of b puts the person on the list (court grounds)
     until_paid: jax.Array  # [J] bool: listings end only on payment
@@ -169,6 +171,15 @@ class Params:
     map_wander: jax.Array  # [] half-side of the daily displacement, metres
     map_tip: jax.Array  # [] chance per sighting of a tip-off
     map_enforce: jax.Array  # [] chance a tip-off enforces payment
+    trust_informant_weight: jax.Array  # [] the baseline falls with informants among contacts
+    trust_shocks: jax.Array  # [3] share of trust lost per contact reported, sanctioned, shamed
+    # budgets (docs/mechanisms.md "Budgets"): money per resident, in economy.money_unit
+    budgeted: jax.Array  # [J] bool, the programme has a budget (elsewhere nothing is costed)
+    coverage_scale: jax.Array  # [J] share of its channels' full coverage the budget pays for
+    channel_spend: jax.Array  # [J] money per resident per day spent on channels
+    reward_budget: jax.Array  # [J] money per resident per year left for rewards
+    point_cost: jax.Array  # [J] money per point paid to an informant
+    perk_cost: jax.Array  # [J, T+1] money per day a tier's (or listing's) perk costs
 
 
 def _cells(sc: Scenario) -> tuple[int, ...]:
@@ -258,22 +269,39 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
     inf_reward = np.zeros((J, B, G), f32)
     inf_confirmed = np.zeros(J, f32)
     chill = np.zeros((J, B), f32)
+    budgeted = np.zeros(J, bool)
+    coverage_scale = np.ones(J, f32)
+    channel_spend = np.zeros(J, f32)
+    reward_budget = np.zeros(J, f32)
+    point_cost = np.zeros(J, f32)
+    perk = np.zeros((J, T + 1), f32)
     tier_names = []
     for j, p in enumerate(progs):
         if p is None:
             tier_names.append(())
+            coverage_scale[j] = 0.0  # no channels run here
             continue
         names = [t.name for t in p.tiers]
         tier_names.append(tuple(names))
         used = [c for c in sc.channels if c.name in p.channels]
+        funded = 1.0  # share of full channel coverage that the budget pays for
+        if p.budget is not None:
+            budgeted[j] = True
+            money = p.budget.per_resident_year
+            cost = math.fsum(c.cost_per_year for c in used)
+            funded = 1.0 if cost <= money else money / cost
+            coverage_scale[j] = funded
+            channel_spend[j] = min(cost, money) / DAYS_PER_YEAR
+            reward_budget[j] = max(money - cost, 0.0)
+            point_cost[j] = p.budget.point_cost
         for b_i, b in enumerate(beh):
             points[j, b_i] = p.points.get(b, 0)
             miss = 1.0
             false_miss = 1.0
             for k, c in enumerate(sc.channels):
                 if c in used and b in c.coverage:
-                    miss *= 1.0 - c.coverage[b]
-                    false_miss *= 1.0 - c.false_positive_rate
+                    miss *= 1.0 - c.coverage[b] * funded
+                    false_miss *= 1.0 - c.false_positive_rate * funded
                 chan_cum[j, b_i, k] = 1.0 - miss
                 false_cum[j, b_i, k] = 1.0 - false_miss
             detect[j, b_i] = 1.0 - miss
@@ -308,6 +336,8 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
             shaming[j, t] = c.public_shaming
         if "listed" not in p.consequences:  # a listing alone changes nothing material
             loan[j, T], travel[j, T], income[j, T] = 1.0, False, 0.0
+        if p.budget is not None:  # a perk (a positive income effect) is paid by the programme
+            perk[j] = np.maximum(income[j], 0.0) * sc.economy.median_income / DAYS_PER_YEAR
         if inf is not None and "informants" in p.channels:
             for b_i, b in enumerate(beh):
                 inf_cov[j, b_i] = inf.coverage.get(b, 0.0)
@@ -387,6 +417,7 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         map_grid=people.pop("grid"),
         map_users=int(people["map_users"].shape[0]),
         map_looks=int(round(float(people["map_rate"]) * people["map_users"].shape[0])),
+        budgets=bool(budgeted.any()),
     )
     r = sc.response
     a = jnp.asarray
@@ -447,9 +478,18 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         chill_mask=a(chill),
         trust_initial=a(f32(sc.trust.initial)),
         trust_rate=a(f32(sc.trust.learning_rate)),
-        trust_sensitivity=a(f32(sc.trust.sensitivity)),
         trust_chill=a(f32(sc.trust.chill)),
         **{k: a(v) for k, v in people.items()},
+        trust_informant_weight=a(f32(sc.trust.informant_weight)),
+        trust_shocks=a(
+            np.array([sc.trust.report_shock, sc.trust.sanction_shock, sc.trust.shaming_shock], f32)
+        ),
+        budgeted=a(budgeted),
+        coverage_scale=a(coverage_scale),
+        channel_spend=a(channel_spend),
+        reward_budget=a(reward_budget),
+        point_cost=a(point_cost),
+        perk_cost=a(perk),
     )
     return spec, params
 

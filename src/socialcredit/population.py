@@ -69,6 +69,9 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
         home_block=jnp.zeros(n, bool),
         events2=jnp.zeros(n if spec.events2 else 0, jnp.uint8),
         sightings=jnp.zeros(n if spec.map else 0, jnp.uint16),
+        spent=jnp.zeros(len(spec.jurisdictions), jnp.float32),
+        budget_open=jnp.ones(len(spec.jurisdictions), bool),
+        budget_day=jnp.zeros((2, spec.n_cells), jnp.float32),
     )
 
 

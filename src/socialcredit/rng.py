@@ -19,6 +19,7 @@ TWO32 = 4294967296.0
 # Fixed ids of the stages that draw, so adding a stage never shifts another's numbers.
 BEHAVE, OBSERVE, CONSEQUENCES, POPULATION, PLACES, APPEALS = 1, 2, 3, 4, 5, 6
 REPAY, MAP = 7, 8
+TRUST = 9  # stochastic rounding of trust to float16
 
 
 def _triple32(x: jax.Array) -> jax.Array:
@@ -56,3 +57,16 @@ def threshold(p: jax.Array) -> jax.Array:
 def unit(word: jax.Array) -> jax.Array:
     """A uint32 word as a float32 in [0, 1) with 24 bits of resolution."""
     return (word >> 8).astype(jnp.float32) * (1.0 / 16777216.0)
+
+
+def round_f16(x: jax.Array, word: jax.Array) -> jax.Array:
+    """float32 -> float16, rounded up or down at random in proportion to the distance, so that
+    the expected value is ``x``. Round-to-nearest would drop every daily change smaller than
+    half a float16 step (about 2.4e-4 near 0.7), which froze slow beliefs in place."""
+    near = x.astype(jnp.float16)
+    near32 = near.astype(jnp.float32)
+    toward = jnp.where(x > near32, jnp.inf, -jnp.inf).astype(jnp.float16)
+    other = jnp.nextafter(near, toward)
+    gap = other.astype(jnp.float32) - near32
+    frac = jnp.where(gap != 0, (x - near32) / jnp.where(gap != 0, gap, 1.0), 0.0)
+    return jnp.where(unit(word) < frac, other, near)

@@ -26,6 +26,7 @@ from jax.sharding import Mesh
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.shard import agent_mesh, constrain, pad_for, to_host
 from socialcredit.engine.stages.behave import behave
+from socialcredit.engine.stages.budget import rewards_open, settle
 from socialcredit.engine.stages.consequences import (
     consequences,
     household_blocked,
@@ -62,12 +63,18 @@ def day_step(
     `update_trust` then fold in yesterday's events for tomorrow. Were their results used the
     same day, XLA would fuse (and recompute) the contact sums into every behaviour's rate.
     """
+    gate = None
+    if spec.budgets:  # from the carried state, before anything changes a tier
+        state = settle(spec, params, day, state)
+        gate = rewards_open(spec, state)
     state = remember_false(spec, params, day, state)
     state, appealed = appeal(spec, params, key, day, state)
     reward = state.pay_due if spec.informants else None  # for reports two days ago
+    if reward is not None and gate is not None:  # a spent budget pays no informant
+        reward = jnp.where(gate, reward, jnp.int16(0))
     beliefs = learn(spec, params, state)  # for tomorrow
     if spec.informants:
-        beliefs = update_trust(spec, params, beliefs)
+        beliefs = update_trust(spec, params, key, day, beliefs)
     tier_before = tiers(spec, params, state, score(spec, params, state))
     pub = publicize(spec, params, key, day, state, tier_before) if spec.map else None
     state, paid, repaired = _pay_and_repair(spec, params, key, day, state, pub)
@@ -91,6 +98,7 @@ def day_step(
         points < 0,
         blocked_home,
         pub["sighted"] if pub is not None else None,
+        gate,
     )
     if paid is not None:
         delisted = delisted | paid

@@ -43,6 +43,10 @@ class State:
     # so other scenarios carry nothing.
     events2: jax.Array  # uint8 [N] yesterday's extra facts (E2_* bits below)
     sightings: jax.Array  # uint16 [N] listed people this app user saw on the map yesterday
+    # Budgets (stages/budget.py): per jurisdiction or per cell, not per agent
+    spent: jax.Array  # float32 [J] reward money spent so far this year
+    budget_open: jax.Array  # bool [J] rewards were paid today (the year's money not yet spent)
+    budget_day: jax.Array  # float32 [2, C] today's informant payments (money), and withheld
 
 
 # Bits of State.traits (static over a run).

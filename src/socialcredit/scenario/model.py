@@ -202,7 +202,13 @@ class Channel(Strict):
         description="Probability per agent per day, for each covered behaviour, of a record "
         "for an act that did not happen.",
     )
-    cost_per_year: NonNegFloat = 0.0
+    cost_per_year: NonNegFloat = Field(
+        default=0.0,
+        description="Yearly cost of running the channel at full coverage, per resident of a "
+        "jurisdiction it covers, in economy.money_unit (cameras, grid workers, data feeds). "
+        "A programme's budget pays it first; a budget short of its channels' cost scales "
+        "their coverage down in proportion.",
+    )
 
 
 # ----------------------------------------------------------------------------- programme
@@ -320,6 +326,23 @@ class Appeals(Strict):
     )
 
 
+class Budget(Strict):
+    """A programme's yearly money, per resident, so it holds at any number of agents.
+
+    Channels are paid first (their coverage is scaled down when the budget cannot pay for
+    them); what is left pays rewards during the year (informant payments and tier perks),
+    which stop when it is spent and resume when the year turns (the essay: cities run the
+    system "employing varying punishments and benefits in line with local budgets").
+    """
+
+    per_resident_year: NonNegFloat = Field(
+        description="Money per resident per year, in economy.money_unit."
+    )
+    point_cost: NonNegFloat = Field(
+        default=0.0, description="Money per point paid to an informant for a report."
+    )
+
+
 class Programme(Strict):
     description: str = ""
     base_score: Score
@@ -338,6 +361,10 @@ class Programme(Strict):
     )
     appeals: Appeals | None = None
     repair: Repair | None = None
+    budget: Budget | None = Field(
+        default=None,
+        description="Yearly money of the programme (null: unlimited, nothing is costed).",
+    )
 
 
 # ----------------------------------------------------------------------------- informants
@@ -382,12 +409,32 @@ class Informants(Strict):
 
 
 class Trust(Strict):
-    """Interpersonal trust, worn down by seeing contacts reported by informants."""
+    """Interpersonal trust (scenarios with informants): it recovers slowly towards a baseline
+    that informants among one's contacts lower, and each contact reported, sanctioned or
+    shamed the day before takes a share of it (the essay's Ceausescu passage: the lack of
+    interpersonal trust nourished by informants and surveillance)."""
 
     initial: Probability = 0.7
-    learning_rate: Probability = 0.02
-    sensitivity: NonNegFloat = Field(
-        default=5.0, description="How much one reported contact in ten lowers the trust target."
+    learning_rate: Probability = Field(
+        default=0.002,
+        description="Share of the gap to the baseline that trust recovers each day.",
+    )
+    informant_weight: NonNegFloat = Field(
+        default=10.0,
+        description="The baseline is initial * (1 - min(1, informant_weight * share of one's "
+        "contacts who inform)).",
+    )
+    report_shock: Probability = Field(
+        default=0.3,
+        description="Share of trust lost for each contact an informant reported the day before.",
+    )
+    sanction_shock: Probability = Field(
+        default=0.05,
+        description="Share of trust lost for each contact sanctioned the day before.",
+    )
+    shaming_shock: Probability = Field(
+        default=0.05,
+        description="Further share lost for each contact publicly shamed the day before.",
     )
     chill: Probability = Field(
         default=0.8,
@@ -420,6 +467,17 @@ class Economy(Strict):
         default=0.5,
         description="How much being publicly shamed cuts one's chance of a match (contacts "
         "keep away).",
+    )
+    money_unit: str = Field(
+        default="median incomes",
+        min_length=1,
+        max_length=40,
+        description="What budgets and costs are counted in, e.g. yuan (a label).",
+    )
+    median_income: Annotated[float, Field(gt=0.0)] = Field(
+        default=1.0,
+        description="One median annual income in money_unit: converts tier perks (income "
+        "effects) into what they cost a programme's budget.",
     )
 
 

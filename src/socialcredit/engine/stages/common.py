@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from socialcredit.compile import Spec
 
 SELECT_CHAIN_MAX = 24
+# Up to this many (jurisdiction, group) cells, per-cell sums are static slices (fast to run);
+# above it, prefix sums (a slice per cell and metric took 72 s to compile for the 62 zones of
+# pilots-2021, see docs/decisions.md).
+SLICE_CELLS_MAX = 16
 
 
 def lookup(table: jax.Array, idx: jax.Array) -> jax.Array:
@@ -63,3 +68,48 @@ def shifted_sum(x: jax.Array, offsets: tuple[int, ...]) -> jax.Array:
         wrapped = jnp.concatenate([x[n - pad :], x, x[:pad]])
         total = total + sum(jax.lax.slice_in_dim(wrapped, pad - o, pad - o + n) for o in near)
     return total
+
+
+def many_cells(spec: Spec) -> bool:
+    return spec.n_cells > SLICE_CELLS_MAX
+
+
+def prefix_cell_sums(spec: Spec, xs: list[jax.Array], counts: bool = False) -> jax.Array:
+    """[C, len(xs)] sums over cells from prefix sums, in a fixed number of operations
+    whatever the number of cells (a slice per cell and metric took 72 s to compile for 62
+    zones; a segment sum ran 20 times slower than slices).
+
+    Cells are contiguous, so a cell's sum is prefix(end) - prefix(start). Prefixes are
+    cumulative sums of 128-agent block sums, plus the part of the boundary's block before it
+    (one gather of 128 agents per boundary). With ``counts``, boolean flags are packed four to
+    a uint32 in byte lanes (a block of 128 cannot overflow a lane) and counted exactly."""
+    bounds = np.asarray(spec.cell_starts)
+    n = xs[0].shape[0]
+    blk = 128  # n is a multiple of PAD (256)
+    first = bounds // blk
+    idx = first[:, None] * blk + np.arange(blk)[None, :]  # [C+1, blk]
+    mask = jnp.asarray(idx < bounds[:, None])
+    idx = jnp.asarray(np.minimum(idx, n - 1))
+    # each quantity is reduced on its own: stacking them first into one [K, n] array made
+    # XLA's CPU backend copy everything and ran ten times slower
+    if counts:
+        rows = [
+            sum(xs[g + i].astype(jnp.uint32) << (8 * i) for i in range(min(4, len(xs) - g)))
+            for g in range(0, len(xs), 4)
+        ]
+        zero, kw = jnp.uint32(0), {"dtype": jnp.uint32}
+    else:
+        rows = [x.astype(jnp.float32) for x in xs]
+        zero, kw = jnp.float32(0), {}
+    blocks = jnp.stack([r.reshape(n // blk, blk).sum(axis=1, **kw) for r in rows])  # [W, nb]
+    part = jnp.stack([jnp.where(mask, r[idx], zero).sum(axis=1, **kw) for r in rows])  # [W, C+1]
+    if counts:  # unpack the byte lanes: [W, m] -> [len(xs), m] int32
+
+        def unpack(w: jax.Array) -> jax.Array:
+            lanes = jnp.stack([(w >> (8 * i)) & 255 for i in range(4)], axis=1)  # [W, 4, m]
+            return lanes.reshape(-1, w.shape[-1])[: len(xs)].astype(jnp.int32)
+
+        blocks, part = unpack(blocks), unpack(part)
+    csum = jnp.concatenate([jnp.zeros_like(blocks[:, :1]), jnp.cumsum(blocks, axis=1)], axis=1)
+    prefix = csum[:, jnp.asarray(first)] + part  # [len(xs), C+1]
+    return (prefix[:, 1:] - prefix[:, :-1]).T

@@ -31,10 +31,12 @@ def consequences(
     recorded_loss: jax.Array,
     household_blocked: jax.Array | None = None,
     sighted: jax.Array | None = None,
+    rewards_open: jax.Array | None = None,
 ) -> tuple[State, dict[str, jax.Array]]:
     """Loans, trips, schools and income; ``household_blocked``: the household's children are
     refused good schools (the standing of the head or partner at the start of the day);
-    ``sighted``: seen on the deadbeat map today, so shunned like the publicly shamed."""
+    ``sighted``: seen on the deadbeat map today, so shunned like the publicly shamed;
+    ``rewards_open``: whether the programme's budget still pays perks today (stages/budget.py)."""
     n = spec.padded
     T = spec.max_tiers
     (word,) = rng.agent_words(
@@ -49,6 +51,8 @@ def consequences(
     approval = jnp.where(active, approval, params.base_loan_approval)
     ban = ban & active
     effect = jnp.where(active, effect, 0.0)
+    if rewards_open is not None:  # a spent budget pays no perks; surcharges still bite
+        effect = jnp.where(rewards_open | (effect < 0), effect, 0.0)
     # one word: [0, loan) applies for a loan; [loan, loan + travel) wants a trip
     loan_t = rng.threshold(params.loan_demand)
     trip_t = rng.threshold(params.loan_demand + params.travel_demand)

@@ -9,9 +9,9 @@ rate per contact and day, weighted by the target's group (`behave`).
 
 The day after a report, the first informant among the reported agent's contacts (in contact
 order) is paid: `reward_points`, plus `confirmed_points` if the act was real, plus any
-targeted reward for that behaviour by a member of that group. Seeing contacts reported wears
-down trust: trust moves towards initial * (1 - min(1, sensitivity * share of contacts reported
-yesterday)), and distrust silences speech and religion (`behave`).
+targeted reward for that behaviour by a member of that group. Informants among one's contacts
+and contacts reported, sanctioned or shamed wear down trust (`update_trust`), and distrust
+silences speech and religion (`behave`).
 
 All of it reads yesterday's carried event word and the static traits, so nothing here
 recomputes the day's draws (see engine/run.py).
@@ -19,9 +19,12 @@ recomputes the day's draws (see engine/run.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 
+from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index, lookup, shifted_sum
 from socialcredit.engine.state import TRAIT_INFORMANT, State, event_field
@@ -81,12 +84,36 @@ def pay_informants(spec: Spec, params: Params, state: State) -> jax.Array:
     return pay
 
 
-def update_trust(spec: Spec, params: Params, state: State) -> State:
+def update_trust(spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: State) -> State:
+    """Trust for tomorrow, from yesterday's events among one's contacts.
+
+    Trust recovers towards a baseline at `learning_rate` a day; the baseline is
+    initial * (1 - min(1, informant_weight * share of one's contacts who inform)). Each
+    contact reported by an informant, sanctioned, or publicly shamed the day before takes a
+    share of it (`report_shock`, `sanction_shock`, `shaming_shock`; together at most all of
+    it). Without informants among one's contacts and with no reports, sanctions or shaming
+    nearby, trust stays at its initial value. Source: the essay's Ceausescu passage (a lack of
+    interpersonal trust nourished by informants covertly placed among colleagues).
+    """
     if not spec.contact_offsets:
         return state
-    seen = shifted_sum(reported_yesterday(spec, state).astype(jnp.uint8), spec.contact_offsets)
-    share = seen.astype(jnp.float32) / len(spec.contact_offsets)
-    target = params.trust_initial * (1.0 - jnp.minimum(1.0, params.trust_sensitivity * share))
+    ev = state.events
+    u32 = jnp.uint32
+    # three counts in byte lanes of one word: one shifted sum instead of three (degree < 256)
+    word = (
+        reported_yesterday(spec, state).astype(u32)
+        | ((event_field(ev, "sanctioned") & 1) << 8)
+        | ((event_field(ev, "shamed") & 1) << 16)
+    )
+    seen = shifted_sum(word, spec.contact_offsets)
+    counts = [((seen >> (8 * k)) & 255).astype(jnp.float32) for k in range(3)]
+    shock = jnp.minimum(1.0, sum(params.trust_shocks[k] * counts[k] for k in range(3)))
+    initial = params.trust_initial.astype(jnp.float16).astype(jnp.float32)  # as stored
+    density = state.inf_k.astype(jnp.float32) / len(spec.contact_offsets)
+    baseline = initial * (1.0 - jnp.minimum(1.0, params.trust_informant_weight * density))
     trust = state.trust.astype(jnp.float32)
-    trust = trust + params.trust_rate * (target - trust)
-    return State(**{**state.__dict__, "trust": trust.astype(state.trust.dtype)})
+    trust = trust + params.trust_rate * (baseline - trust) - trust * shock
+    (w,) = rng.agent_words(
+        rng.stage_seeds(key, day, rng.TRUST, 1), jnp.arange(spec.padded, dtype=jnp.uint32), 1
+    )
+    return replace(state, trust=rng.round_f16(jnp.clip(trust, 0.0, 1.0), w))

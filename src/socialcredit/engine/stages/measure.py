@@ -14,7 +14,8 @@ import jax
 import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.stages.common import by_place, jur_index
+from socialcredit.engine.stages.budget import measure_budget
+from socialcredit.engine.stages.common import by_place, jur_index, many_cells, prefix_cell_sums
 from socialcredit.engine.stages.listing import tiers
 from socialcredit.engine.stages.score import score
 from socialcredit.engine.state import (
@@ -59,6 +60,7 @@ FEATURE_METRICS = {
     "households": ("children", "school_applications", "children_excluded"),
     "shaming": ("shamed",),
     "appeals": ("appeals_upheld",),
+    "budgets": ("budget_spend", "reward_spend", "rewards_withheld", "mean_coverage"),
 }
 
 
@@ -76,6 +78,7 @@ def metric_names(spec: Spec) -> list[str]:
     names += ["false_records", "listed", "false_reports", "informants"]
     names += [name for name, _, _ in EVENT_COUNTS]
     names += ["score_sum", "risk_sum", "wealth_sum", "trust_sum", "children_sum"]
+    names += ["budget_spend", "reward_spend", "rewards_withheld", "coverage_sum"]
     return names + [name for name, _ in _people_flags(spec)] + (["sightings"] if spec.map else [])
 
 
@@ -157,9 +160,13 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
         event_field(ev, field) == 1 if feature is None or getattr(spec, feature) else off
         for _, field, feature in EVENT_COUNTS
     ]
-    counts = _packed_counts(spec, flags).astype(jnp.float32)
+    many = many_cells(spec)
+    if many:
+        counts = prefix_cell_sums(spec, flags, counts=True).astype(jnp.float32)
+    else:
+        counts = _packed_counts(spec, flags).astype(jnp.float32)
     base = by_place(spec, params.base_score, jur_index(spec, state.jur))
-    reals = _real_sums(
+    reals = (prefix_cell_sums if many else _real_sums)(
         spec,
         [
             (sc.astype(i32) - base).astype(jnp.float32),
@@ -175,11 +182,16 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
     )
     extra = _people_flags(spec)
     if not extra:
-        return jnp.concatenate([counts, reals], axis=1)
+        return jnp.concatenate([counts, reals, measure_budget(spec, params, state)], axis=1)
     e2 = state.events2
     delisted = event_field(ev, "delisted") == 1
     flags = [(e2 & bit) != 0 if bit else delisted & ((e2 & E2_PAID) == 0) for _, bit in extra]
-    cols = [counts, reals, _packed_counts(spec, flags).astype(jnp.float32)]
+    cols = [
+        counts,
+        reals,
+        measure_budget(spec, params, state),
+        _packed_counts(spec, flags).astype(jnp.float32),
+    ]
     if spec.map:  # sightings per cell of the users, summed exactly in int32
         sums = [
             state.sightings[spec.cell_starts[c] : spec.cell_starts[c + 1]].sum(dtype=jnp.int32)
