@@ -9,12 +9,13 @@ gets zero points and no detection, which makes it the `no-system` counterfactual
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from socialcredit.compile_orgs import OrgParams, OrgSpec, compile_orgs
 from socialcredit.scenario.model import Scenario, tier_floors
 
 INT32_MIN = -(2**31)
@@ -56,6 +57,7 @@ class Spec:
     shaming: bool = False  # some tier or listing is publicly shamed
     appeals: bool = False  # some programme corrects false records on appeal
     speech_chill: bool = False  # trust silences some behaviour somewhere
+    orgs: OrgSpec | None = None  # businesses and institutions (compile_orgs.py)
 
     @property
     def n_cells(self) -> int:
@@ -134,6 +136,7 @@ class Params:
     trust_rate: jax.Array  # []
     trust_sensitivity: jax.Array  # []
     trust_chill: jax.Array  # []
+    orgs: OrgParams | None = None  # numbers of the organisations section
 
 
 def _cells(sc: Scenario) -> tuple[int, ...]:
@@ -407,4 +410,8 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         trust_sensitivity=a(f32(sc.trust.sensitivity)),
         trust_chill=a(f32(sc.trust.chill)),
     )
+    if sc.organisations is not None:
+        o_spec, o_params = compile_orgs(sc.organisations, sc.population.agents)
+        spec = replace(spec, orgs=o_spec)
+        params = replace(params, orgs=o_params)
     return spec, params

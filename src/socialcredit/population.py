@@ -12,6 +12,7 @@ import numpy as np
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.orgs import synthesize_orgs
 from socialcredit.engine.stages.common import shifted_sum
 from socialcredit.engine.state import (
     NONE,
@@ -76,6 +77,11 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
         reward_due=jnp.zeros(n, jnp.int16),
         pay_due=jnp.zeros(n, jnp.int16),
         home_block=jnp.zeros(n, bool),
+        orgs=(
+            synthesize_orgs(spec.orgs, params.orgs, key, spec.agents, n)
+            if spec.orgs is not None
+            else None
+        ),
     )
 
 

@@ -18,6 +18,8 @@ TWO32 = 4294967296.0
 
 # Fixed ids of the stages that draw, so adding a stage never shifts another's numbers.
 BEHAVE, OBSERVE, CONSEQUENCES, POPULATION, PLACES, APPEALS = 1, 2, 3, 4, 5, 6
+# Organisations (engine/orgs.py, stages market, inspect, corporate).
+MARKET, B2B, INSPECT, INSTITUTIONS, LOANS, ORG_POPULATION = 40, 41, 42, 43, 44, 45
 
 
 def _triple32(x: jax.Array) -> jax.Array:

@@ -29,6 +29,7 @@ from socialcredit.engine.stages.consequences import (
     household_blocked,
     own_school_block,
 )
+from socialcredit.engine.stages.corporate import organisations
 from socialcredit.engine.stages.informants import pay_informants, reward_due, update_trust
 from socialcredit.engine.stages.learn import learn
 from socialcredit.engine.stages.listing import blacklist, tiers
@@ -65,9 +66,12 @@ def day_step(
     tier = tiers(spec, params, state, sc)
     was_listed = state.listed_since >= 0
     state, listed, delisted = blacklist(spec, params, day, state, tier)
+    owner = state.orgs.owner_flag if spec.orgs is not None and spec.orgs.corporate else None
     state, facts = consequences(
-        spec, params, key, day, state, tier, listed, points < 0, blocked_home
+        spec, params, key, day, state, tier, listed, points < 0, blocked_home, owner
     )
+    if spec.orgs is not None:  # businesses, institutions and corporate credit
+        state = organisations(spec, params, key, day, state)
     today = Today(
         outcome=outcome,
         recorded=recorded,
@@ -131,6 +135,7 @@ def run_chunk(
     def body(st: State, d: jax.Array):
         day = day0 + d
         out = (measure(spec, params, st), st.events[sample], score(spec, params, st)[sample])
+        out += org_out(spec, st)
         st = jax.lax.cond(
             day < spec.days, lambda s: day_step(spec, params, key, s, day)[0], lambda s: s, st
         )
@@ -141,7 +146,16 @@ def run_chunk(
 
 @partial(jax.jit, static_argnums=(0,))
 def measure_state(spec: Spec, params: Params, state: State, sample: jax.Array) -> tuple:
-    return measure(spec, params, state), state.events[sample], score(spec, params, state)[sample]
+    out = (measure(spec, params, state), state.events[sample], score(spec, params, state)[sample])
+    return out + org_out(spec, state)
+
+
+def org_out(spec: Spec, state: State) -> tuple:
+    """The day's organisation metrics, flat (firm metrics by sector, then institutions), as a
+    one-element tuple; empty without organisations, so their scenarios copy out nothing more."""
+    if spec.orgs is None:
+        return ()
+    return (jnp.concatenate([state.orgs.firm_counts.reshape(-1), state.orgs.inst_counts]),)
 
 
 @partial(jax.jit, static_argnums=(0,))
@@ -161,11 +175,12 @@ def simulate_arrays(
     chunk_days: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     sample: np.ndarray | None = None,
-) -> tuple[State, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[State, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Run the whole scenario on the device.
 
-    Returns the final state, metrics [days, C, M], and the sampled agents' event words and
-    end-of-day scores [days, S] (S = 0 without a sample), all on the host.
+    Returns the final state, metrics [days, C, M], the sampled agents' event words and
+    end-of-day scores [days, S] (S = 0 without a sample), and the organisation metrics
+    [days, M_org] (None without organisations), all on the host.
     """
     chunk = chunk_days or default_chunk(spec.days)
     state = initial_state(spec, params, key)
@@ -180,5 +195,7 @@ def simulate_arrays(
     # entry i describes day i - 1: drop the entry before day 0 and the skipped days' repeats
     total = sum(len(p[0]) for p in parts)
     keep = list(range(1, spec.days)) + [total - 1]
-    metrics, events, scores = (np.concatenate([p[k] for p in parts])[keep] for k in range(3))
-    return state, metrics, events, scores
+    metrics, events, scores, *org = (
+        np.concatenate([p[k] for p in parts])[keep] for k in range(len(parts[0]))
+    )
+    return state, metrics, events, scores, (org[0] if org else None)

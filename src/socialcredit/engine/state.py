@@ -8,6 +8,7 @@ contiguous slice and per-cell sums need no scatter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 
@@ -39,6 +40,7 @@ class State:
     reward_due: jax.Array  # int16 [N] points owed to whoever reported this agent today
     pay_due: jax.Array  # int16 [N] points this informant is paid tomorrow
     home_block: jax.Array  # bool [N] the household's children are barred from good schools
+    orgs: Any = None  # engine.orgs.Orgs: businesses and institutions (None: no organisations)
 
 
 # Bits of State.traits (static over a run).

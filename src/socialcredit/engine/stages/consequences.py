@@ -30,9 +30,11 @@ def consequences(
     listed: jax.Array,
     recorded_loss: jax.Array,
     household_blocked: jax.Array | None = None,
+    owner: jax.Array | None = None,
 ) -> tuple[State, dict[str, jax.Array]]:
     """Loans, trips, schools and income; ``household_blocked``: the household's children are
-    refused good schools (the standing of the head or partner at the start of the day)."""
+    refused good schools (the standing of the head or partner at the start of the day);
+    ``owner``: the agent owns a firm whose listing sanctions its owner (organisations)."""
     n = spec.padded
     T = spec.max_tiers
     (word,) = rng.agent_words(
@@ -47,6 +49,10 @@ def consequences(
     approval = jnp.where(active, approval, params.base_loan_approval)
     ban = ban & active
     effect = jnp.where(active, effect, 0.0)
+    if owner is not None:  # joint punishment reaches the owners of listed firms
+        approval = jnp.where(owner, jnp.minimum(approval, params.orgs.owner_loan_approval), approval)
+        ban = ban | (owner & params.orgs.owner_travel_ban)
+    bites = active if owner is None else active | owner  # a refusal is the system's doing
     # one word: [0, loan) applies for a loan; [loan, loan + travel) wants a trip
     loan_t = rng.threshold(params.loan_demand)
     trip_t = rng.threshold(params.loan_demand + params.travel_demand)
@@ -90,7 +96,7 @@ def consequences(
     )
     chance = params.match_success * (1.0 - penalty) * (1.0 - params.shunning * shamed)
     lost = attempted & (u_match >= jnp.clip(chance, 0.0, 1.0)) & (u_match < params.match_success)
-    sanctioned = recorded_loss | blocked | (refused & active) | school_refused | lost | shamed
+    sanctioned = recorded_loss | blocked | (refused & bites) | school_refused | lost | shamed
     facts = {
         "match_attempted": attempted,
         "match_lost": lost,
