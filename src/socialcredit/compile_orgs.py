@@ -17,8 +17,6 @@ import numpy as np
 
 from socialcredit.scenario.orgs import CONTEXTS, ORG_ACTS, SANCTIONS, Organisations
 
-FIRM_SIGNAL = 4  # per-firm cheat kinds: counterfeit, tax evasion, contract breach, unpaid debt
-
 
 @dataclass(frozen=True)
 class OrgSpec:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.orgs import org_metric_names, standing
+from socialcredit.scenario.orgs import SANCTIONS
 
 ORG_COLUMNS = ["day", "sector", "metric", "value"]
 INSTITUTIONS = "institutions"
@@ -34,7 +35,9 @@ def tidy_org_metrics(spec: Spec, raw: np.ndarray, every: int = 1) -> pd.DataFram
 
     def add(sector: str, name: str, v: np.ndarray) -> None:
         frames.append(
-            pd.DataFrame({"day": days.astype(np.int32), "sector": sector, "metric": name, "value": v})
+            pd.DataFrame(
+                {"day": days.astype(np.int32), "sector": sector, "metric": name, "value": v}
+            )
         )
 
     for s, sname in enumerate(o.sectors):
@@ -83,6 +86,8 @@ def firms_table(spec: Spec, params: Params, state) -> pd.DataFrame:
         df["grade"] = pd.Categorical.from_codes(np.asarray(st.grade), list(o.grades))
         for li, name in enumerate(o.lists):
             df[f"listed_{name}"] = np.asarray(st.listed[li])
+        for k, name in enumerate(SANCTIONS):
+            df[f"sanction_{name}"] = np.asarray(st.sanctions[k])
         df["redlisted"] = np.asarray(st.red)
         df["memo_sanctioned"] = np.asarray(st.memo)
     return df

@@ -279,7 +279,9 @@ class Memorandum(Strict):
 
 
 class RedList(Strict):
-    grades: list[str] = Field(min_length=1, description="Grades whose unlisted firms are red-listed.")
+    grades: list[str] = Field(
+        min_length=1, description="Grades whose unlisted firms are red-listed."
+    )
     inspection_factor: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         default=0.5, description="Inspections of red-listed firms are this much as frequent."
     )
@@ -443,7 +445,11 @@ def org_issues(o: Organisations) -> list[tuple[tuple, object, str]]:
         key = (r.act, r.context)
         if key in seen:
             out.append(
-                (cb + ("rules", i), f"{r.act}/{r.context}", "duplicate rule for this act and context")
+                (
+                    cb + ("rules", i),
+                    f"{r.act}/{r.context}",
+                    "duplicate rule for this act and context",
+                )
             )
         seen.add(key)
     return out

@@ -50,7 +50,9 @@ def consequences(
     ban = ban & active
     effect = jnp.where(active, effect, 0.0)
     if owner is not None:  # joint punishment reaches the owners of listed firms
-        approval = jnp.where(owner, jnp.minimum(approval, params.orgs.owner_loan_approval), approval)
+        approval = jnp.where(
+            owner, jnp.minimum(approval, params.orgs.owner_loan_approval), approval
+        )
         ban = ban | (owner & params.orgs.owner_travel_ban)
     bites = active if owner is None else active | owner  # a refusal is the system's doing
     # one word: [0, loan) applies for a loan; [loan, loan + travel) wants a trip

@@ -52,7 +52,9 @@ def inspect(
     scored = (~ins.party) & p.inst_scored & o.corporate
     zf = jnp.zeros(F, bool)
     if o.inspections:
-        w = rng.agent_words(rng.stage_seeds(key, day, rng.INSPECT, 6), jnp.arange(F, dtype=jnp.uint32), 6)
+        w = rng.agent_words(
+            rng.stage_seeds(key, day, rng.INSPECT, 6), jnp.arange(F, dtype=jnp.uint32), 6
+        )
         inspected = f.alive & (rng.unit(w[0]) < inspection_chance(spec, params, st))
         hidden = (f.pending > 0).any(axis=0)
         offered = inspected & hidden & (f.propensity > 0) & (rng.unit(w[1]) < p.bribe_prop)

@@ -99,7 +99,9 @@ def market(
     best = jnp.full(n, BIG, jnp.int32)
     chosen = jnp.zeros(n, jnp.int32)
     for w in w_cand:
-        c = start + jnp.minimum((rng.unit(w) * count).astype(jnp.int32), count.astype(jnp.int32) - 1)
+        c = start + jnp.minimum(
+            (rng.unit(w) * count).astype(jnp.int32), count.astype(jnp.int32) - 1
+        )
         r = rank[c]
         better = r < best
         chosen = jnp.where(better, c, chosen)
