@@ -101,7 +101,6 @@ def _memo_run(memoranda: str):
     s = scenario(
         f"organisations.corporate.memoranda={memoranda}",
         "organisations.firms.tax_evasion_rate=0.02",
-        days=90,
     )
     return sc.simulate(s).firms
 
@@ -111,9 +110,7 @@ def test_a_listing_is_sanctioned_in_another_sector_only_under_a_memorandum():
     none = _memo_run("[]")
     assert none["listed_market"].sum() > 0 and none["listed_tax"].sum() > 0
     assert not none[excl].any()  # neither list's own sector excludes from procurement
-    one_way = _memo_run(
-        "[{listing: market, sanctioning: tax, sanctions: [procurement_exclusion]}]"
-    )
+    one_way = _memo_run("[{listing: market, sanctioning: tax, sanctions: [procurement_exclusion]}]")
     assert one_way["listed_market"].sum() > 0
     pd_equal = (one_way[excl] == one_way["listed_market"]).all()
     assert pd_equal  # exactly the firms on the listing sector's list
@@ -139,7 +136,7 @@ def test_party_organs_are_never_scored():
 
 
 def test_party_organs_default_more_where_others_are_deterred():
-    r = sc.simulate(scenario(days=400))
+    r = sc.simulate(scenario())
     m = r.org_metrics
     party = org_total(r, "party_defaults") / 5
     scored = (org_total(r, "inst_defaults") - org_total(r, "party_defaults")) / 5
@@ -152,20 +149,22 @@ def test_owner_sanction_reaches_the_citizen():
         "organisations.corporate.lists=[{name: market, acts: [counterfeit], term_days: 365, "
         "sanctions: [public_listing, owner_sanction]}]"
     )
-    ban = sc.simulate(scenario(lists, days=90))
+    ban = sc.simulate(scenario(lists))
     owners = ban.firms.loc[ban.firms["sanction_owner_sanction"], "owner"]
     assert len(owners) > 0
     assert org_total(ban, "owners_sanctioned") > 0
     blocked = float(ban.metrics.query("metric == 'trips_blocked'")["value"].sum())
     assert blocked > 0  # no citizen programme runs: every blocked trip is an owner's
     off = sc.simulate(
-        scenario(lists, "organisations.corporate.owner_sanction={travel_ban: false, loan_approval: 0.0}", days=90)
+        scenario(
+            lists, "organisations.corporate.owner_sanction={travel_ban: false, loan_approval: 0.0}"
+        )
     )
     assert float(off.metrics.query("metric == 'trips_blocked'")["value"].sum()) == 0
 
 
 def test_run_folder_holds_org_tables(tmp_path):
-    r = sc.simulate(scenario(days=20))
+    r = sc.simulate(scenario())
     path = r.save(tmp_path)
     assert (path / "org_metrics.parquet").is_file() and (path / "firms.parquet").is_file()
     back = sc.open_run(path)
