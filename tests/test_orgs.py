@@ -216,3 +216,39 @@ def test_bad_org_field_in_a_file_gives_its_line():
     with pytest.raises(ScenarioError) as e:
         parse_scenario(bad, "bad.yaml")
     assert f"bad.yaml:{line}: organisations.corporate.buyer_min_grade = 'Z'" in str(e.value)
+
+
+def test_bribes_buy_lenient_inspections():
+    """Corrupt inspectors take bribes and find fewer violations; clean ones take none."""
+    bribing = [
+        "organisations.firms.bribe_propensity=1.0",
+        "organisations.institutions.deterrence=0.0",
+    ]
+    clean = sc.simulate(scenario(*bribing, "organisations.institutions.corruption=0.0"))
+    corrupt = sc.simulate(scenario(*bribing, "organisations.institutions.corruption=0.5"))
+    assert org_total(clean, "bribes_offered") > 0 and org_total(clean, "bribes_accepted") == 0
+    assert org_total(corrupt, "bribes_accepted") > 0
+    assert org_total(corrupt, "bribes_taken", "institutions") == org_total(
+        corrupt, "bribes_accepted"
+    )
+    found = org_total(corrupt, "violations_found") / org_total(corrupt, "inspections")
+    assert found < org_total(clean, "violations_found") / org_total(clean, "inspections")
+
+
+def _honest_scores(rule: str):
+    s = scenario(
+        "organisations.inspections.false_positive_rate=0.0",
+        f"organisations.corporate.rules=[{{act: counterfeit, points: -30}}, {rule}]",
+    )
+    f = sc.simulate(s).firms
+    return f.loc[f["honest"], "score"]
+
+
+def test_the_context_of_an_act_is_the_partners_standing():
+    """Honest firms lose points only through the rule on trading, and only as often as they
+    trade with partners of the standing the rule names."""
+    none = _honest_scores("{act: tax_evasion, points: -20}")
+    assert (none == 80).all()
+    listed = _honest_scores("{act: trade, context: listed, points: -5}")
+    good = _honest_scores("{act: trade, context: good, points: -5}")
+    assert 0 < (listed < 80).sum() < (good < 80).sum()
