@@ -145,6 +145,8 @@ class Standing:
 
 
 def standing(o: OrgSpec, p: OrgParams, firms: Firms, day: jax.Array) -> Standing:
+    """Grades, listings and sanctions of every firm on ``day`` (firm-sized arrays only, so it
+    is recomputed where needed instead of carried)."""
     F = o.firms
     if not o.corporate:
         z = jnp.zeros(F, bool)

@@ -46,6 +46,8 @@ def _none(params: Params, act: str) -> jax.Array:
 def inspect(
     spec: Spec, params: Params, key: jax.Array, day: jax.Array, orgs: Orgs, st: Standing
 ) -> tuple[Orgs, InspectFacts]:
+    """The day's inspections (with ``st``, the standing the market saw) and institutions'
+    repayments and orders; returns the orgs and the facts for assessment and metrics."""
     o, p = spec.orgs, params.orgs
     f, ins = orgs.firms, orgs.inst
     F, NI = o.firms, o.institutions
