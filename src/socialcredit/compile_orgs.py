@@ -53,6 +53,7 @@ class OrgParams:
     profit_day: jax.Array  # [] an average firm's daily profit (the unit of fines, trades)
     honest_share: jax.Array
     prop_sigma: jax.Array
+    prop_corr: jax.Array
     size_sigma: jax.Array
     tax_rate: jax.Array
     breach_rate: jax.Array
@@ -223,6 +224,7 @@ def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
         profit_day=s_(profit_day),
         honest_share=s_(fm.honest_share),
         prop_sigma=s_(fm.propensity_sigma),
+        prop_corr=s_(fm.propensity_correlation),
         size_sigma=s_(fm.size_sigma),
         tax_rate=s_(fm.tax_evasion_rate),
         breach_rate=s_(fm.breach_rate),

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.orgs import org_metric_names, standing
+from socialcredit.engine.orgs import CHEATS, org_metric_names, standing
 from socialcredit.scenario.orgs import SANCTIONS
 
 ORG_COLUMNS = ["day", "sector", "metric", "value"]
@@ -73,8 +73,8 @@ def firms_table(spec: Spec, params: Params, state) -> pd.DataFrame:
             "sector": pd.Categorical.from_codes(np.asarray(f.sector), list(o.sectors)),
             "owner": np.asarray(f.owner).astype(np.int64),
             "size": np.asarray(f.size),
-            "honest": np.asarray(f.propensity) == 0,
-            "propensity": np.asarray(f.propensity),
+            "honest": np.asarray(f.propensity[0]) == 0,
+            **{f"propensity_{k}": np.asarray(f.propensity[i]) for i, k in enumerate(CHEATS)},
             "founded": np.asarray(f.founded).astype(np.int32),
             "cash": np.asarray(f.cash),
             "alive": np.asarray(f.alive),

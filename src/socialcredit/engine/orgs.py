@@ -23,6 +23,8 @@ from socialcredit.scenario.orgs import CONTEXTS, ORG_ACTS, SANCTIONS
 ACT = {a: i for i, a in enumerate(ORG_ACTS)}
 CTX = {c: i for i, c in enumerate(CONTEXTS)}
 SANCTION = {k: i for i, k in enumerate(SANCTIONS)}
+# Kinds of cheating, the rows of Firms.propensity.
+CHEATS = ("counterfeit", "tax_evasion", "contract_breach", "unpaid_debt")
 
 
 @jax.tree_util.register_dataclass
@@ -33,7 +35,8 @@ class Firms:
     sector: jax.Array  # uint8 [F] (static)
     owner: jax.Array  # int32 [F] index of the owning citizen (static)
     size: jax.Array  # float32 [F] mean 1 (static)
-    propensity: jax.Array  # float32 [F] multiplier of cheat rates, 0 for honest firms (static)
+    # float32 [4, F] multipliers of the cheat rates by kind (CHEATS), 0 for honest firms (static)
+    propensity: jax.Array
     founded: jax.Array  # int16 [F] day founded (negative: before the run)
     cash: jax.Array  # float32 [F] in money (median annual incomes)
     raw: jax.Array  # int32 [F] points of the rule table so far
@@ -68,9 +71,12 @@ class Orgs:
     inst_counts: jax.Array  # float32 [M_i] the day's institution metrics
 
 
+def _normal(word: jax.Array) -> jax.Array:
+    return jax.scipy.special.ndtri(rng.unit(word) + (0.5 / 16777216.0))
+
+
 def _lognormal(word: jax.Array, sigma: jax.Array) -> jax.Array:
-    u = rng.unit(word) + (0.5 / 16777216.0)
-    return jnp.exp(sigma * jax.scipy.special.ndtri(u) - 0.5 * sigma * sigma)
+    return jnp.exp(sigma * _normal(word) - 0.5 * sigma * sigma)
 
 
 def synthesize_orgs(o: OrgSpec, p: OrgParams, key: jax.Array, agents: int, padded: int) -> Orgs:
@@ -78,12 +84,23 @@ def synthesize_orgs(o: OrgSpec, p: OrgParams, key: jax.Array, agents: int, padde
     F, NI = o.firms, o.institutions
     S, G = len(o.sectors), max(len(o.grades), 1)
     fi = jnp.arange(F, dtype=jnp.uint32)
-    w_own, w_size, w_honest, w_prop, w_new, w_age, w_score = rng.agent_words(
-        rng.stage_seeds(key, 0, rng.ORG_POPULATION, 7), fi, 7
+    w_own, w_size, w_honest, w_prop, w_new, w_age, w_score, *w_kind = rng.agent_words(
+        rng.stage_seeds(key, 0, rng.ORG_POPULATION, 7 + len(CHEATS)), fi, 7 + len(CHEATS)
     )
     sector = np.repeat(np.arange(S), np.diff(o.sector_starts)).astype(np.uint8)
     honest = rng.unit(w_honest) < p.honest_share
-    prop = jnp.where(honest, 0.0, _lognormal(w_prop, p.prop_sigma))
+    # a dishonest firm's propensity to each kind of cheating: lognormal (mean 1), a shared
+    # factor (its character) and one of its own per kind, correlated by propensity_correlation
+    rho = p.prop_corr
+    z0 = _normal(w_prop)
+    prop = jnp.stack(
+        [
+            jnp.exp(p.prop_sigma * (rho * z0 + jnp.sqrt(1 - rho**2) * _normal(w)))
+            * jnp.exp(-0.5 * p.prop_sigma**2)
+            for w in w_kind
+        ]
+    )
+    prop = jnp.where(honest[None, :], 0.0, prop)
     size = _lognormal(w_size, p.size_sigma)
     new = rng.unit(w_new) < p.new_share
     age = jnp.where(

@@ -97,7 +97,13 @@ class FirmTraits(Strict):
     )
     propensity_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
         default=0.5,
-        description="Spread (lognormal sigma, mean 1) of a dishonest firm's propensity to cheat.",
+        description="Spread (lognormal sigma, mean 1) of a dishonest firm's propensity to each "
+        "kind of cheating (counterfeits, tax evasion, contract breach, unpaid debts).",
+    )
+    propensity_correlation: Probability = Field(
+        default=0.5,
+        description="Correlation of a dishonest firm's propensities across kinds (a shared "
+        "character): 0 independent, 1 one propensity for all.",
     )
     size_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
         default=0.8,

@@ -93,7 +93,7 @@ def organisations(
         hit = st_new.sanctions[SANCTION["owner_sanction"]] & f.alive
         owner_flag = jnp.zeros(spec.padded, bool).at[f.owner].max(hit)
 
-    honest = f.propensity == 0
+    honest = f.propensity[0] == 0
     firm_vals = [
         f.alive,
         ~f.alive,

@@ -59,7 +59,7 @@ def inspect(
         )
         inspected = f.alive & (rng.unit(w[0]) < inspection_chance(spec, params, st))
         hidden = (f.pending > 0).any(axis=0)
-        offered = inspected & hidden & (f.propensity > 0) & (rng.unit(w[1]) < p.bribe_prop)
+        offered = inspected & hidden & (f.propensity[0] > 0) & (rng.unit(w[1]) < p.bribe_prop)
         who = jnp.arange(F) % o.gov
         restraint = jnp.exp(-p.inst_deterrence * jnp.abs(_none(params, "bribe_taken")) / 10.0)
         corr = ins.corruption * jnp.where(scored, restraint, 1.0)

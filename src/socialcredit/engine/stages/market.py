@@ -91,7 +91,7 @@ def market(
     start = lookup(p.sector_start, sec)
     count = lookup(p.sector_count, sec)
     deter = deterrence(spec, params, st)
-    cheat = lookup(p.cf_rate, f.sector.astype(jnp.int32)) * f.propensity * deter
+    cheat = lookup(p.cf_rate, f.sector.astype(jnp.int32)) * f.propensity[0] * deter
     use = p.use_ratings > 0
     acceptable = f.alive & p.accept[st.grade] & ~st.sanctions[SANCTION["public_listing"]]
     # one table per firm, gathered once per candidate: rank (lower is better; BIG refused)
@@ -129,8 +129,8 @@ def market(
     ok = buys & f.alive[sup] & (sup != jnp.arange(F))
     refuse = ok & (p.firms_use_ratings > 0) & st.sanctions[SANCTION["public_listing"]][sup]
     trade = ok & ~refuse
-    breach = trade & (rng.unit(w2) < p.breach_rate * f.propensity[sup] * deter[sup])
-    unpaid = trade & ((rng.unit(w3) < p.debt_rate * f.propensity * deter) | (f.cash < 0))
+    breach = trade & (rng.unit(w2) < p.breach_rate * f.propensity[2, sup] * deter[sup])
+    unpaid = trade & ((rng.unit(w3) < p.debt_rate * f.propensity[3] * deter) | (f.cash < 0))
     value = p.trade_value * p.profit_day * f.size
     clean = trade & ~breach & ~unpaid
     d_buyer = jnp.where(clean, p.margin * value, 0.0)
@@ -156,7 +156,7 @@ def market(
     points = pts + to_sup[:, 3].astype(jnp.int32)
 
     # tax evasion (hidden until an inspection), procurement, fixed costs
-    tax = f.alive & (rng.unit(w4) < p.tax_rate * f.propensity * deter)
+    tax = f.alive & (rng.unit(w4) < p.tax_rate * f.propensity[1] * deter)
     excluded = st.sanctions[SANCTION["procurement_exclusion"]]
     won = f.alive & ~excluded & (rng.unit(w5) < p.procurement_rate)
     income = (sales * p.margin + fakes * p.cf_gain) * p.price
