@@ -252,3 +252,24 @@ def test_the_context_of_an_act_is_the_partners_standing():
     listed = _honest_scores("{act: trade, context: listed, points: -5}")
     good = _honest_scores("{act: trade, context: good, points: -5}")
     assert 0 < (listed < 80).sum() < (good < 80).sum()
+
+
+def test_sanctions_on_firms_bite_only_where_a_list_applies_them():
+    """Loan refusal drives listed firms out; the sanction `inspections` inspects them more."""
+
+    def run(sanctions: str):
+        lists = (
+            "organisations.corporate.lists=[{name: market, acts: [counterfeit], "
+            f"term_days: 365, sanctions: {sanctions}}}, {{name: tax, acts: [tax_evasion]}}]"
+        )
+        # firms run short of cash, so loans matter
+        return sc.simulate(scenario(lists, "organisations.market.fixed_cost=1.5"))
+
+    plain = run("[public_listing]")
+    refusing = run("[public_listing, loan_refusal]")
+    watched = run("[public_listing, inspections]")
+    assert org_total(plain, "loans_refused") == 0  # banks lend to everyone (loan_approval 1)
+    assert org_total(refusing, "loans_refused") > 0
+    assert refusing.summary["organisations"]["firms_out_share"] > 0
+    assert plain.summary["organisations"]["firms_out_share"] == 0
+    assert org_total(watched, "inspections") > org_total(plain, "inspections")
