@@ -273,3 +273,9 @@ def test_sanctions_on_firms_bite_only_where_a_list_applies_them():
     assert refusing.summary["organisations"]["firms_out_share"] > 0
     assert plain.summary["organisations"]["firms_out_share"] == 0
     assert org_total(watched, "inspections") > org_total(plain, "inspections")
+
+
+def test_institutions_acts_cannot_list_firms():
+    with pytest.raises(ScenarioError) as e:
+        scenario("organisations.corporate.lists.0.acts=[default]")
+    assert "lists.0.acts.0 = 'default'" in str(e.value) and "act of institutions" in str(e.value)

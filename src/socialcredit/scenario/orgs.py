@@ -38,6 +38,7 @@ ORG_ACTS = (
     "compliance",
     "noncompliance",
 )
+INSTITUTION_ACTS = ("default", "bribe_taken", "compliance", "noncompliance")
 # The context of an act: the standing of the partner in the public rating (none: no partner).
 CONTEXTS = ("none", "good", "poor", "listed")
 SANCTIONS = (
@@ -435,6 +436,16 @@ def org_issues(o: Organisations) -> list[tuple[tuple, object, str]]:
             out.append((cb + ("lists", i, "name"), x.name, f"duplicate list name {x.name!r}"))
         for k, g in enumerate(x.grades):
             known_grade(cb + ("lists", i, "grades", k), g)
+        for k, a in enumerate(x.acts):
+            if a in INSTITUTION_ACTS:
+                out.append(
+                    (
+                        cb + ("lists", i, "acts", k),
+                        a,
+                        f"{a!r} is an act of institutions, which are not listed; use one of "
+                        f"{[x for x in ORG_ACTS if x not in INSTITUTION_ACTS]}",
+                    )
+                )
         if not x.acts and not x.grades:
             out.append(
                 (cb + ("lists", i), x.name, "a list needs `acts` or `grades` that put firms on it")
