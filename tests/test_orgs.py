@@ -279,3 +279,13 @@ def test_institutions_acts_cannot_list_firms():
     with pytest.raises(ScenarioError) as e:
         scenario("organisations.corporate.lists.0.acts=[default]")
     assert "lists.0.acts.0 = 'default'" in str(e.value) and "act of institutions" in str(e.value)
+
+
+def test_institutions_pay_back_their_arrears():
+    def arrears(rate: float) -> float:
+        r = sc.simulate(scenario(f"organisations.institutions.repayment={rate}"))
+        m = r.org_metrics
+        return float(m[(m["metric"] == "arrears") & (m["day"] == m["day"].max())]["value"].sum())
+
+    kept, repaid = arrears(0.0), arrears(0.05)
+    assert kept > 0 and repaid < 0.5 * kept, (kept, repaid)

@@ -80,6 +80,7 @@ class OrgParams:
     order_rate: jax.Array
     inst_default_rate: jax.Array
     default_amount: jax.Array
+    repayment: jax.Array
     inst_deterrence: jax.Array
     insp_rate: jax.Array
     detection: jax.Array
@@ -251,6 +252,7 @@ def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
         order_rate=s_(inst.order_rate),
         inst_default_rate=s_(inst.default_rate),
         default_amount=s_(inst.default_amount),
+        repayment=s_(inst.repayment),
         inst_deterrence=s_(inst.deterrence),
         insp_rate=s_(insp.rate if insp else 0.0),
         detection=s_(insp.detection if insp else 0.0),

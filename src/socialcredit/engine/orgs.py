@@ -56,7 +56,7 @@ class Institutions:
     corruption: jax.Array  # float32 [I] chance of accepting a bribe (static)
     compliance: jax.Array  # float32 [I] chance of following an order (static)
     default_p: jax.Array  # float32 [I] missed repayments per day with no system (static)
-    arrears: jax.Array  # float32 [I] repayments missed so far (money)
+    arrears: jax.Array  # float32 [I] repayments missed and not yet paid back (money)
     raw: jax.Array  # int32 [I] points
 
 

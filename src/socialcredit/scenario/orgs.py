@@ -216,6 +216,10 @@ class InstitutionTraits(Strict):
         default=5.0,
         description="What a missed repayment costs its creditor firm, in days of average profit.",
     )
+    repayment: Probability = Field(
+        default=0.01,
+        description="Share of its arrears an institution pays back each day (to a creditor firm).",
+    )
     deterrence: NonNegFloat = Field(
         default=1.0,
         description="How much being scored restrains an institution: acts that cost points "

@@ -47,7 +47,8 @@ def inspect(
     spec: Spec, params: Params, key: jax.Array, day: jax.Array, orgs: Orgs, st: Standing
 ) -> tuple[Orgs, InspectFacts]:
     """The day's inspections (with ``st``, the standing the market saw) and institutions'
-    repayments and orders; returns the orgs and the facts for assessment and metrics."""
+    repayments (missed ones add to arrears, a share of which is paid back each day) and orders;
+    returns the orgs and the facts for assessment and metrics."""
     o, p = spec.orgs, params.orgs
     f, ins = orgs.firms, orgs.inst
     F, NI = o.firms, o.institutions
@@ -100,7 +101,9 @@ def inspect(
     complied = order & (rng.unit(wi[2]) < ins.compliance)
     amount = p.default_amount * p.profit_day
     creditor = jnp.minimum((rng.unit(wi[3]) * F).astype(jnp.int32), F - 1)
-    unpaid = jax.ops.segment_sum(jnp.where(default, amount, 0.0), creditor, num_segments=F)
+    repaid = p.repayment * ins.arrears  # arrears paid back today
+    owed = jnp.where(default, amount, 0.0) - repaid
+    unpaid = jax.ops.segment_sum(owed, creditor, num_segments=F)
     f = replace(f, cash=f.cash - jnp.where(f.alive, unpaid, 0.0))
     inst_pts = (
         jnp.where(default, _none(params, "default"), 0)
@@ -111,7 +114,7 @@ def inspect(
     ins = replace(
         ins,
         raw=ins.raw + jnp.where(scored, inst_pts, 0),
-        arrears=ins.arrears + jnp.where(default, amount, 0.0),
+        arrears=ins.arrears - repaid + jnp.where(default, amount, 0.0),
     )
     sc = jnp.clip(p.base_score + ins.raw, p.lo, p.hi)
     inst = {
