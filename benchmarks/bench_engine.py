@@ -73,13 +73,13 @@ def bench(preset: str, agents: int, chunk: int, repeats: int, devices: int | Non
     sample = jnp.asarray(credit_sample(agents))
     t0 = time.perf_counter()
     state = initial_state(spec, params, key, mesh=mesh)
-    state, (m, _, _) = run_chunk(spec, chunk, params, state, key, jnp.int32(0), sample, mesh=mesh)
+    state, (m, *_) = run_chunk(spec, chunk, params, state, key, jnp.int32(0), sample, mesh=mesh)
     m.block_until_ready()
     first = time.perf_counter() - t0
     times = []
     for r in range(repeats):
         t = time.perf_counter()
-        state, (m, _, _) = run_chunk(
+        state, (m, *_) = run_chunk(
             spec, chunk, params, state, key, jnp.int32(chunk * (r + 1)), sample, mesh=mesh
         )
         m.block_until_ready()

@@ -60,12 +60,20 @@ def simulate(
     spec, params = compile_scenario(scenario)
     key = jax.random.key(scenario.seed)
     sample = credit_sample(spec.agents)
-    state, raw, ev, sc = simulate_arrays(
+    state, raw, ev, sc, org_raw = simulate_arrays(
         spec, params, key, chunk_days, progress, sample, devices=devices
     )
     bases = np.asarray(params.base_score)
     metrics = tidy_metrics(spec, raw, bases, scenario.record.metrics_every)
     agents = snapshot(spec, state, params, key) if scenario.record.snapshot else None
+    summary = summarize(spec, raw, bases)
+    org_metrics = firms = None
+    if spec.orgs is not None:  # businesses and institutions: their own tables
+        from socialcredit.org_results import firms_table, summarize_orgs, tidy_org_metrics
+
+        org_metrics = tidy_org_metrics(spec, org_raw, scenario.record.metrics_every)
+        firms = firms_table(spec, params, state)
+        summary["organisations"] = summarize_orgs(org_metrics, spec.orgs.grades)
     wall = time.perf_counter() - t0
     info = {
         "scenario_name": scenario.metadata.name,
@@ -85,16 +93,23 @@ def simulate(
         scenario=scenario,
         metrics=metrics,
         agents=agents,
-        summary=summarize(spec, raw, bases),
+        summary=summary,
         info=info,
         events=decode_events(spec, scenario, sample, ev, sc),
         sample=sample,
+        org_metrics=org_metrics,
+        firms=firms,
     )
 
 
 def counterfactual_of(scenario: Scenario) -> Scenario:
-    """The same scenario with no system: every programme removed, everything else kept."""
+    """The same scenario with no system: every programme removed, everything else kept.
+
+    Organisations keep their market and institutions (the same economy) but lose
+    inspections, ratings and listings."""
     data = scenario.model_dump()
+    if data.get("organisations") is not None:
+        data["organisations"] = {**data["organisations"], "inspections": None, "corporate": None}
     data["jurisdictions"] = [{**j, "programme": None} for j in data["jurisdictions"]]
     data["programmes"] = {}
     data["metadata"]["name"] = (scenario.metadata.name + "-counterfactual")[:60]

@@ -360,6 +360,35 @@ def _tier_tables(summary: dict) -> list[Table]:
     return tables
 
 
+def _org_table(o: dict) -> Table:
+    """Businesses and institutions over the run (summary['organisations'])."""
+    t = _table(f"Organisations ({o['firms']:,} firms)")
+    t.add_column("Measure")
+    t.add_column("Value", justify="right")
+    rows = [
+        ("Counterfeit share of sales", _pct(o["counterfeit_rate"])),
+        ("Market trust (purchases made / wanted)", _pct(o["market_trust"])),
+        ("Harm to buyers (median incomes)", _num(o["buyer_harm"])),
+        ("B2B debts left unpaid", _pct(o["debt_default_rate"])),
+        ("Bribes accepted", _num(o["bribes_accepted"])),
+        ("Firms driven out", _pct(o["firms_out_share"])),
+        ("Honest firms driven out", _pct(o["honest_out_share"])),
+        ("Honest firms wrongly listed", _pct(o["honest_wrongly_listed_share"])),
+        ("Firms listed at the end", _pct(o["listed_share"])),
+        (
+            "Institutions' missed repayments (party organs)",
+            f"{o['institution_defaults']:,.0f} ({o['party_organ_defaults']:,.0f})",
+        ),
+    ]
+    if o.get("grade_shares"):
+        rows.append(
+            ("Grades at the end", "  ".join(f"{g} {_pct(v)}" for g, v in o["grade_shares"].items()))
+        )
+    for r in rows:
+        t.add_row(*r)
+    return t
+
+
 def _print_summary(
     result: Result, folder: Path, *, wall: float, t_sim: float, agent_days: int
 ) -> None:
@@ -420,6 +449,9 @@ def _print_summary(
             fmt = _num if name == "records_per_agent_year" else _pct
             t.add_row(name, *(fmt(v[k]) for k in ("mean", "sd", "min", "max")))
         out.print(t)
+
+    if "organisations" in s:
+        out.print(_org_table(s["organisations"]))
 
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")

@@ -9,12 +9,13 @@ gets zero points and no detection, which makes it the `no-system` counterfactual
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from socialcredit.compile_orgs import OrgParams, OrgSpec, compile_orgs
 from socialcredit.scenario.model import Scenario, tier_floors
 
 INT32_MIN = -(2**31)
@@ -77,6 +78,7 @@ class Spec:
         return self.repayment or self.repair or self.map
 
     budgets: bool = False  # some programme has a yearly budget (costs, capped rewards)
+    orgs: OrgSpec | None = None  # businesses and institutions (compile_orgs.py)
 
     @property
     def n_cells(self) -> int:
@@ -180,6 +182,7 @@ class Params:
     reward_budget: jax.Array  # [J] money per resident per year left for rewards
     point_cost: jax.Array  # [J] money per point paid to an informant
     perk_cost: jax.Array  # [J, T+1] money per day a tier's (or listing's) perk costs
+    orgs: OrgParams | None = None  # numbers of the organisations section
 
 
 def _cells(sc: Scenario) -> tuple[int, ...]:
@@ -491,6 +494,10 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
         point_cost=a(point_cost),
         perk_cost=a(perk),
     )
+    if sc.organisations is not None:
+        o_spec, o_params = compile_orgs(sc.organisations, sc.population.agents)
+        spec = replace(spec, orgs=o_spec)
+        params = replace(params, orgs=o_params)
     return spec, params
 
 

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.orgs import synthesize_orgs
 from socialcredit.engine.stages.common import shifted_sum
 from socialcredit.engine.state import (
     NONE,
@@ -72,6 +73,11 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
         spent=jnp.zeros(len(spec.jurisdictions), jnp.float32),
         budget_open=jnp.ones(len(spec.jurisdictions), bool),
         budget_day=jnp.zeros((2, spec.n_cells), jnp.float32),
+        orgs=(
+            synthesize_orgs(spec.orgs, params.orgs, key, spec.agents, n)
+            if spec.orgs is not None
+            else None
+        ),
     )
 
 

@@ -325,16 +325,66 @@ register(
         label="Records per agent-year",
     )
 )
+# Organisations (scenario section `organisations`): formulas over the run's org_metrics, firm
+# rows (every sector) unless said otherwise; the counterfactual keeps the market and the
+# institutions but has no inspections, ratings or listings.
+
+
+def _org_sums(result: Result, last: bool = False, institutions: bool = False) -> pd.Series:
+    org = getattr(result, "org_metrics", None)
+    if org is None:
+        raise NotModelled("the scenario has no organisations (section `organisations`)")
+    rows = org[(org["sector"] == "institutions") == institutions]
+    if last:
+        rows = rows[rows["day"] == rows["day"].max()]
+    return rows.groupby("metric")["value"].sum()
+
+
+def org_share(num: str, den: str, what: str, last: bool = False) -> Callable[[Result], float]:
+    """Formula: sum of ``num`` / sum of ``den`` over firms, over the run (or its last day)."""
+
+    def formula(result: Result) -> float:
+        t = _org_sums(result, last)
+        return _div(float(t.get(num, 0.0)), float(t.get(den, 0.0)), what)
+
+    return formula
+
+
+def org_per_year(metric: str, per: str, institutions: bool = False) -> Callable[[Result], float]:
+    """Formula: sum of ``metric`` / years of ``per`` (`firms`, `institutions` or `agents`)."""
+
+    def formula(result: Result) -> float:
+        t = _org_sums(result, institutions=institutions)
+        if per == "agents":
+            years = view(result).agent_years
+        else:
+            years = float(_org_sums(result, institutions=per == "institutions").get(per, 0.0))
+            years /= DAYS_PER_YEAR
+        return _div(float(t.get(metric, 0.0)), years, f"no {per}")
+
+    return formula
+
+
 register(
     Outcome(
         "counterfeit_rate",
         "aim",
         "share of purchases",
-        "Counterfeits: counterfeit sales / sales in the market of businesses "
-        "(sum of counterfeit_sales / sum of sales; needs the organisations of the model).",
-        share_of("counterfeit_sales", "sales", "no sales"),
+        "Counterfeits: counterfeit sales / sales in the market of businesses (sum of "
+        "counterfeit_sales / sum of purchases over the run; needs organisations).",
+        org_share("counterfeit_sales", "purchases", "no sales"),
         label="Counterfeit share of sales",
         scale="share",
+    )
+)
+register(
+    Outcome(
+        "buyer_harm",
+        "aim",
+        "median incomes per agent-year",
+        "Harm to buyers: wealth citizens lost to counterfeits, sum of buyer_harm / agent-years.",
+        org_per_year("buyer_harm", "agents"),
+        label="Counterfeit harm to buyers per agent-year",
     )
 )
 register(
@@ -342,10 +392,60 @@ register(
         "market_trust",
         "aim",
         "share of transactions",
-        "Market trust: share of purchases buyers are willing to make (mean market_trust on "
-        "the last day; needs the organisations of the model).",
-        last_mean("market_trust"),
+        "Market trust: share of the purchases citizens wanted that they were willing to make "
+        "(sum of purchases / sum of purchases_wanted over the run; needs organisations).",
+        org_share("purchases", "purchases_wanted", "no purchases wanted"),
         label="Market trust",
+        scale="share",
+    )
+)
+register(
+    Outcome(
+        "debt_default_rate",
+        "aim",
+        "share of B2B trades",
+        "Unpaid debts between firms: sum of unpaid_debts / sum of b2b_trades.",
+        org_share("unpaid_debts", "b2b_trades", "no B2B trades"),
+        label="B2B debts left unpaid",
+        scale="share",
+    )
+)
+register(
+    Outcome(
+        "institution_defaults",
+        "aim",
+        "missed repayments per institution-year",
+        "Government institutions' missed repayments: sum of inst_defaults / institution-years "
+        "(party organs included: they are never scored).",
+        org_per_year("inst_defaults", "institutions", institutions=True),
+        label="Institutions' missed repayments per year",
+    )
+)
+register(
+    Outcome(
+        "bribery_rate",
+        "aim",
+        "bribes per firm-year",
+        "Bribery: bribes institutions accepted for lenient inspections, sum of "
+        "bribes_accepted / firm-years (none without inspections).",
+        org_per_year("bribes_accepted", "firms"),
+        label="Bribes accepted per firm-year",
+    )
+)
+register(
+    Outcome(
+        "firms_driven_out",
+        "aim",
+        "share of firms",
+        "Firms driven out of the market (out of cash and refused a loan): firms_out / "
+        "(firms + firms_out) on the last day.",
+        lambda r: _div(
+            float(_org_sums(r, last=True).get("firms_out", 0.0)),
+            float(_org_sums(r, last=True).get("firms", 0.0))
+            + float(_org_sums(r, last=True).get("firms_out", 0.0)),
+            "no firms",
+        ),
+        label="Firms driven out",
         scale="share",
     )
 )
@@ -408,6 +508,30 @@ register(
         ),
         comparison="system",
         label="False-record share of records",
+        scale="share",
+    )
+)
+register(
+    Outcome(
+        "honest_wrongly_listed",
+        "harm",
+        "share of honest firms",
+        "Honest firms wrongly listed: honest firms ever put on a blacklist (false findings, "
+        "joint punishment) / honest firms, on the last day (system arm).",
+        org_share("honest_ever_listed", "honest_firms", "no honest firms", last=True),
+        comparison="system",
+        label="Honest firms wrongly listed",
+        scale="share",
+    )
+)
+register(
+    Outcome(
+        "honest_driven_out",
+        "harm",
+        "share of honest firms",
+        "Honest firms driven out of the market: honest_out / honest_firms on the last day.",
+        org_share("honest_out", "honest_firms", "no honest firms", last=True),
+        label="Honest firms driven out",
         scale="share",
     )
 )

@@ -32,6 +32,7 @@ from socialcredit.engine.stages.consequences import (
     household_blocked,
     own_school_block,
 )
+from socialcredit.engine.stages.corporate import organisations
 from socialcredit.engine.stages.informants import pay_informants, reward_due, update_trust
 from socialcredit.engine.stages.learn import learn
 from socialcredit.engine.stages.listing import blacklist, repay, tiers
@@ -87,6 +88,7 @@ def day_step(
     tier = tiers(spec, params, state, sc)
     was_listed = state.listed_since >= 0
     state, listed, delisted = blacklist(spec, params, day, state, tier)
+    owner = state.orgs.owner_flag if spec.orgs is not None and spec.orgs.corporate else None
     state, facts = consequences(
         spec,
         params,
@@ -99,9 +101,12 @@ def day_step(
         blocked_home,
         pub["sighted"] if pub is not None else None,
         gate,
+        owner,
     )
     if paid is not None:
         delisted = delisted | paid
+    if spec.orgs is not None:  # businesses, institutions and corporate credit
+        state = organisations(spec, params, key, day, state)
     today = Today(
         outcome=outcome,
         recorded=recorded,
@@ -209,12 +214,21 @@ def run_chunk(
     def body(st: State, d: jax.Array):
         day = day0 + d
         out = (measure(spec, params, st), st.events[sample], score(spec, params, st)[sample])
+        out += org_out(spec, st)
         st = jax.lax.cond(
             day < spec.days, lambda s: day_step(spec, params, key, s, day)[0], lambda s: s, st
         )
         return constrain(st, mesh, spec.padded), out
 
     return jax.lax.scan(body, state, jnp.arange(chunk, dtype=jnp.int32))
+
+
+def org_out(spec: Spec, state: State) -> tuple:
+    """The day's organisation metrics, flat (firm metrics by sector, then institutions), as a
+    one-element tuple; empty without organisations, so their scenarios copy out nothing more."""
+    if spec.orgs is None:
+        return ()
+    return (jnp.concatenate([state.orgs.firm_counts.reshape(-1), state.orgs.inst_counts]),)
 
 
 @partial(jax.jit, static_argnums=(0,), static_argnames=("mesh",))
@@ -237,12 +251,13 @@ def simulate_arrays(
     progress: Callable[[int, int], None] | None = None,
     sample: np.ndarray | None = None,
     devices: int | None = 1,
-) -> tuple[State, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[State, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Run the whole scenario on the device (or ``devices`` devices, None for all of them,
     the agent axis sharded over them; the spec's padding is widened if the count needs it).
 
-    Returns the final state, metrics [days, C, M], and the sampled agents' event words and
-    end-of-day scores [days, S] (S = 0 without a sample), all on the host.
+    Returns the final state, metrics [days, C, M], the sampled agents' event words and
+    end-of-day scores [days, S] (S = 0 without a sample), and the organisation metrics
+    [days, M_org] (None without organisations), all on the host.
     """
     chunk = chunk_days or default_chunk(spec.days)
     mesh = agent_mesh(devices)
@@ -264,5 +279,7 @@ def simulate_arrays(
         parts.append(tuple(to_host(x)[:1] for x in out))
     # entry i describes day i - 1: drop the entry before day 0 and the skipped days' repeats
     keep = list(range(1, spec.days + 1))
-    metrics, events, scores = (np.concatenate([p[k] for p in parts])[keep] for k in range(3))
-    return state, metrics, events, scores
+    metrics, events, scores, *org = (
+        np.concatenate([p[k] for p in parts])[keep] for k in range(len(parts[0]))
+    )
+    return state, metrics, events, scores, (org[0] if org else None)

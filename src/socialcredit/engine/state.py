@@ -8,6 +8,7 @@ contiguous slice and per-cell sums need no scatter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 
@@ -47,6 +48,7 @@ class State:
     spent: jax.Array  # float32 [J] reward money spent so far this year
     budget_open: jax.Array  # bool [J] rewards were paid today (the year's money not yet spent)
     budget_day: jax.Array  # float32 [2, C] today's informant payments (money), and withheld
+    orgs: Any = None  # engine.orgs.Orgs: businesses and institutions (None: no organisations)
 
 
 # Bits of State.traits (static over a run).

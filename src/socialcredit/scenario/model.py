@@ -575,6 +575,11 @@ class Scenario(Strict):
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     record: Record = Record()
     map: DeadbeatMap | None = None
+    organisations: Organisations | None = Field(
+        default=None,
+        description="Businesses, government institutions, the market and corporate credit "
+        "(scenario/orgs.py); null: no organisations.",
+    )
 
     # ------------------------------------------------------------------ cross-field rules
     def semantic_issues(self) -> list[tuple[tuple[str | int, ...], object, str]]:
@@ -862,6 +867,8 @@ class Scenario(Strict):
                     "section; set it to 0 otherwise",
                 )
             )
+        if self.organisations is not None:
+            out.extend(org_issues(self.organisations))
         return out
 
 
@@ -1051,3 +1058,9 @@ def tier_floors(p: Programme) -> list[int]:
 
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+# The organisations section lives in its own module, which builds on the types above.
+from .orgs import Organisations, org_issues  # noqa: E402
+
+Scenario.model_rebuild()

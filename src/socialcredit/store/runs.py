@@ -87,6 +87,13 @@ def _write_folder(result: Result, info: dict[str, Any], folder: Path) -> None:
         pq.write_table(
             pa.Table.from_pandas(result.agents), folder / "agents.parquet", compression="zstd"
         )
+    for name, table in (("org_metrics", result.org_metrics), ("firms", result.firms)):
+        if table is not None:  # organisations: their own tables
+            pq.write_table(
+                pa.Table.from_pandas(table, preserve_index=False),
+                folder / f"{name}.parquet",
+                compression="zstd",
+            )
     if result.events is not None:
         from socialcredit.credit import write_credit_db
 
@@ -157,4 +164,10 @@ def open_run(path: str | Path) -> Result:
         from socialcredit.credit import read_credit_db
 
         events, sample = read_credit_db(path / "credit.duckdb")
-    return Result(scenario, metrics, agents, summary, info, path, events=events, sample=sample)
+    org = {}
+    for name in ("org_metrics", "firms"):
+        if (path / f"{name}.parquet").is_file():
+            org[name] = pq.read_table(path / f"{name}.parquet").to_pandas()
+    return Result(
+        scenario, metrics, agents, summary, info, path, events=events, sample=sample, **org
+    )

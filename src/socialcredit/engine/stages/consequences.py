@@ -32,11 +32,13 @@ def consequences(
     household_blocked: jax.Array | None = None,
     sighted: jax.Array | None = None,
     rewards_open: jax.Array | None = None,
+    owner: jax.Array | None = None,
 ) -> tuple[State, dict[str, jax.Array]]:
     """Loans, trips, schools and income; ``household_blocked``: the household's children are
     refused good schools (the standing of the head or partner at the start of the day);
     ``sighted``: seen on the deadbeat map today, so shunned like the publicly shamed;
-    ``rewards_open``: whether the programme's budget still pays perks today (stages/budget.py)."""
+    ``rewards_open``: whether the programme's budget still pays perks today (stages/budget.py);
+    ``owner``: the agent owns a firm whose listing sanctions its owner (organisations)."""
     n = spec.padded
     T = spec.max_tiers
     (word,) = rng.agent_words(
@@ -53,6 +55,12 @@ def consequences(
     effect = jnp.where(active, effect, 0.0)
     if rewards_open is not None:  # a spent budget pays no perks; surcharges still bite
         effect = jnp.where(rewards_open | (effect < 0), effect, 0.0)
+    if owner is not None:  # joint punishment reaches the owners of listed firms
+        approval = jnp.where(
+            owner, jnp.minimum(approval, params.orgs.owner_loan_approval), approval
+        )
+        ban = ban | (owner & params.orgs.owner_travel_ban)
+    bites = active if owner is None else active | owner  # a refusal is the system's doing
     # one word: [0, loan) applies for a loan; [loan, loan + travel) wants a trip
     loan_t = rng.threshold(params.loan_demand)
     trip_t = rng.threshold(params.loan_demand + params.travel_demand)
@@ -97,7 +105,7 @@ def consequences(
     shunned = shamed if sighted is None else shamed | sighted
     chance = params.match_success * (1.0 - penalty) * (1.0 - params.shunning * shunned)
     lost = attempted & (u_match >= jnp.clip(chance, 0.0, 1.0)) & (u_match < params.match_success)
-    sanctioned = recorded_loss | blocked | (refused & active) | school_refused | lost | shunned
+    sanctioned = recorded_loss | blocked | (refused & bites) | school_refused | lost | shunned
     facts = {
         "match_attempted": attempted,
         "match_lost": lost,

@@ -1,0 +1,476 @@
+"""The scenario language for organisations: businesses, government institutions, the market
+between them and citizens, inspections, and corporate credit (grades, lists, memoranda).
+
+The essay's system began with organisations (whether a business was trustworthy enough to
+trade with, whether it sold counterfeit medicine, food or clothing, whether a government body
+ran up debts or took bribes); scs-facts.md section 4 gives the corporate system's facts. The
+section is optional: a scenario without it has no organisations and pays nothing for them.
+
+The counterfactual of a scenario keeps `sectors`, `firms`, `market` and `institutions` (the
+same economy) and drops `inspections` and `corporate` (no inspections, ratings or listings).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .model import MAX_DAYS, Identifier, NonNegFloat, Probability, Score, Strict
+
+# What an organisation can do that the rule table can assess. Firms: counterfeit (a counterfeit
+# found by an inspection), tax_evasion (found by an inspection), contract_breach and
+# unpaid_debt (a B2B trade a party failed, on court record), trade (a B2B trade completed),
+# refuse (a B2B trade refused because of the partner's standing), bribery (a bribe exposed),
+# inspection_passed (a clean inspection). Institutions: default (a missed repayment),
+# bribe_taken (exposed), compliance and noncompliance (with an order from above).
+ORG_ACTS = (
+    "counterfeit",
+    "tax_evasion",
+    "contract_breach",
+    "unpaid_debt",
+    "trade",
+    "refuse",
+    "bribery",
+    "inspection_passed",
+    "default",
+    "bribe_taken",
+    "compliance",
+    "noncompliance",
+)
+INSTITUTION_ACTS = ("default", "bribe_taken", "compliance", "noncompliance")
+# The context of an act: the standing of the partner in the public rating (none: no partner).
+CONTEXTS = ("none", "good", "poor", "listed")
+SANCTIONS = (
+    "procurement_exclusion",
+    "inspections",
+    "loan_refusal",
+    "public_listing",
+    "owner_sanction",
+)
+OrgAct = Literal[
+    "counterfeit",
+    "tax_evasion",
+    "contract_breach",
+    "unpaid_debt",
+    "trade",
+    "refuse",
+    "bribery",
+    "inspection_passed",
+    "default",
+    "bribe_taken",
+    "compliance",
+    "noncompliance",
+]
+Context = Literal["none", "good", "poor", "listed"]
+Sanction = Literal[
+    "procurement_exclusion", "inspections", "loan_refusal", "public_listing", "owner_sanction"
+]
+# Acts an inspection can find (the firm's hidden violations).
+FINDABLE = ("counterfeit", "tax_evasion")
+
+
+class Sector(Strict):
+    """An industry where firms sell to citizens (food, medicine, clothing, ...)."""
+
+    name: Identifier
+    share: Probability = Field(description="Share of the firms in this sector.")
+    demand: Probability = Field(description="Share of citizens' purchases made in this sector.")
+    counterfeit_rate: Probability = Field(
+        default=0.05,
+        description="Chance that a sale by a dishonest firm is counterfeit, with no system.",
+    )
+    harm: NonNegFloat = Field(
+        default=1.0,
+        description="Wealth a buyer loses per counterfeit, in prices (medicine can harm more "
+        "than it cost).",
+    )
+
+
+class FirmTraits(Strict):
+    """Businesses: each has an owner (a citizen), a sector, a size and propensities to cheat."""
+
+    per_1000_agents: Annotated[float, Field(gt=0.0, le=1000.0)] = Field(
+        default=10.0, description="Businesses per 1,000 citizens (at least one per sector)."
+    )
+    honest_share: Probability = Field(
+        default=0.7, description="Share of firms that never cheat on purpose."
+    )
+    propensity_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        default=0.5,
+        description="Spread (lognormal sigma, mean 1) of a dishonest firm's propensity to each "
+        "kind of cheating (counterfeits, tax evasion, contract breach, unpaid debts).",
+    )
+    propensity_correlation: Probability = Field(
+        default=0.5,
+        description="Correlation of a dishonest firm's propensities across kinds (a shared "
+        "character): 0 independent, 1 one propensity for all.",
+    )
+    size_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        default=0.8,
+        description="Spread (lognormal sigma, mean 1) of firm size: it scales B2B trades, "
+        "cash and fixed costs.",
+    )
+    tax_evasion_rate: Probability = Field(
+        default=0.002, description="Tax evasions per dishonest firm-day (no system)."
+    )
+    breach_rate: Probability = Field(
+        default=0.05,
+        description="Chance a dishonest supplier breaches a B2B contract (no system).",
+    )
+    debt_default_rate: Probability = Field(
+        default=0.05,
+        description="Chance a dishonest buyer leaves a B2B debt unpaid (no system); any buyer "
+        "out of cash leaves it unpaid.",
+    )
+    bribe_propensity: Probability = Field(
+        default=0.5,
+        description="Chance a dishonest firm with hidden violations offers a bribe to its "
+        "inspector.",
+    )
+    new_share: Probability = Field(
+        default=0.1,
+        description="Share of firms founded within corporate.new_firm_days before the run.",
+    )
+
+
+class Market(Strict):
+    """Each day citizens buy from businesses and businesses trade with each other."""
+
+    purchase_rate: Probability = Field(
+        default=0.05, description="Purchases a citizen wants to make per day."
+    )
+    candidates: Annotated[int, Field(ge=1, le=4)] = Field(
+        default=3, description="Sellers of the sector a buyer considers for one purchase."
+    )
+    price: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.001, description="Price of one purchase, in median annual incomes."
+    )
+    margin: Probability = Field(default=0.2, description="Share of the price that is profit.")
+    counterfeit_gain: NonNegFloat = Field(
+        default=0.5, description="Extra profit of a counterfeit sale, as a share of the price."
+    )
+    wariness: NonNegFloat = Field(
+        default=3.0,
+        description="A buyer walks away with chance min(1, wariness x the counterfeit rate "
+        "it perceives for the seller's class).",
+    )
+    learning_rate: Probability = Field(
+        default=0.05,
+        description="Weight of today's counterfeit share in what buyers perceive for each "
+        "(sector, grade) class of sellers.",
+    )
+    buyers_use_ratings: bool = Field(
+        default=True,
+        description="Buyers see the public rating (a discriminator): they refuse publicly "
+        "listed sellers and those below corporate.buyer_min_grade, prefer the best grade, and "
+        "learn the counterfeit rate of each grade.",
+    )
+    firms_use_ratings: bool = Field(
+        default=True, description="Firms refuse B2B partners that are publicly listed."
+    )
+    b2b_rate: Probability = Field(default=0.05, description="B2B purchases per firm-day.")
+    trade_value: NonNegFloat = Field(
+        default=2.0,
+        description="Value of one B2B trade, in days of an average firm's profit (x the "
+        "buyer's size); lost by the creditor of an unpaid debt or the buyer of a breach.",
+    )
+    fixed_cost: NonNegFloat = Field(
+        default=0.8,
+        description="Daily fixed cost, as a share of an average firm's daily profit (x size).",
+    )
+    initial_cash: NonNegFloat = Field(
+        default=60.0, description="Cash at the start, in days of an average firm's profit (x size)."
+    )
+    loan_approval: Probability = Field(
+        default=0.9,
+        description="Chance a bank lends to a firm out of cash (it exits when refused).",
+    )
+    procurement_rate: Probability = Field(
+        default=0.01, description="Public procurement contracts won per firm-day."
+    )
+    procurement_value: NonNegFloat = Field(
+        default=5.0, description="Profit of a procurement contract, in days of average profit."
+    )
+
+
+class InstitutionTraits(Strict):
+    """Government institutions: debts and repayment, bribery, compliance with orders from
+    above. Party organs take part but are exempt from scoring (the essay)."""
+
+    count: Annotated[int, Field(ge=1, le=100_000)] = 20
+    party_organ_share: Probability = Field(
+        default=0.2, description="Share of institutions that are party organs (never scored)."
+    )
+    corruption: Probability = Field(
+        default=0.3, description="Mean chance an institution accepts a bribe offered to it."
+    )
+    compliance: Probability = Field(
+        default=0.9, description="Mean chance an institution follows an order from above."
+    )
+    order_rate: Probability = Field(default=0.05, description="Orders from above per day.")
+    default_rate: Probability = Field(
+        default=0.02, description="Missed repayments per institution-day (no system)."
+    )
+    default_amount: NonNegFloat = Field(
+        default=5.0,
+        description="What a missed repayment costs its creditor firm, in days of average profit.",
+    )
+    repayment: Probability = Field(
+        default=0.01,
+        description="Share of its arrears an institution pays back each day (to a creditor firm).",
+    )
+    deterrence: NonNegFloat = Field(
+        default=1.0,
+        description="How much being scored restrains an institution: acts that cost points "
+        "happen exp(-deterrence x |points| / 10) as often.",
+    )
+
+
+class Inspections(Strict):
+    """Institutions inspect firms, find hidden violations, fine them; bribes buy leniency."""
+
+    rate: Probability = Field(default=0.01, description="Inspections per firm-day.")
+    detection: Probability = Field(
+        default=0.6, description="Chance an inspection finds a hidden violation of each kind."
+    )
+    false_positive_rate: Probability = Field(
+        default=0.01,
+        description="Chance an inspection of a firm with nothing hidden finds a counterfeit.",
+    )
+    fine: NonNegFloat = Field(
+        default=10.0, description="Fine per finding, in days of average profit (x size)."
+    )
+    bribe: NonNegFloat = Field(
+        default=3.0, description="A bribe, in days of average profit (x size)."
+    )
+    audit_rate: Probability = Field(
+        default=0.1, description="Chance an accepted bribe is later exposed."
+    )
+    deterrence: NonNegFloat = Field(
+        default=1.0,
+        description="Firms cheat exp(-deterrence x inspection chance x detection x (fine + "
+        "reputation at stake) in days of profit) as often.",
+    )
+
+
+class Grade(Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9+\-]+$", max_length=8)]
+    min: Score | None = Field(description="Lowest score of the grade (null: open below).")
+    new: bool = Field(
+        default=False,
+        description="A grade for new firms (the tax rating's M): firms younger than "
+        "new_firm_days scoring at least `min` get it instead of a better one.",
+    )
+
+
+class CorporateList(Strict):
+    """A blacklist kept by one sector of government (tax, market regulation, courts, ...)."""
+
+    name: Identifier
+    acts: list[OrgAct] = Field(
+        default_factory=list, description="Acts on record that put a firm on the list."
+    )
+    grades: list[str] = Field(
+        default_factory=list, description="Grades whose firms are put on the list."
+    )
+    term_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 365
+    sanctions: list[Sanction] = Field(
+        default_factory=list, description="Sanctions the list's own sector applies."
+    )
+
+
+class Memorandum(Strict):
+    """A joint-punishment memorandum: the sector keeping `sanctioning` applies `sanctions` to
+    firms on the list `listing` (scs-facts section 4: 36 to 53 memoranda)."""
+
+    listing: Identifier
+    sanctioning: Identifier
+    sanctions: list[Sanction] = Field(min_length=1)
+
+
+class RedList(Strict):
+    grades: list[str] = Field(
+        min_length=1, description="Grades whose unlisted firms are red-listed."
+    )
+    inspection_factor: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.5, description="Inspections of red-listed firms are this much as frequent."
+    )
+
+
+class OwnerSanction(Strict):
+    """What a firm's listing (with the sanction owner_sanction) does to its owner, a citizen."""
+
+    travel_ban: bool = True
+    loan_approval: Probability = 0.0
+
+
+class Rule(Strict):
+    """Points for an act in a context (the partner's standing); context null: every context."""
+
+    act: OrgAct
+    context: Context | None = None
+    points: Score
+
+
+class Corporate(Strict):
+    """Corporate credit: scores, tax-credit style grades, blacklists, red lists, memoranda."""
+
+    base_score: Score = 80
+    score_sigma: NonNegFloat = Field(
+        default=8.0, description="Spread of firms' scores at the start (their past records)."
+    )
+    bounds: list[Score] = Field(default_factory=lambda: [0, 100], min_length=2, max_length=2)
+    grades: list[Grade] = Field(min_length=1, max_length=8)
+    new_firm_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 365
+    poor_grades: list[str] = Field(
+        default_factory=list, description="Grades that count as a partner in poor standing."
+    )
+    buyer_min_grade: str | None = Field(
+        default=None, description="The lowest grade buyers who use ratings still buy from."
+    )
+    rules: list[Rule] = Field(default_factory=list, description="The rule table.")
+    lists: list[CorporateList] = Field(default_factory=list, max_length=16)
+    memoranda: list[Memorandum] = Field(default_factory=list)
+    redlist: RedList | None = None
+    inspection_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] = Field(
+        default=3.0, description="More frequent inspections (the sanction `inspections`)."
+    )
+    reputation: NonNegFloat = Field(
+        default=30.0,
+        description="Profit a firm expects to lose to a bad rating, in days of profit: it "
+        "deters cheating only where buyers use ratings.",
+    )
+    institutions_scored: bool = Field(
+        default=True, description="Government institutions (not party organs) are scored."
+    )
+    owner_sanction: OwnerSanction = OwnerSanction()
+
+
+class Organisations(Strict):
+    sectors: list[Sector] = Field(min_length=1, max_length=16)
+    firms: FirmTraits = FirmTraits()
+    market: Market = Market()
+    institutions: InstitutionTraits = InstitutionTraits()
+    inspections: Inspections | None = None
+    corporate: Corporate | None = None
+
+
+def org_issues(o: Organisations) -> list[tuple[tuple, object, str]]:
+    """Cross-field rules of the organisations section (paths relative to the scenario)."""
+    import math
+
+    out: list[tuple[tuple, object, str]] = []
+    base = ("organisations",)
+    names = [s.name for s in o.sectors]
+    for i, n in enumerate(names):
+        if n in names[:i]:
+            out.append((base + ("sectors", i, "name"), n, f"duplicate sector name {n!r}"))
+    for what in ("share", "demand"):
+        total = math.fsum(getattr(s, what) for s in o.sectors)
+        if abs(total - 1.0) > 1e-6:
+            out.append(
+                (
+                    base + ("sectors",),
+                    [getattr(s, what) for s in o.sectors],
+                    f"sector {what}s sum to {total:g}; they must sum to 1",
+                )
+            )
+    c = o.corporate
+    if c is None:
+        return out
+    cb = base + ("corporate",)
+    lo, hi = c.bounds
+    if lo >= hi:
+        out.append((cb + ("bounds",), list(c.bounds), "bounds must be [low, high] with low < high"))
+    elif not lo <= c.base_score <= hi:
+        out.append((cb + ("base_score",), c.base_score, f"base score must lie within [{lo}, {hi}]"))
+    grade_names = [g.name for g in c.grades]
+    for i, n in enumerate(grade_names):
+        if n in grade_names[:i]:
+            out.append((cb + ("grades", i, "name"), n, f"duplicate grade name {n!r}"))
+    regular = [(i, g) for i, g in enumerate(c.grades) if not g.new]
+    if not regular:
+        out.append((cb + ("grades",), grade_names, "at least one grade must not be `new`"))
+    else:
+        for k, (i, g) in enumerate(regular):
+            last = k == len(regular) - 1
+            if last and g.min is not None and g.min > lo:
+                out.append(
+                    (
+                        cb + ("grades", i, "min"),
+                        g.min,
+                        f"the bottom grade must reach the lower bound {lo} (use null)",
+                    )
+                )
+            if not last and g.min is None:
+                out.append(
+                    (cb + ("grades", i, "min"), None, "only the bottom grade may have min null")
+                )
+            if k and g.min is not None and regular[k - 1][1].min is not None:
+                if g.min >= regular[k - 1][1].min:
+                    out.append(
+                        (
+                            cb + ("grades", i, "min"),
+                            g.min,
+                            f"grades go from best to worst: min must be below "
+                            f"{regular[k - 1][1].min} (grade {regular[k - 1][1].name})",
+                        )
+                    )
+    for i, g in enumerate(c.grades):
+        if g.new and g.min is None:
+            out.append((cb + ("grades", i, "min"), None, "a `new` grade needs a min score"))
+    if sum(g.new for g in c.grades) > 1:
+        out.append((cb + ("grades",), grade_names, "at most one grade may be `new`"))
+
+    def known_grade(path: tuple, g: str) -> None:
+        if g not in grade_names:
+            out.append((path, g, f"unknown grade {g!r}; defined: {grade_names}"))
+
+    for k, g in enumerate(c.poor_grades):
+        known_grade(cb + ("poor_grades", k), g)
+    if c.buyer_min_grade is not None:
+        known_grade(cb + ("buyer_min_grade",), c.buyer_min_grade)
+    if c.redlist is not None:
+        for k, g in enumerate(c.redlist.grades):
+            known_grade(cb + ("redlist", "grades", k), g)
+    list_names = [x.name for x in c.lists]
+    for i, x in enumerate(c.lists):
+        if x.name in list_names[:i]:
+            out.append((cb + ("lists", i, "name"), x.name, f"duplicate list name {x.name!r}"))
+        for k, g in enumerate(x.grades):
+            known_grade(cb + ("lists", i, "grades", k), g)
+        for k, a in enumerate(x.acts):
+            if a in INSTITUTION_ACTS:
+                out.append(
+                    (
+                        cb + ("lists", i, "acts", k),
+                        a,
+                        f"{a!r} is an act of institutions, which are not listed; use one of "
+                        f"{[x for x in ORG_ACTS if x not in INSTITUTION_ACTS]}",
+                    )
+                )
+        if not x.acts and not x.grades:
+            out.append(
+                (cb + ("lists", i), x.name, "a list needs `acts` or `grades` that put firms on it")
+            )
+    for i, m in enumerate(c.memoranda):
+        for f in ("listing", "sanctioning"):
+            v = getattr(m, f)
+            if v not in list_names:
+                out.append(
+                    (cb + ("memoranda", i, f), v, f"unknown list {v!r}; defined: {list_names}")
+                )
+    seen: set[tuple[str, str | None]] = set()
+    for i, r in enumerate(c.rules):
+        key = (r.act, r.context)
+        if key in seen:
+            out.append(
+                (
+                    cb + ("rules", i),
+                    f"{r.act}/{r.context}",
+                    "duplicate rule for this act and context",
+                )
+            )
+        seen.add(key)
+    return out
