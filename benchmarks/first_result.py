@@ -86,7 +86,7 @@ def phases(preset: str, agents: int | None, days: int | None, out: str) -> list[
     key = jax.random.key(sc.seed)
     sample = credit_sample(spec.agents)
     mark("compile the scenario (Spec, Params)")
-    state, raw, ev, scores = simulate_arrays(spec, params, key, None, None, sample)
+    state, raw, ev, scores, _ = simulate_arrays(spec, params, key, None, None, sample)
     mark(f"simulate {spec.days} days (incl. JIT compile)")
     metrics = api.tidy_metrics(spec, raw, np.asarray(params.base_score))
     mark("tidy metrics table")

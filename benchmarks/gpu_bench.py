@@ -55,7 +55,7 @@ def log(msg: str) -> None:
 def run_small(preset: str, agents: int, days: int) -> tuple[np.ndarray, list[np.ndarray], list]:
     spec, params = compile_scenario(load_scenario(preset, agents=agents, days=days, seed=0))
     sample = np.arange(0, agents, 97, dtype=np.int32)
-    state, metrics, events, scores = simulate_arrays(
+    state, metrics, events, scores, _ = simulate_arrays(
         spec, params, jax.random.key(0), 15, None, sample
     )
     leaves = [np.asarray(x) for x in jax.tree_util.tree_leaves(state)] + [events, scores]
@@ -169,11 +169,11 @@ def time_size(preset: str, agents: int, chunk: int) -> dict:
     sample = jnp.asarray(np.arange(0, agents, max(1, agents // 1000), dtype=np.int32))
     t0 = time.perf_counter()
     state = initial_state(spec, params, key)
-    state, (m, _, _) = run_chunk(spec, chunk, params, state, key, jnp.int32(0), sample)
+    state, (m, *_) = run_chunk(spec, chunk, params, state, key, jnp.int32(0), sample)
     m.block_until_ready()
     first = time.perf_counter() - t0
     t = time.perf_counter()
-    state, (m, _, _) = run_chunk(spec, chunk, params, state, key, jnp.int32(chunk), sample)
+    state, (m, *_) = run_chunk(spec, chunk, params, state, key, jnp.int32(chunk), sample)
     m.block_until_ready()
     per_day = (time.perf_counter() - t) / chunk
     del state, m
