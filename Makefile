@@ -20,8 +20,8 @@ run: $(STAMP)
 	$(BIN)/socialcredit run rongcheng
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 
 # The report test renders pages in Debian's Chromium (Playwright drives /usr/bin/chromium).
 browser:
