@@ -48,6 +48,7 @@ from socialcredit.engine.state import (
     E2_REPAIRED,
     E2_SIGHTED,
     E2_TIPPED,
+    NONE,
     State,
     Today,
     pack_events,
@@ -80,8 +81,7 @@ def day_step(
     pub = publicize(spec, params, key, day, state, tier_before) if spec.map else None
     state, paid, repaired = _pay_and_repair(spec, params, key, day, state, pub)
     blocked_home = state.home_block if spec.households else None
-    outcome = behave(spec, params, key, day, state)
-    recorded, channel, points = observe(spec, params, key, day, state, outcome)
+    outcome, recorded, channel, points = _acts(spec, params, key, day, state)
     false_today = recorded & (outcome >= len(spec.behaviours))
     state = record(spec, params, day, state, points if reward is None else points + reward)
     sc = score(spec, params, state)
@@ -150,6 +150,34 @@ def day_step(
         sightings=pub["sightings"] if pub is not None else state.sightings,
     )
     return new, today
+
+
+def _acts(
+    spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: State
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """The day's acts and records (behave, then observe), computed once and kept in memory.
+
+    XLA's CPU backend would otherwise fuse the whole chain (rates, draws, detection) into
+    each of its consumers (the expiry ring, the point sums, the event word) and compute it
+    three times over; an optimisation barrier is dropped by its pipeline. The outputs of a
+    conditional are always materialised, so the chain runs inside one whose predicate is
+    true on every real day (docs/decisions.md).
+    """
+
+    def run(s: State) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+        outcome = behave(spec, params, key, day, s)
+        return (outcome, *observe(spec, params, key, day, s, outcome))
+
+    def idle(s: State) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+        n = spec.padded
+        return (
+            jnp.full((n,), NONE, jnp.uint8),
+            jnp.zeros((n,), bool),
+            jnp.full((n,), -1, jnp.int8),
+            jnp.zeros((n,), jnp.int16),
+        )
+
+    return jax.lax.cond(day >= 0, run, idle, state)
 
 
 def _pay_and_repair(
