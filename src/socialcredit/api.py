@@ -179,24 +179,32 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
 
 
 @partial(jax.jit, static_argnums=(0,))
-def _derived(spec: Spec, params, state: State, key: jax.Array) -> tuple[jax.Array, ...]:
-    """Score, tier and home of every slot, in one compiled call: run op by op, these dozen
-    small operations each compiled on first use and took 1.7 s of the main job."""
+def _derived(spec: Spec, params, state: State, key: jax.Array) -> dict[str, jax.Array]:
+    """Score, tier and home of every slot, and the static traits the engine's state does not
+    store (population.carried), in one compiled call: run op by op, these dozen small
+    operations each compiled on first use and took 1.7 s of the main job."""
+    from socialcredit.engine.stages.common import trust_of
     from socialcredit.engine.stages.listing import tiers
     from socialcredit.engine.stages.score import score
+    from socialcredit.population import synthesize
 
+    n = state.raw.shape[0]
+    full = synthesize(spec, params, key, slim=False)  # the same people, every field stored
+    out = {f: getattr(full, f)[:n] for f in ("jur", "group", "political", "religiosity")}
+    out["trust"] = jnp.broadcast_to(trust_of(spec, params, state), (n,))
     sc = score(spec, params, state)
-    x, y = homes(key, jnp.arange(state.jur.shape[0]), params.side_m[state.jur.astype(jnp.int32)])
-    return sc, tiers(spec, params, state, sc), x, y
+    out["x"], out["y"] = homes(key, jnp.arange(n), params.side_m[out["jur"].astype(jnp.int32)])
+    return {**out, "score": sc, "tier": tiers(spec, params, state, sc)}
 
 
 def snapshot(spec: Spec, state: State, params, key: jax.Array) -> pd.DataFrame:
     """Final per-agent table."""
     n = spec.agents
-    sc, tier, x, y = (to_host(a)[:n] for a in _derived(spec, params, state, key))
+    d = {k: np.asarray(to_host(a)[:n]) for k, a in _derived(spec, params, state, key).items()}
+    sc, tier, x, y = d["score"], d["tier"], d["x"], d["y"]
     # drop padding slots (and gather the shards of other hosts, if any)
     state = jax.tree_util.tree_map(lambda a: to_host(a)[..., :n], state)
-    jur = np.asarray(state.jur)
+    jur = d["jur"]
     traits = np.asarray(state.traits)
     tier_np = np.asarray(tier)
     names = np.array(
@@ -211,7 +219,7 @@ def snapshot(spec: Spec, state: State, params, key: jax.Array) -> pd.DataFrame:
             "x": np.asarray(x),
             "y": np.asarray(y),
             "jurisdiction": pd.Categorical.from_codes(jur, list(spec.jurisdictions)),
-            "group": pd.Categorical.from_codes(np.asarray(state.group), list(spec.groups)),
+            "group": pd.Categorical.from_codes(d["group"], list(spec.groups)),
             "score": np.asarray(sc),
             "tier": pd.Series(tier_name, dtype="string"),
             "listed": np.asarray(state.listed_since) >= 0,
@@ -219,9 +227,9 @@ def snapshot(spec: Spec, state: State, params, key: jax.Array) -> pd.DataFrame:
             "wealth": np.asarray(state.wealth),
             "risk": np.asarray(state.risk).astype(np.float32),
             "propensity": np.asarray(state.propensity).astype(np.float32),
-            "political": np.asarray(state.political).astype(np.float32),
-            "religiosity": np.asarray(state.religiosity).astype(np.float32),
-            "trust": np.asarray(state.trust).astype(np.float32),
+            "political": d["political"].astype(np.float32),
+            "religiosity": d["religiosity"].astype(np.float32),
+            "trust": d["trust"].astype(np.float32),
             "informant": (traits & TRAIT_INFORMANT) != 0,
             "children": (traits & TRAIT_CHILDREN).astype(np.int8),
             "partner_of": np.where(

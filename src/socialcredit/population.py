@@ -6,6 +6,8 @@ host memory and a run with and without the system starts from the same people.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 
@@ -27,8 +29,35 @@ def _normal(word: jax.Array) -> jax.Array:
     return jax.scipy.special.ndtri(u)
 
 
-def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
-    """The initial state: agents laid out by (jurisdiction, group) cell."""
+def carried(spec: Spec) -> dict[str, bool]:
+    """Which of the optional per-agent arrays a scenario needs in its state.
+
+    The others are stored with length 0 (as `events2` and `sightings` are): a national run is
+    limited by bytes per agent, and most scenarios lack informants, households, dispositions,
+    several jurisdictions or several groups. Readers use `jur_index`/`group_index` (a single
+    place or group is index 0) and `trust_of`; the snapshot regenerates the static ones from
+    the run key (`synthesize(..., slim=False)`). See docs/decisions.md.
+    """
+    inf = spec.informants
+    return {
+        "jur": len(spec.jurisdictions) > 1,
+        "group": len(spec.groups) > 1,
+        "political": 1 in spec.dispositions,
+        "religiosity": 2 in spec.dispositions,
+        "trust": inf,  # trust moves only with informants; otherwise params.trust_initial
+        "inf_k": inf,
+        "inf_first": inf,
+        "reward_due": inf,
+        "pay_due": inf,
+        "home_block": spec.households,
+    }
+
+
+def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) -> State:
+    """The initial state: agents laid out by (jurisdiction, group) cell.
+
+    With ``slim`` (the engine's state), arrays the scenario does not use have length 0 (see
+    `carried`); without it every field is full length, for the per-agent snapshot."""
     n = spec.padded
     idx = jnp.arange(n, dtype=jnp.uint32)
     w_wealth, w_prop, w_pol, w_rel, w_inf, w_pair, w_kids = rng.agent_words(
@@ -47,7 +76,7 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
     real = idx < spec.agents
     informant = (rng.unit(w_inf) < params.informant_share[g]) & real
     traits = traits | jnp.where(informant, jnp.uint8(TRAIT_INFORMANT), jnp.uint8(0))
-    return State(
+    state = State(
         raw=jnp.zeros(n, jnp.int32),
         ring=jnp.zeros((spec.buckets, n), spec.ring_dtype),
         listed_since=jnp.full(n, -1, jnp.int16),
@@ -79,6 +108,10 @@ def synthesize(spec: Spec, params: Params, key: jax.Array) -> State:
             else None
         ),
     )
+    if not slim:
+        return state
+    absent = {k: jnp.zeros(0, getattr(state, k).dtype) for k, v in carried(spec).items() if not v}
+    return replace(state, **absent)
 
 
 def _labels(spec: Spec, idx: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.stages.common import by_place, jur_index, lookup
+from socialcredit.engine.stages.common import by_place, group_index, jur_index, lookup, trust_of
 from socialcredit.engine.stages.informants import informant_contacts
 from socialcredit.engine.state import NONE, State
 
@@ -34,10 +34,10 @@ def rates(spec: Spec, params: Params, state: State) -> list[jax.Array]:
     prop = state.propensity.astype(jnp.float32)
     if spec.adaptive:
         pressure = state.risk.astype(jnp.float32) * vulnerability(state, params)
-    g = state.group.astype(jnp.int32)
+    g = group_index(spec, state.group)
     dispositions = {1: state.political, 2: state.religiosity}
     if spec.speech_chill:
-        distrust = params.trust_chill * (1.0 - state.trust.astype(jnp.float32))
+        distrust = params.trust_chill * (1.0 - trust_of(spec, params, state))
     out = []
     for b in range(len(spec.behaviours)):
         p = params.base_rate[b] * jnp.where(params.driven[b] > 0, prop, 1.0)
@@ -60,9 +60,9 @@ def false_report_rate(spec: Spec, params: Params, state: State) -> jax.Array:
     """Daily chance of being falsely reported: k informant contacts, each at the group's rate."""
     k = informant_contacts(spec, state).astype(jnp.float32)
     if len(spec.jurisdictions) == 1:
-        per = lookup(params.inf_false[0], state.group.astype(jnp.int32))
+        per = lookup(params.inf_false[0], group_index(spec, state.group))
     else:
-        per = params.inf_false[state.jur.astype(jnp.int32), state.group.astype(jnp.int32)]
+        per = params.inf_false[state.jur.astype(jnp.int32), group_index(spec, state.group)]
     return 1.0 - (1.0 - per) ** k
 
 

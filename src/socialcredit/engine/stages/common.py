@@ -54,6 +54,21 @@ def jur_index(spec: Spec, jur_u8: jax.Array) -> jax.Array:
     return jnp.zeros((), jnp.int32) if len(spec.jurisdictions) == 1 else jur_u8.astype(jnp.int32)
 
 
+def group_index(spec: Spec, group_u8: jax.Array) -> jax.Array:
+    """Per-agent group index (int32), or 0 when the scenario has one group (and stores none)."""
+    if len(spec.groups) == 1:
+        return jnp.zeros((), jnp.int32)
+    return group_u8.astype(jnp.int32)
+
+
+def trust_of(spec: Spec, params, state) -> jax.Array:
+    """Interpersonal trust (float32): stored per agent only where informants move it, else
+    the scenario's initial level (rounded as the state would store it)."""
+    if spec.informants:
+        return state.trust.astype(jnp.float32)
+    return params.trust_initial.astype(jnp.float16).astype(jnp.float32)
+
+
 def shifted_sum(x: jax.Array, offsets: tuple[int, ...]) -> jax.Array:
     """sum_k x[(i - offsets[k]) mod N], as ``jnp.roll`` would give.
 

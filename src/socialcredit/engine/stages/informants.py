@@ -26,7 +26,13 @@ import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.stages.common import by_place, jur_index, lookup, shifted_sum
+from socialcredit.engine.stages.common import (
+    by_place,
+    group_index,
+    jur_index,
+    lookup,
+    shifted_sum,
+)
 from socialcredit.engine.state import TRAIT_INFORMANT, State, event_field
 
 
@@ -60,7 +66,7 @@ def reward_due(
     real = outcome < B
     b = jnp.clip(jnp.where(real, outcome, outcome - B), 0, B - 1)
     jur = jur_index(spec, state.jur)
-    g = state.group.astype(jnp.int32)
+    g = group_index(spec, state.group)
     G = params.inf_reward.shape[2]
     flat = params.inf_reward.reshape(params.inf_reward.shape[0], -1)  # [J, B*G]
     if len(spec.jurisdictions) == 1:

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.behave import false_report_rate
-from socialcredit.engine.stages.common import jur_index, lookup2
+from socialcredit.engine.stages.common import group_index, jur_index, lookup2
 from socialcredit.engine.stages.informants import informant_contacts
 from socialcredit.engine.state import NONE, State
 
@@ -46,7 +46,7 @@ def observe(
         cov = lookup2(spec, params.inf_cov, jur, b)
         if spec.strategic_reporting:  # informants report more where reports pay more
             G = len(spec.groups)
-            zeal = lookup2(spec, params.report_zeal, jur, b * G + state.group.astype(jnp.int32))
+            zeal = lookup2(spec, params.report_zeal, jur, b * G + group_index(spec, state.group))
             cov = jnp.minimum(cov * zeal, 1.0)
         p_inf = 1.0 - (1.0 - cov) ** k_inf
         d_act = 1.0 - (1.0 - d_mon) * (1.0 - p_inf)
