@@ -27,6 +27,7 @@ from socialcredit.api import simulate
 from socialcredit.compile import compile_scenario
 from socialcredit.engine.run import initial_state
 from socialcredit.engine.stages.record import record
+from socialcredit.engine.state import raw_points
 from socialcredit.scenario import Scenario, load_scenario
 
 # ----------------------------------------------------------------------------- helpers
@@ -432,7 +433,7 @@ def test_record_expiry_at_array_level():
         for day in range(days):
             pts = jnp.asarray(np.where(record_day == day, -7, 0).astype(np.int16))
             state = record(spec, params, jnp.int32(day), state, pts)
-            seen[day] = np.asarray(state.raw)[:n]
+            seen[day] = np.asarray(raw_points(state))[:n]
         for i in range(n):
             gone = (i // R + E // R) * R
             expected = np.where((np.arange(days) >= i) & (np.arange(days) < gone), -7, 0)

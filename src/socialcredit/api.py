@@ -188,7 +188,7 @@ def _derived(spec: Spec, params, state: State, key: jax.Array) -> dict[str, jax.
     from socialcredit.engine.stages.score import score
     from socialcredit.population import synthesize
 
-    n = state.raw.shape[0]
+    n = state.events.shape[0]
     full = synthesize(spec, params, key, slim=False)  # the same people, every field stored
     out = {f: getattr(full, f)[:n] for f in ("jur", "group", "political", "religiosity")}
     out["trust"] = jnp.broadcast_to(trust_of(spec, params, state), (n,))

@@ -77,7 +77,6 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
     informant = (rng.unit(w_inf) < params.informant_share[g]) & real
     traits = traits | jnp.where(informant, jnp.uint8(TRAIT_INFORMANT), jnp.uint8(0))
     state = State(
-        raw=jnp.zeros(n, jnp.int32),
         ring=jnp.zeros((spec.buckets, n), spec.ring_dtype),
         listed_since=jnp.full(n, -1, jnp.int16),
         wealth=wealth.astype(jnp.float32),

@@ -188,7 +188,7 @@ def _pay_and_repair(
     if not (spec.repayment or spec.repair):
         return state, None, None
     paid = repaired = None
-    budget = jnp.zeros(state.raw.shape, jnp.int32)
+    budget = jnp.zeros(state.events.shape, jnp.int32)
     if spec.repayment:
         state, paid, budget = repay(
             spec, params, key, day, state, pub["tipped"] if pub is not None else None
@@ -208,7 +208,7 @@ def _pack_events2(
     """The extra event byte (State.events2), or the carried empty array where unused."""
     if not spec.events2:
         return state.events2
-    word = jnp.zeros(state.raw.shape, jnp.uint8)
+    word = jnp.zeros(state.events.shape, jnp.uint8)
     bits = [(paid, E2_PAID), (rep, E2_REPAIRED)]
     if pub is not None:
         bits += [(pub["looked"], E2_LOOKED), (pub["sighted"], E2_SIGHTED)]

@@ -18,8 +18,9 @@ import jax
 class State:
     """What persists between days, per agent (N agents, K expiry buckets)."""
 
-    raw: jax.Array  # int32 [N] sum of the points of active records (cannot overflow)
-    ring: jax.Array  # int16 [K, N] points per expiry bucket (int32 if a bucket could overflow)
+    # int16 [K, N] points per expiry bucket (int32 if a bucket could overflow); their sum is
+    # the agent's running total (`raw_points`), not stored: 4 bytes per agent less
+    ring: jax.Array
     listed_since: jax.Array  # int16 [N] day the listing began, -1 when not listed
     wealth: jax.Array  # float32 [N] in median annual incomes
     risk: jax.Array  # float16 [N] perceived risk of sanction (adaptive model)
@@ -156,7 +157,15 @@ def event_field(events: jax.Array, name: str) -> jax.Array:
     return (events >> shift) & mask
 
 
+def raw_points(state: State) -> jax.Array:
+    """int32 sum of the points of each agent's active records: the sum of its expiry ring.
+
+    Summed when needed instead of stored: K reads of int16 a day against 4 bytes per agent
+    of state (docs/decisions.md). The sum cannot overflow int32."""
+    return state.ring.astype("int32").sum(axis=0)
+
+
 def state_bytes_per_agent(state: State) -> int:
     """Bytes of persistent state per agent (the figure docs/performance.md reports)."""
-    n = state.raw.shape[0]
+    n = state.events.shape[0]
     return sum(x.size * x.dtype.itemsize for x in jax.tree_util.tree_leaves(state)) // n

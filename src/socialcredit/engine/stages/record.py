@@ -23,17 +23,15 @@ def expire(spec: Spec, params: Params, day: jax.Array, state: State) -> State:
     bucket = day // spec.resolution
 
     def drop(s: State) -> State:
-        if len(spec.jurisdictions) == 1:
-            old = (bucket - params.expiry_buckets[0]) % K
-            lost = jax.lax.dynamic_index_in_dim(s.ring, old, 0, keepdims=False)
-        else:
+        if len(spec.jurisdictions) == 1:  # every agent's oldest bucket is the one reused now
+            ring = jax.lax.dynamic_update_index_in_dim(
+                s.ring, jnp.zeros(s.ring.shape[1:], s.ring.dtype), bucket % K, 0
+            )
+        else:  # places keep records for different times: zero each agent's expired bucket
             old = (bucket - params.expiry_buckets[s.jur.astype(jnp.int32)]) % K
-            lost = jnp.take_along_axis(s.ring, old[None, :], axis=0)[0]
-        raw = s.raw - lost.astype(jnp.int32)
-        ring = jax.lax.dynamic_update_index_in_dim(
-            s.ring, jnp.zeros(s.ring.shape[1:], s.ring.dtype), bucket % K, 0
-        )
-        return State(**{**s.__dict__, "raw": raw, "ring": ring})
+            slots = jnp.arange(K, dtype=jnp.int32)[:, None]
+            ring = jnp.where(slots == old[None, :], jnp.zeros((), s.ring.dtype), s.ring)
+        return State(**{**s.__dict__, "ring": ring})
 
     return jax.lax.cond((day % spec.resolution == 0) & (day > 0), drop, lambda s: s, state)
 
@@ -75,7 +73,7 @@ def appeal(
     from the score. Only the latest false record of an agent is tracked, so an earlier one
     within its expiry is not corrected. Returns the state and who won an appeal today."""
     if not spec.appeals:
-        return state, jnp.zeros(state.raw.shape, bool)
+        return state, jnp.zeros(state.events.shape, bool)
     (word,) = rng.agent_words(
         rng.stage_seeds(key, day, rng.APPEALS, 1), jnp.arange(spec.padded, dtype=jnp.uint32), 1
     )
@@ -91,7 +89,6 @@ def appeal(
     new = State(
         **{
             **state.__dict__,
-            "raw": state.raw - pts.astype(jnp.int32),
             "ring": jnp.stack(rows),
             "false_until": jnp.where(won, jnp.int16(0), state.false_until),
         }
@@ -105,4 +102,4 @@ def record(spec: Spec, params: Params, day: jax.Array, state: State, points: jax
     slot = (day // spec.resolution) % spec.buckets
     row = jax.lax.dynamic_index_in_dim(state.ring, slot, 0, keepdims=False)
     ring = jax.lax.dynamic_update_index_in_dim(state.ring, row + points.astype(row.dtype), slot, 0)
-    return State(**{**state.__dict__, "raw": state.raw + points.astype(jnp.int32), "ring": ring})
+    return State(**{**state.__dict__, "ring": ring})

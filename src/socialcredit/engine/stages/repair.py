@@ -71,5 +71,5 @@ def _clear(
         rows[age] = (row + fix).astype(state.ring.dtype)
     ring = jnp.take(jnp.stack(rows), perm, axis=0)
     cleared = budget - left
-    new = State(**{**state.__dict__, "ring": ring, "raw": state.raw + cleared})
+    new = State(**{**state.__dict__, "ring": ring})
     return new, cleared

@@ -11,12 +11,12 @@ import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index
-from socialcredit.engine.state import State
+from socialcredit.engine.state import State, raw_points
 
 
 def score(spec: Spec, params: Params, state: State) -> jax.Array:
     """int16 score per agent (0 where no programme runs)."""
     jur = jur_index(spec, state.jur)
-    s = by_place(spec, params.base_score, jur) + state.raw.astype(jnp.int32)
+    s = by_place(spec, params.base_score, jur) + raw_points(state)
     s = jnp.clip(s, by_place(spec, params.lo, jur), by_place(spec, params.hi, jur))
     return jnp.where(by_place(spec, params.active, jur), s, 0).astype(jnp.int16)
