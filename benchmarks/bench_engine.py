@@ -35,7 +35,7 @@ from socialcredit.engine.run import initial_state, run_chunk
 from socialcredit.engine.shard import agent_mesh, pad_for
 from socialcredit.engine.state import state_bytes_per_agent
 
-RICHEST = "xinjiang-informants"
+RICHEST = "pilots-2021"  # the costliest per agent-day (62 jurisdictions, budgets)
 
 
 def memory_plan(preset: str, agents: int, chunk: int, devices: int | None = 1) -> dict:

@@ -53,8 +53,9 @@ export XLA_PYTHON_CLIENT_MEM_FRACTION="${XLA_PYTHON_CLIENT_MEM_FRACTION:-0.95}"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || true
 
 if [ -n "${GPU_SH_SMOKE:-}" ]; then
-  ARGS=(--sizes 20000 50000 --chunk 5 --budget 300 "--main-job-args=--agents 20000 --days 30")
-else
-  ARGS=(--sizes 1e7 1e8 1.4e9 --chunk 5 --budget 400)
+  ARGS=(--sizes 20000 50000 --also national:50000 --chunk 5 --budget 300
+        "--main-job-args=--agents 20000 --days 30")
+else  # the richest preset at three sizes, then the country's population in `national`
+  ARGS=(--sizes 1e7 1e8 1.4e9 --also national:1.4e9 --chunk 5 --budget 400)
 fi
 timeout 470 "$PY" benchmarks/gpu_bench.py --out "$OUT" "${ARGS[@]}"

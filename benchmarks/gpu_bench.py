@@ -43,7 +43,7 @@ from socialcredit.engine.stages.measure import metric_names  # noqa: E402
 
 REFERENCE = HERE / "gpu_reference.json"
 CHECKS = (("rongcheng", 20_000, 60), ("xinjiang-informants", 20_000, 60))
-RICHEST = "xinjiang-informants"
+RICHEST = "pilots-2021"  # the costliest per agent-day (62 jurisdictions, budgets)
 Z_FAIL = 4.0
 T0 = time.perf_counter()
 
@@ -229,6 +229,13 @@ def main() -> None:
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e7, 1e8, 1.4e9])
     ap.add_argument("--chunk", type=int, default=5, help="days per chunk (two chunks a size)")
     ap.add_argument("--budget", type=float, default=420.0, help="seconds before skipping steps")
+    ap.add_argument(
+        "--also",
+        nargs="*",
+        default=[],
+        metavar="PRESET:SIZE",
+        help="further runs after --sizes, e.g. national:1.4e9 (the country's population)",
+    )
     ap.add_argument("--main-job-args", default="", help="e.g. '--agents 20000 --days 30'")
     ap.add_argument("--make-reference", action="store_true")
     ap.add_argument(
@@ -249,15 +256,17 @@ def main() -> None:
     res["correctness"] = check_correctness()
     save()
     limit = a.limit_bytes or device_memory().get("bytes_limit")
-    for n in [int(x) for x in a.sizes]:
+    runs = [(a.preset, int(x)) for x in a.sizes]
+    runs += [(p, int(float(s))) for p, s in (x.split(":") for x in a.also)]
+    for preset, n in runs:
         if time.perf_counter() - T0 > a.budget:
-            res["sizes"].append({"agents": n, "skipped": "time budget spent"})
-            log(f"{n:,} agents: skipped, the time budget is spent")
+            res["sizes"].append({"preset": preset, "agents": n, "skipped": "time budget spent"})
+            log(f"{preset}, {n:,} agents: skipped, the time budget is spent")
             continue
-        row: dict = {"preset": a.preset, "agents": n, "days_timed": a.chunk}
+        row: dict = {"preset": preset, "agents": n, "days_timed": a.chunk}
         try:
             t = time.perf_counter()
-            plan = memory_plan(a.preset, n, a.chunk)
+            plan = memory_plan(preset, n, a.chunk)
             row.update(plan, compile_s=time.perf_counter() - t)  # the plan compiles both programs
             log(
                 f"{n:,} agents: state {plan['state_bytes_per_agent']:.1f} B/agent, the compiled "
@@ -275,12 +284,12 @@ def main() -> None:
                 log(f"{n:,} agents: SKIPPED, {row['skipped']}")
                 res["sizes"].append(row)
                 if fit > 0:
-                    n, row = fit, {"preset": a.preset, "agents": fit, "largest_that_fits": True}
+                    n, row = fit, {"preset": preset, "agents": fit, "largest_that_fits": True}
                     row["days_timed"] = a.chunk
-                    row.update(memory_plan(a.preset, n, a.chunk))
+                    row.update(memory_plan(preset, n, a.chunk))
                 else:
                     continue
-            row.update(time_size(a.preset, n, a.chunk))
+            row.update(time_size(preset, n, a.chunk))
             row["device_memory"] = device_memory()
             log(
                 f"{n:,} agents: {row['ms_per_day']:.1f} ms per day, "
