@@ -229,3 +229,15 @@ def test_json_schema():
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert schema["title"]
     assert "population" in schema["properties"]
+
+
+def test_override_inside_a_section_the_file_leaves_to_defaults():
+    """`record:` is absent from the preset; record.snapshot=false still sets it."""
+    from socialcredit import load_scenario
+
+    assert load_scenario("rongcheng").record.snapshot is True
+    sc = load_scenario("rongcheng", ["record.snapshot=false", "record.metrics_every=7"])
+    assert sc.record.snapshot is False and sc.record.metrics_every == 7
+    err = _errors(BASE, ["record.snapshoot=false"])  # a typo inside it is still an error
+    assert err.issues[0].override == "record.snapshoot=false"
+    assert "snapshoot" in err.issues[0].message

@@ -55,7 +55,7 @@ def simulate(
         return result
     from socialcredit.scenario import scenario_hash
 
-    check_fits(scenario.population.agents, devices=devices)  # refuse before allocating
+    check_fits(scenario.population.agents, devices=devices, scenario=scenario)  # before allocating
     started, t0 = _now(), time.perf_counter()
     spec, params = compile_scenario(scenario)
     key = jax.random.key(scenario.seed)

@@ -221,7 +221,7 @@ def run(
     from socialcredit.memory import MemoryTooSmall, check_fits
 
     try:
-        check_fits(sc.population.agents, devices=devices)
+        check_fits(sc.population.agents, devices=devices, scenario=sc)
     except MemoryTooSmall as e:  # an input this machine cannot take: say so before starting
         _error(f"error: {e}")
         raise typer.Exit(2) from None

@@ -229,6 +229,12 @@ def _set(data: dict, keys: tuple[str, ...], value: Any, text: str, line_of: Line
         if isinstance(cur, dict):
             seg: Key = int(key) if key not in cur and key.isdigit() and int(key) in cur else key
             msg = f"no field {seg!r} under {where} to set a value inside; existing: {', '.join(map(str, cur)) or 'none'}"
+            if not last and seg not in cur:
+                # a section the file leaves to its defaults (e.g. record.snapshot=false where
+                # the file has no `record:`): start it empty; validation fills in the rest
+                sub = _field_at(path + (seg,))
+                if sub is not None and _is_model(sub.tp):
+                    cur[seg] = {}
             bad = not last and seg not in cur
         elif isinstance(cur, list):
             seg = int(key) if key.isdigit() else key
