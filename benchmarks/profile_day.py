@@ -45,6 +45,7 @@ def main() -> None:
     from socialcredit.engine.stages.observe import observe
     from socialcredit.engine.stages.record import record, remember_false
     from socialcredit.engine.stages.score import score
+    from socialcredit.engine.state import TRAIT_HOME_BLOCK
 
     spec, params = compile_scenario(load_scenario(a.preset, agents=a.agents, days=40))
     key = jax.random.key(0)
@@ -76,12 +77,12 @@ def main() -> None:
             x["tier"],
             x["listed"],
             x["pts"] < 0,
-            x["s"].home_block,
+            (x["s"].traits & TRAIT_HOME_BLOCK) != 0,
         ),
         "measure (metrics of the day)": lambda x: measure(spec, params, x["s"]),
     }
     if spec.informants:
-        parts["update_trust"] = lambda x: inf.update_trust(spec, params, x["s"])
+        parts["update_trust"] = lambda x: inf.update_trust(spec, params, key, day, x["s"])
         parts["pay_informants"] = lambda x: inf.pay_informants(spec, params, x["s"])
         parts["reward_due"] = lambda x: inf.reward_due(spec, params, x["s"], x["out"], x["rec"])
     if spec.households:

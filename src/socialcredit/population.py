@@ -15,6 +15,7 @@ from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.orgs import synthesize_orgs
 from socialcredit.engine.stages.common import shifted_sum
+from socialcredit.engine.stages.informants import packed_informants
 from socialcredit.engine.state import (
     NONE,
     TRAIT_HAS_PARTNER,
@@ -46,10 +47,10 @@ def carried(spec: Spec) -> dict[str, bool]:
         "religiosity": 2 in spec.dispositions,
         "trust": inf,  # trust moves only with informants; otherwise params.trust_initial
         "inf_k": inf,
-        "inf_first": inf,
+        "inf_first": inf and not packed_informants(spec),
         "reward_due": inf,
         "pay_due": inf,
-        "home_block": spec.households,
+        "false_pts": spec.appeals,  # only an appeal needs the false record's points
     }
 
 
@@ -91,11 +92,10 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
         religiosity=lognormal(w_rel, params.religiosity_sigma).astype(jnp.float16),
         trust=jnp.full(n, params.trust_initial, jnp.float16),
         traits=traits,
-        inf_k=_count_contacts(spec, informant),
+        inf_k=_informant_word(spec, informant),
         inf_first=_first_contact(spec, informant),
         reward_due=jnp.zeros(n, jnp.int16),
         pay_due=jnp.zeros(n, jnp.int16),
-        home_block=jnp.zeros(n, bool),
         events2=jnp.zeros(n if spec.events2 else 0, jnp.uint8),
         sightings=jnp.zeros(n if spec.map else 0, jnp.uint16),
         spent=jnp.zeros(len(spec.jurisdictions), jnp.float32),
@@ -129,6 +129,16 @@ def _labels(spec: Spec, idx: jax.Array) -> tuple[jax.Array, jax.Array]:
         cell = cell.astype(jnp.int32)
     G = len(spec.groups)
     return (cell // G).astype(jnp.uint8), (cell % G).astype(jnp.uint8)
+
+
+def _informant_word(spec: Spec, informant: jax.Array) -> jax.Array:
+    """`State.inf_k`: the count of informant contacts, with the first one's index in the high
+    nibble where it fits (see `packed_informants`)."""
+    count = _count_contacts(spec, informant)
+    if not packed_informants(spec):
+        return count
+    first = jnp.minimum(_first_contact(spec, informant), 15)
+    return count | (first << 4)
 
 
 def _first_contact(spec: Spec, flag: jax.Array) -> jax.Array:

@@ -49,6 +49,7 @@ from socialcredit.engine.state import (
     E2_SIGHTED,
     E2_TIPPED,
     NONE,
+    TRAIT_HOME_BLOCK,
     State,
     Today,
     pack_events,
@@ -80,7 +81,7 @@ def day_step(
     tier_before = tiers(spec, params, state, score(spec, params, state))
     pub = publicize(spec, params, key, day, state, tier_before) if spec.map else None
     state, paid, repaired = _pay_and_repair(spec, params, key, day, state, pub)
-    blocked_home = state.home_block if spec.households else None
+    blocked_home = (state.traits & TRAIT_HOME_BLOCK) != 0 if spec.households else None
     outcome, recorded, channel, points = _acts(spec, params, key, day, state)
     false_today = recorded & (outcome >= len(spec.behaviours))
     state = record(spec, params, day, state, points if reward is None else points + reward)
@@ -137,7 +138,10 @@ def day_step(
         pay = pay_informants(spec, params, state)  # yesterday's reports, paid tomorrow
         reported = recorded & (channel == len(spec.channels) - 1)
         due = reward_due(spec, params, state, outcome, reported)
-    home = household_blocked(state) if spec.households else state.home_block  # for tomorrow
+    traits = state.traits
+    if spec.households:  # for tomorrow, as a bit of the traits byte
+        home = household_blocked(state)
+        traits = jnp.where(home, traits | TRAIT_HOME_BLOCK, traits & ~jnp.uint8(TRAIT_HOME_BLOCK))
     new = replace(
         state,
         events=events,
@@ -145,7 +149,7 @@ def day_step(
         trust=beliefs.trust,
         reward_due=due,
         pay_due=pay,
-        home_block=home,
+        traits=traits,
         events2=_pack_events2(spec, state, pub, paid, repaired),
         sightings=pub["sightings"] if pub is not None else state.sightings,
     )

@@ -29,18 +29,18 @@ class State:
     group: jax.Array  # uint8 [N] group index
     events: jax.Array  # uint32 [N] yesterday's facts, packed (see pack_events)
     false_until: jax.Array  # int16 [N] first day the agent's latest false record no longer counts
-    false_pts: jax.Array  # int16 [N] points of that false record
+    false_pts: jax.Array  # int16 [N] points of that false record (read by appeals only)
     political: jax.Array  # float16 [N] propensity to speak about the government, mean 1
     religiosity: jax.Array  # float16 [N] mean 1
     trust: jax.Array  # float16 [N] interpersonal trust in [0, 1]
     traits: jax.Array  # uint8 [N] static bits, see TRAIT_* below
-    inf_k: jax.Array  # uint8 [N] informants among the agent's contacts (static)
-    inf_first: (
-        jax.Array
-    )  # uint8 [N] index in contact_offsets of the first informant contact, 255 none
+    # uint8 [N] informants among the agent's contacts (static); where an agent has at most
+    # 14 contacts, the high nibble holds the index (in contact_offsets) of the first informant
+    # contact, 15 none, and `inf_first` is empty (stages/informants.py reads both)
+    inf_k: jax.Array
+    inf_first: jax.Array  # uint8 [N] that index, 255 none, where contacts are more than 14
     reward_due: jax.Array  # int16 [N] points owed to whoever reported this agent today
     pay_due: jax.Array  # int16 [N] points this informant is paid tomorrow
-    home_block: jax.Array  # bool [N] the household's children are barred from good schools
     # Only where the scenario uses the mechanisms (Spec.events2, Spec.map); length 0 otherwise,
     # so other scenarios carry nothing.
     events2: jax.Array  # uint8 [N] yesterday's extra facts (E2_* bits below)
@@ -52,11 +52,12 @@ class State:
     orgs: Any = None  # engine.orgs.Orgs: businesses and institutions (None: no organisations)
 
 
-# Bits of State.traits (static over a run).
+# Bits of State.traits (static over a run, except TRAIT_HOME_BLOCK, set each day).
 TRAIT_CHILDREN = 0x03  # children of the household, counted on its head (0..3)
 TRAIT_HAS_PARTNER = 0x04  # the next agent is this head's partner
 TRAIT_IS_PARTNER = 0x08  # this agent is the partner of the previous one
 TRAIT_INFORMANT = 0x10
+TRAIT_HOME_BLOCK = 0x20  # the household's children are barred from good schools (daily)
 
 # Bits of State.events2: the day's facts of the court list, credit repair and the map (the
 # packed event word is full).

@@ -134,7 +134,7 @@ def own_school_block(
 
 def household_blocked(state: State) -> jax.Array:
     """Children inherit their parents' standing: the head's or the partner's block, from the
-    carried event word. Computed in the end-of-day position and carried (`State.home_block`):
+    carried event word. Computed in the end-of-day position and carried (a bit of `State.traits`):
     the swap within pairs, fused into the day's consequences, made that loop slow."""
     own = event_field(state.events, "school_block") == 1
     # couples are agents (2m, 2m+1): the partner of i is i ^ 1, a swap within pairs (no

@@ -40,9 +40,22 @@ def is_informant(state: State) -> jax.Array:
     return (state.traits & TRAIT_INFORMANT) != 0
 
 
+def packed_informants(spec: Spec) -> bool:
+    """Whether `State.inf_k` also holds the first informant contact (at most 14 contacts)."""
+    return len(spec.contact_offsets) <= 14
+
+
 def informant_contacts(spec: Spec, state: State) -> jax.Array:
     """Number of informants among each agent's contacts (uint8, counted at the start)."""
-    return state.inf_k
+    return state.inf_k & 15 if packed_informants(spec) else state.inf_k
+
+
+def first_informant(spec: Spec, state: State) -> jax.Array:
+    """Index in contact_offsets of each agent's first informant contact (uint8, 255 none)."""
+    if not packed_informants(spec):
+        return state.inf_first
+    first = state.inf_k >> 4
+    return jnp.where(first == 15, jnp.uint8(255), first)
 
 
 def reported_yesterday(spec: Spec, state: State) -> jax.Array:
@@ -84,8 +97,9 @@ def pay_informants(spec: Spec, params: Params, state: State) -> jax.Array:
     Run in the end-of-day position (its result is only carried), because a shifted copy
     fused into the day's record update made that whole loop slow."""
     pay = jnp.zeros(state.reward_due.shape, jnp.int16)
+    first = first_informant(spec, state)
     for k, o in enumerate(spec.contact_offsets):
-        mine = jnp.where(state.inf_first == k, state.reward_due, jnp.int16(0))
+        mine = jnp.where(first == k, state.reward_due, jnp.int16(0))
         pay = pay + jnp.roll(mine, o)  # credit agent i + o
     return pay
 
@@ -115,7 +129,7 @@ def update_trust(spec: Spec, params: Params, key: jax.Array, day: jax.Array, sta
     counts = [((seen >> (8 * k)) & 255).astype(jnp.float32) for k in range(3)]
     shock = jnp.minimum(1.0, sum(params.trust_shocks[k] * counts[k] for k in range(3)))
     initial = params.trust_initial.astype(jnp.float16).astype(jnp.float32)  # as stored
-    density = state.inf_k.astype(jnp.float32) / len(spec.contact_offsets)
+    density = informant_contacts(spec, state).astype(jnp.float32) / len(spec.contact_offsets)
     baseline = initial * (1.0 - jnp.minimum(1.0, params.trust_informant_weight * density))
     trust = state.trust.astype(jnp.float32)
     trust = trust + params.trust_rate * (baseline - trust) - trust * shock

@@ -55,13 +55,10 @@ def remember_false(spec: Spec, params: Params, day: jax.Array, state: State) -> 
     K = by_place(spec, params.expiry_buckets, jur)
     made = day - 1
     until = ((made // spec.resolution + K) * spec.resolution).astype(jnp.int16)
-    return State(
-        **{
-            **state.__dict__,
-            "false_until": jnp.where(false, until, state.false_until),
-            "false_pts": jnp.where(false, points, state.false_pts),
-        }
-    )
+    new = {"false_until": jnp.where(false, until, state.false_until)}
+    if spec.appeals:  # the points are needed only to undo the record on appeal
+        new["false_pts"] = jnp.where(false, points, state.false_pts)
+    return State(**{**state.__dict__, **new})
 
 
 def appeal(
