@@ -27,3 +27,33 @@ def test_mesa_peer_agrees() -> None:
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "OK: the peer and socialcredit agree" in proc.stdout
     assert "acts.littering per agent" in proc.stdout  # behaviour rates were compared
+
+
+def test_peer_contact_graph_is_the_engines() -> None:
+    """The peer keeps its own copy of the small-world offsets (its environment has Mesa, not
+    socialcredit or JAX); it must give the engine's contacts, or the two compute different
+    things. Runs without Mesa: the function is read out of the peer's source."""
+    import ast
+
+    from socialcredit.compile import contact_offsets
+
+    path = ROOT / "benchmarks" / "peers" / "rongcheng_mesa.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    keep = [
+        n
+        for n in tree.body
+        if (isinstance(n, ast.FunctionDef) and n.name == "contact_offsets")
+        or (isinstance(n, ast.Assign) and any(getattr(t, "id", "") == "_LONG" for t in n.targets))
+    ]
+    assert len(keep) == 2, "the peer no longer defines contact_offsets and _LONG"
+    ns: dict = {}
+    exec(compile(ast.Module(body=keep, type_ignores=[]), str(path), "exec"), ns)
+    for degree, reach, long_range, agents in [
+        (8, 50, 0, 10_000),
+        (10, 200, 2, 10_000),
+        (12, 1000, 3, 1_000_000),
+        (6, 5, 8, 100),
+        (4, 3, 0, 20),
+    ]:
+        ours = contact_offsets(degree, reach, long_range, agents)
+        assert list(ns["contact_offsets"](degree, reach, long_range, agents)) == list(ours)

@@ -188,13 +188,16 @@ def _derived(spec: Spec, params, state: State, key: jax.Array) -> dict[str, jax.
     from socialcredit.engine.stages.score import score
     from socialcredit.population import synthesize
 
-    n = state.events.shape[0]
+    # the state may be padded further for a device mesh (pad_for); spec.padded slots suffice
+    n = spec.padded
     full = synthesize(spec, params, key, slim=False)  # the same people, every field stored
-    out = {f: getattr(full, f)[:n] for f in ("jur", "group", "political", "religiosity")}
-    out["trust"] = jnp.broadcast_to(trust_of(spec, params, state), (n,))
+    out = {f: getattr(full, f) for f in ("jur", "group", "political", "religiosity")}
+    trust = trust_of(spec, params, state)
+    out["trust"] = jnp.broadcast_to(trust, state.events.shape)[:n]
     sc = score(spec, params, state)
+    out["score"], out["tier"] = sc[:n], tiers(spec, params, state, sc)[:n]
     out["x"], out["y"] = homes(key, jnp.arange(n), params.side_m[out["jur"].astype(jnp.int32)])
-    return {**out, "score": sc, "tier": tiers(spec, params, state, sc)}
+    return out
 
 
 def snapshot(spec: Spec, state: State, params, key: jax.Array) -> pd.DataFrame:

@@ -41,7 +41,13 @@ def agent_mesh(devices: int | None = None) -> Mesh | None:
 
 
 def pad_for(spec: Spec, mesh: Mesh | None) -> Spec:
-    """The spec with its padding a multiple of 256 and of the mesh's device count."""
+    """The spec with its padding a multiple of 256 and of the mesh's device count.
+
+    Known limitation: contacts are index offsets taken modulo the padded length, so the last
+    agents' contacts may fall on padding slots. A device count that does not divide 256 (3, 5,
+    6, ...) can widen the padding and then changes those contacts: the run is valid but not
+    identical to a one-device run of the same seed. Counts that divide 256 (1, 2, 4, 8, ...)
+    keep the padding and the results (docs/performance.md, "Scale beyond one device")."""
     if mesh is None:
         return spec
     unit = math.lcm(PAD, mesh.size)

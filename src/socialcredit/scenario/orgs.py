@@ -12,7 +12,7 @@ same economy) and drops `inspections` and `corporate` (no inspections, ratings o
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
@@ -24,30 +24,6 @@ from .model import MAX_DAYS, Identifier, NonNegFloat, Probability, Score, Strict
 # refuse (a B2B trade refused because of the partner's standing), bribery (a bribe exposed),
 # inspection_passed (a clean inspection). Institutions: default (a missed repayment),
 # bribe_taken (exposed), compliance and noncompliance (with an order from above).
-ORG_ACTS = (
-    "counterfeit",
-    "tax_evasion",
-    "contract_breach",
-    "unpaid_debt",
-    "trade",
-    "refuse",
-    "bribery",
-    "inspection_passed",
-    "default",
-    "bribe_taken",
-    "compliance",
-    "noncompliance",
-)
-INSTITUTION_ACTS = ("default", "bribe_taken", "compliance", "noncompliance")
-# The context of an act: the standing of the partner in the public rating (none: no partner).
-CONTEXTS = ("none", "good", "poor", "listed")
-SANCTIONS = (
-    "procurement_exclusion",
-    "inspections",
-    "loan_refusal",
-    "public_listing",
-    "owner_sanction",
-)
 OrgAct = Literal[
     "counterfeit",
     "tax_evasion",
@@ -62,10 +38,15 @@ OrgAct = Literal[
     "compliance",
     "noncompliance",
 ]
+ORG_ACTS: tuple[str, ...] = get_args(OrgAct)  # the order of the compiled rule table's rows
+INSTITUTION_ACTS = ("default", "bribe_taken", "compliance", "noncompliance")
+# The context of an act: the standing of the partner in the public rating (none: no partner).
 Context = Literal["none", "good", "poor", "listed"]
+CONTEXTS: tuple[str, ...] = get_args(Context)
 Sanction = Literal[
     "procurement_exclusion", "inspections", "loan_refusal", "public_listing", "owner_sanction"
 ]
+SANCTIONS: tuple[str, ...] = get_args(Sanction)
 # Acts an inspection can find (the firm's hidden violations).
 FINDABLE = ("counterfeit", "tax_evasion")
 
