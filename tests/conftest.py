@@ -1,0 +1,18 @@
+"""Strict JAX for every test, as Equinox's test suite does: what is merely a warning or a silent
+convenience in a user's session is an error here.
+
+- Rank promotion raises: adding a [J] table to an [N] array by broadcasting a size-1 axis is
+  a bug waiting for J == N, so every broadcast in the engine is written out.
+- Key reuse raises: a PRNG key consumed twice gives correlated draws. The engine derives every
+  draw from `fold_in(key, day)` and a stage id (rng.py), and this keeps it honest.
+
+Strict dtype promotion is not on: the engine mixes bool masks, narrow integers and float32 on
+purpose (docs/decisions.md, "Strict JAX in the tests").
+"""
+
+from __future__ import annotations
+
+import jax
+
+jax.config.update("jax_numpy_rank_promotion", "raise")
+jax.config.update("jax_debug_key_reuse", True)
