@@ -12,11 +12,13 @@ same economy) and drops `inspections` and `corporate` (no inspections, ratings o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
-from .model import MAX_DAYS, Identifier, NonNegFloat, Probability, Score, Strict
+from .rules import Defined, FieldPath, Issue, duplicate_names, sum_to_one
+from .types import MAX_DAYS, Identifier, NonNegFloat, Probability, Score, Strict
 
 # What an organisation can do that the rule table can assess. Firms: counterfeit (a counterfeit
 # found by an inspection), tax_evasion (found by an inspection), contract_breach and
@@ -244,6 +246,45 @@ class Grade(Strict):
         "new_firm_days scoring at least `min` get it instead of a better one.",
     )
 
+    @staticmethod
+    def list_issues(path: FieldPath, grades: Sequence[Grade], lo: int) -> list[Issue]:
+        """Grades go from best to worst down to the lower bound ``lo``; at most one is for new
+        firms, and it needs a min score."""
+        names = [g.name for g in grades]
+        out = duplicate_names(path, names, "grade")
+        regular = [(i, g) for i, g in enumerate(grades) if not g.new]
+        if not regular:
+            out.append((path, names, "at least one grade must not be `new`"))
+        for k, (i, g) in enumerate(regular):
+            last = k == len(regular) - 1
+            if last and g.min is not None and g.min > lo:
+                out.append(
+                    (
+                        path + (i, "min"),
+                        g.min,
+                        f"the bottom grade must reach the lower bound {lo} (use null)",
+                    )
+                )
+            if not last and g.min is None:
+                out.append((path + (i, "min"), None, "only the bottom grade may have min null"))
+            better = regular[k - 1][1] if k else None
+            if better is not None and g.min is not None and better.min is not None:
+                if g.min >= better.min:
+                    out.append(
+                        (
+                            path + (i, "min"),
+                            g.min,
+                            f"grades go from best to worst: min must be below "
+                            f"{better.min} (grade {better.name})",
+                        )
+                    )
+        for i, g in enumerate(grades):
+            if g.new and g.min is None:
+                out.append((path + (i, "min"), None, "a `new` grade needs a min score"))
+        if sum(g.new for g in grades) > 1:
+            out.append((path, names, "at most one grade may be `new`"))
+        return out
+
 
 class CorporateList(Strict):
     """A blacklist kept by one sector of government (tax, market regulation, courts, ...)."""
@@ -260,6 +301,26 @@ class CorporateList(Strict):
         default_factory=list, description="Sanctions the list's own sector applies."
     )
 
+    def issues(self, path: FieldPath, earlier: Sequence[str], grades: Defined) -> list[Issue]:
+        """``earlier``: the names of the lists before this one."""
+        out: list[Issue] = []
+        if self.name in earlier:
+            out.append((path + ("name",), self.name, f"duplicate list name {self.name!r}"))
+        out += grades.check_items(path + ("grades",), self.grades)
+        for k, a in enumerate(self.acts):
+            if a in INSTITUTION_ACTS:
+                out.append(
+                    (
+                        path + ("acts", k),
+                        a,
+                        f"{a!r} is an act of institutions, which are not listed; use one of "
+                        f"{[x for x in ORG_ACTS if x not in INSTITUTION_ACTS]}",
+                    )
+                )
+        if not self.acts and not self.grades:
+            out.append((path, self.name, "a list needs `acts` or `grades` that put firms on it"))
+        return out
+
 
 class Memorandum(Strict):
     """A joint-punishment memorandum: the sector keeping `sanctioning` applies `sanctions` to
@@ -268,6 +329,12 @@ class Memorandum(Strict):
     listing: Identifier
     sanctioning: Identifier
     sanctions: list[Sanction] = Field(min_length=1)
+
+    def issues(self, path: FieldPath, lists: Defined) -> list[Issue]:
+        return [
+            *lists.check(path + ("listing",), self.listing),
+            *lists.check(path + ("sanctioning",), self.sanctioning),
+        ]
 
 
 class RedList(Strict):
@@ -327,6 +394,51 @@ class Corporate(Strict):
     )
     owner_sanction: OwnerSanction = OwnerSanction()
 
+    def issues(self, path: FieldPath) -> list[Issue]:
+        out: list[Issue] = []
+        lo, hi = self.bounds
+        if lo >= hi:
+            out.append(
+                (
+                    path + ("bounds",),
+                    list(self.bounds),
+                    "bounds must be [low, high] with low < high",
+                )
+            )
+        elif not lo <= self.base_score <= hi:
+            out.append(
+                (
+                    path + ("base_score",),
+                    self.base_score,
+                    f"base score must lie within [{lo}, {hi}]",
+                )
+            )
+        out += Grade.list_issues(path + ("grades",), self.grades, lo)
+        grades = Defined("grade", [g.name for g in self.grades])
+        out += grades.check_items(path + ("poor_grades",), self.poor_grades)
+        if self.buyer_min_grade is not None:
+            out += grades.check(path + ("buyer_min_grade",), self.buyer_min_grade)
+        if self.redlist is not None:
+            out += grades.check_items(path + ("redlist", "grades"), self.redlist.grades)
+        list_names = [x.name for x in self.lists]
+        for i, x in enumerate(self.lists):
+            out += x.issues(path + ("lists", i), list_names[:i], grades)
+        lists = Defined("list", list_names)
+        for i, m in enumerate(self.memoranda):
+            out += m.issues(path + ("memoranda", i), lists)
+        seen: set[tuple[str, str | None]] = set()
+        for i, r in enumerate(self.rules):
+            if (r.act, r.context) in seen:
+                out.append(
+                    (
+                        path + ("rules", i),
+                        f"{r.act}/{r.context}",
+                        "duplicate rule for this act and context",
+                    )
+                )
+            seen.add((r.act, r.context))
+        return out
+
 
 class Organisations(Strict):
     sectors: list[Sector] = Field(min_length=1, max_length=16)
@@ -336,122 +448,17 @@ class Organisations(Strict):
     inspections: Inspections | None = None
     corporate: Corporate | None = None
 
-
-def org_issues(o: Organisations) -> list[tuple[tuple, object, str]]:
-    """Cross-field rules of the organisations section (paths relative to the scenario)."""
-    import math
-
-    out: list[tuple[tuple, object, str]] = []
-    base = ("organisations",)
-    names = [s.name for s in o.sectors]
-    for i, n in enumerate(names):
-        if n in names[:i]:
-            out.append((base + ("sectors", i, "name"), n, f"duplicate sector name {n!r}"))
-    for what in ("share", "demand"):
-        total = math.fsum(getattr(s, what) for s in o.sectors)
-        if abs(total - 1.0) > 1e-6:
-            out.append(
-                (
-                    base + ("sectors",),
-                    [getattr(s, what) for s in o.sectors],
-                    f"sector {what}s sum to {total:g}; they must sum to 1",
-                )
-            )
-    c = o.corporate
-    if c is None:
+    def issues(self, path: FieldPath) -> list[Issue]:
+        """Cross-field rules of the organisations section (``path``: where it sits)."""
+        sectors = path + ("sectors",)
+        out = duplicate_names(sectors, [s.name for s in self.sectors], "sector")
+        for what in ("share", "demand"):
+            out += sum_to_one(sectors, [getattr(s, what) for s in self.sectors], f"sector {what}s")
+        if self.corporate is not None:
+            out += self.corporate.issues(path + ("corporate",))
         return out
-    cb = base + ("corporate",)
-    lo, hi = c.bounds
-    if lo >= hi:
-        out.append((cb + ("bounds",), list(c.bounds), "bounds must be [low, high] with low < high"))
-    elif not lo <= c.base_score <= hi:
-        out.append((cb + ("base_score",), c.base_score, f"base score must lie within [{lo}, {hi}]"))
-    grade_names = [g.name for g in c.grades]
-    for i, n in enumerate(grade_names):
-        if n in grade_names[:i]:
-            out.append((cb + ("grades", i, "name"), n, f"duplicate grade name {n!r}"))
-    regular = [(i, g) for i, g in enumerate(c.grades) if not g.new]
-    if not regular:
-        out.append((cb + ("grades",), grade_names, "at least one grade must not be `new`"))
-    else:
-        for k, (i, g) in enumerate(regular):
-            last = k == len(regular) - 1
-            if last and g.min is not None and g.min > lo:
-                out.append(
-                    (
-                        cb + ("grades", i, "min"),
-                        g.min,
-                        f"the bottom grade must reach the lower bound {lo} (use null)",
-                    )
-                )
-            if not last and g.min is None:
-                out.append(
-                    (cb + ("grades", i, "min"), None, "only the bottom grade may have min null")
-                )
-            if k and g.min is not None and regular[k - 1][1].min is not None:
-                if g.min >= regular[k - 1][1].min:
-                    out.append(
-                        (
-                            cb + ("grades", i, "min"),
-                            g.min,
-                            f"grades go from best to worst: min must be below "
-                            f"{regular[k - 1][1].min} (grade {regular[k - 1][1].name})",
-                        )
-                    )
-    for i, g in enumerate(c.grades):
-        if g.new and g.min is None:
-            out.append((cb + ("grades", i, "min"), None, "a `new` grade needs a min score"))
-    if sum(g.new for g in c.grades) > 1:
-        out.append((cb + ("grades",), grade_names, "at most one grade may be `new`"))
 
-    def known_grade(path: tuple, g: str) -> None:
-        if g not in grade_names:
-            out.append((path, g, f"unknown grade {g!r}; defined: {grade_names}"))
 
-    for k, g in enumerate(c.poor_grades):
-        known_grade(cb + ("poor_grades", k), g)
-    if c.buyer_min_grade is not None:
-        known_grade(cb + ("buyer_min_grade",), c.buyer_min_grade)
-    if c.redlist is not None:
-        for k, g in enumerate(c.redlist.grades):
-            known_grade(cb + ("redlist", "grades", k), g)
-    list_names = [x.name for x in c.lists]
-    for i, x in enumerate(c.lists):
-        if x.name in list_names[:i]:
-            out.append((cb + ("lists", i, "name"), x.name, f"duplicate list name {x.name!r}"))
-        for k, g in enumerate(x.grades):
-            known_grade(cb + ("lists", i, "grades", k), g)
-        for k, a in enumerate(x.acts):
-            if a in INSTITUTION_ACTS:
-                out.append(
-                    (
-                        cb + ("lists", i, "acts", k),
-                        a,
-                        f"{a!r} is an act of institutions, which are not listed; use one of "
-                        f"{[x for x in ORG_ACTS if x not in INSTITUTION_ACTS]}",
-                    )
-                )
-        if not x.acts and not x.grades:
-            out.append(
-                (cb + ("lists", i), x.name, "a list needs `acts` or `grades` that put firms on it")
-            )
-    for i, m in enumerate(c.memoranda):
-        for f in ("listing", "sanctioning"):
-            v = getattr(m, f)
-            if v not in list_names:
-                out.append(
-                    (cb + ("memoranda", i, f), v, f"unknown list {v!r}; defined: {list_names}")
-                )
-    seen: set[tuple[str, str | None]] = set()
-    for i, r in enumerate(c.rules):
-        key = (r.act, r.context)
-        if key in seen:
-            out.append(
-                (
-                    cb + ("rules", i),
-                    f"{r.act}/{r.context}",
-                    "duplicate rule for this act and context",
-                )
-            )
-        seen.add(key)
-    return out
+def org_issues(o: Organisations) -> list[Issue]:
+    """Cross-field rules of the organisations section (paths relative to the scenario)."""
+    return o.issues(("organisations",))
