@@ -624,7 +624,7 @@ def explain(
     agent: Annotated[int, typer.Option("--agent", help="Agent index (see agents.parquet).")],
 ) -> None:
     """Print one agent's credit file: every record, listing and sanction, and why."""
-    from socialcredit.credit import credit_file
+    from socialcredit.results.credit import credit_file
     from socialcredit.store import RunNotFound, open_run
 
     try:

@@ -49,7 +49,7 @@ DISPARITY_METRICS: dict[str, str] = {
     "mean_score": "mean score",
 }
 
-# Credit-file event logs (socialcredit.credit): canonical column -> accepted spellings.
+# Credit-file event logs (socialcredit.results.credit): canonical column -> accepted spellings.
 EVENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "agent": ("agent", "agent_id"),
     "day": ("day", "filed_day"),
@@ -404,7 +404,7 @@ def load_events(result: Result) -> pd.DataFrame | None:
     run folder; a DuckDB file ``credit.duckdb`` in the run folder, table ``events`` (or
     ``records``, ``credit_records``, ``credit_files``, ``credit_file``, or its only table with
     an ``agent`` column). ``socialcredit.store.open_run`` already loads ``credit.duckdb`` into
-    ``result.events`` (schema in ``socialcredit.credit``: day, agent, kind, behaviour, channel,
+    ``result.events`` (schema in ``socialcredit.results.credit``: day, agent, kind, behaviour, channel,
     points, true, expires_day, score). Columns are renamed to agent, day, behaviour, channel,
     points (see ``EVENT_COLUMNS`` for the spellings accepted); ``kind`` and a boolean ``false``
     (a record of an act that never happened) are derived when missing. A log without agent

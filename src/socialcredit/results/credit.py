@@ -1,0 +1,195 @@
+"""Credit files: the event log of a sample of agents, decoded into readable rows.
+
+Every run keeps, for a sample of agents, each day's packed event word and end-of-day score.
+Small runs keep everyone (up to SAMPLE_MAX agents); larger runs keep every k-th agent with
+k = ceil(N / SAMPLE_MAX), which stratifies the sample across jurisdictions and groups because
+agents are laid out by (jurisdiction, group). The log is stored in the run folder's
+``credit.duckdb`` (tables ``events`` and ``sample``) and printed by ``socialcredit explain``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from socialcredit.compile import Spec
+from socialcredit.engine.state import event_field
+from socialcredit.scenario.model import Scenario
+
+SAMPLE_MAX = 20_000
+
+# event kinds, in the order a day's events are listed
+KINDS = (
+    "record",
+    "false_record",
+    "listed",
+    "delisted",
+    "tier_up",
+    "tier_down",
+    "loan_refused",
+    "trip_blocked",
+    "school_refused",
+    "sanctioned_false",
+    "match_lost",
+    "appeal_upheld",
+    "informant_reward",
+)
+
+
+def credit_sample(agents: int, max_sample: int = SAMPLE_MAX) -> np.ndarray:
+    """Indices of the agents whose credit files are kept (documented in the module docstring)."""
+    step = max(1, -(-agents // max_sample))
+    return np.arange(0, agents, step, dtype=np.int32)
+
+
+# event-word bit -> kind of credit-file row (besides records), in the order a day lists them
+FLAG_KINDS = (
+    ("newly_listed", "listed"),
+    ("delisted", "delisted"),
+    ("tier_up", "tier_up"),
+    ("tier_down", "tier_down"),
+    ("loan_refused", "loan_refused"),
+    ("travel_blocked", "trip_blocked"),
+    ("school_refused", "school_refused"),
+    ("sanctioned_false", "sanctioned_false"),
+    ("match_lost", "match_lost"),
+    ("appeal_upheld", "appeal_upheld"),
+    ("rewarded", "informant_reward"),
+)
+
+
+def decode_events(
+    spec: Spec, scenario: Scenario, sample: np.ndarray, events: np.ndarray, scores: np.ndarray
+) -> pd.DataFrame:
+    """[days, S] event words and scores -> one row per event (day is 1-based, as in metrics)."""
+    B = len(spec.behaviours)
+    progs = [
+        scenario.programmes.get(j.programme) if j.programme else None
+        for j in scenario.jurisdictions
+    ]
+    active = np.array([p is not None for p in progs])
+    points = np.array([[p.points.get(b, 0) if p else 0 for b in spec.behaviours] for p in progs])
+    expiry = np.array([p.record_expiry_days if p else 0 for p in progs])
+    cell_jur = np.repeat(spec.cell_of()[0], spec.cell_sizes())
+
+    parts = []
+    for field, kind in (("recorded", None),) + FLAG_KINDS:
+        hit = event_field(events, field) == 1
+        d, col = np.nonzero(hit)
+        agent = sample[col]
+        jur = cell_jur[agent]
+        if kind == "loan_refused":  # refusals where no programme runs are not the system's doing
+            keep = active[jur]
+            d, col, agent, jur = d[keep], col[keep], agent[keep], jur[keep]
+        part = pd.DataFrame({"day": d + 1, "agent": agent, "score": scores[d, col]})
+        if kind is None:  # records: what, through which channel, how many points, until when
+            outcome = event_field(events[d, col], "outcome").astype(np.int64)
+            false = outcome >= B
+            b = np.where(false, outcome - B, outcome)
+            channel = event_field(events[d, col], "channel1").astype(np.int64) - 1
+            names = np.array(spec.channels + ("",), dtype=object)
+            res = spec.resolution
+            part["kind"] = np.where(false, "false_record", "record")
+            part["behaviour"] = np.array(spec.behaviours, dtype=object)[b]
+            part["channel"] = names[np.where(channel >= 0, channel, len(spec.channels))]
+            part["points"] = points[jur, b]
+            part["true"] = ~false
+            # first 1-based day the record no longer counts (bucket rule of engine/stages/record.py)
+            part["expires_day"] = pd.array(
+                np.where(active[jur], (d // res + expiry[jur] // res) * res + 1, 0), dtype="Int32"
+            )
+            part.loc[~active[jur], "expires_day"] = pd.NA
+        else:
+            part["kind"] = kind
+            part["behaviour"] = ""
+            part["channel"] = ""
+            part["points"] = 0
+            part["true"] = pd.NA
+            part["expires_day"] = pd.NA
+        parts.append(part)
+    df = pd.concat(parts, ignore_index=True)
+    order = {k: i for i, k in enumerate(KINDS)}
+    df["_k"] = df["kind"].map(order)
+    df = (
+        df.sort_values(["agent", "day", "_k"], kind="stable")
+        .drop(columns="_k")
+        .reset_index(drop=True)
+    )
+    df = df[
+        ["day", "agent", "kind", "behaviour", "channel", "points", "true", "expires_day", "score"]
+    ]
+    return df.astype(
+        {
+            "day": "int32",
+            "agent": "int64",
+            "points": "int32",
+            "score": "int32",
+            "expires_day": "Int32",
+            "true": "boolean",
+            "kind": str,
+            "behaviour": str,
+            "channel": str,
+        }
+    )
+
+
+def write_credit_db(path: Path, events: pd.DataFrame, sample: np.ndarray) -> None:
+    """Write the event log and the sample into a DuckDB file."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        con.register("sample_df", pd.DataFrame({"agent": sample.astype(np.int64)}))
+        con.register("events_df", events)
+        con.execute("CREATE TABLE sample AS SELECT * FROM sample_df")
+        con.execute("CREATE TABLE events AS SELECT * FROM events_df")
+    finally:
+        con.close()
+
+
+def read_credit_db(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        events = con.execute("SELECT * FROM events ORDER BY agent, day").df()
+        sample = con.execute("SELECT agent FROM sample ORDER BY agent").df()["agent"].to_numpy()
+    finally:
+        con.close()
+    return events, sample
+
+
+def credit_file(result, agent: int) -> tuple[dict, pd.DataFrame]:
+    """One agent's credit file: facts about the agent, and its events in order.
+
+    Raises KeyError with a message saying which agents have files when ``agent`` has none.
+    """
+    if result.events is None or result.sample is None:
+        raise KeyError(f"run {result.path} has no credit-file log (it predates credit files)")
+    sample = np.asarray(result.sample)
+    n = int(result.info.get("agents", 0) or 0)
+    if n and not 0 <= agent < n:
+        raise KeyError(f"no agent {agent}: this run has agents 0 to {n - 1}")
+    if agent not in set(sample.tolist()):
+        step = int(sample[1] - sample[0]) if len(sample) > 1 else 1
+        near = sample[np.argsort(np.abs(sample - agent))[:3]]
+        raise KeyError(
+            f"agent {agent} is not in this run's credit-file sample: files are kept for every "
+            f"{step}{'st' if step == 1 else 'th'} agent (0, {step}, {2 * step}, ...) of "
+            f"{result.info.get('agents', '?')}; nearest: {', '.join(str(int(a)) for a in sorted(near))}"
+        )
+    facts: dict = {"agent": agent}
+    if result.agents is not None:
+        row = result.agents.iloc[agent]
+        facts.update(
+            jurisdiction=str(row["jurisdiction"]),
+            group=str(row["group"]),
+            score=int(row["score"]),
+            tier=str(row["tier"]),
+            listed=bool(row["listed"]),
+            wealth=float(row["wealth"]),
+        )
+    ev = result.events[result.events["agent"] == agent].reset_index(drop=True)
+    return facts, ev
