@@ -31,7 +31,8 @@ from socialcredit.audit import (
     t975,
     view,
 )
-from socialcredit.audit.core import TABLE_COLUMNS, outcomes_for
+from socialcredit.audit.catalogue import outcomes_for
+from socialcredit.audit.result import TABLE_COLUMNS
 from socialcredit.scenario import load_scenario
 
 TIERS = ["AAA", "AA", "A", "B", "C", "D", "listed"]

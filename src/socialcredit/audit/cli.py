@@ -99,7 +99,7 @@ def audit_command(
         _error(str(e))
         raise typer.Exit(2) from None
 
-    from socialcredit.audit.core import audit
+    from socialcredit.audit.runner import audit
 
     con = _console()
     con.print(
