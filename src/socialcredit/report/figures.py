@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from socialcredit.units import DAYS_PER_YEAR
+
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.result import Result
     from socialcredit.scenario.model import Scenario
 
-DAYS_PER_YEAR = 365.0
 CELL_M = 250.0  # side of a map cell, in metres
 CELL_KM2 = (CELL_M / 1000.0) ** 2
 SCORE_BINS = 50  # aim for about this many bins in the score distribution
