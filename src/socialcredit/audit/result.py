@@ -196,13 +196,12 @@ class AuditResult:
         (folder / "audit.md").write_text(self.to_markdown(), encoding="utf-8")
         (folder / "scenario.yaml").write_text(resolved_yaml(self.scenario), encoding="utf-8")
         if report and self.example is not None:
-            from socialcredit.report import figure_data, write_pngs, write_report
+            from socialcredit.report.figures import FIGURES_DIR, figure_data, write_pngs
+            from socialcredit.report.html import REPORT_FILE, write_report
 
             data = figure_data(self.example, self.example.counterfactual)
-            write_report(
-                self.example, folder / "report.html", self.example.counterfactual, data=data
-            )
-            write_pngs(data, folder / "figures")
+            write_report(self.example, folder / REPORT_FILE, self.example.counterfactual, data=data)
+            write_pngs(data, folder / FIGURES_DIR)
         return folder
 
 

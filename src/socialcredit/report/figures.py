@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.result import Result
     from socialcredit.scenario.model import Scenario
 
+FIGURES_DIR = "figures"  # the PNGs' folder beside a report
 CELL_M = 250.0  # side of a map cell, in metres
 CELL_KM2 = (CELL_M / 1000.0) ** 2
 SCORE_BINS = 50  # aim for about this many bins in the score distribution
