@@ -30,10 +30,10 @@ import jax.numpy as jnp
 
 from socialcredit import __version__, load_scenario
 from socialcredit.compile import compile_scenario
-from socialcredit.credit import credit_sample
 from socialcredit.engine.run import initial_state, run_chunk
 from socialcredit.engine.shard import agent_mesh, pad_for
 from socialcredit.engine.state import state_bytes_per_agent
+from socialcredit.results.credit import credit_sample
 
 RICHEST = "pilots-2021"  # the costliest per agent-day (62 jurisdictions, budgets)
 

@@ -72,11 +72,13 @@ def phases(preset: str, agents: int | None, days: int | None, out: str) -> list[
     import numpy as np
 
     mark("import jax")
-    import socialcredit.api as api
     from socialcredit import load_scenario
     from socialcredit.compile import compile_scenario
-    from socialcredit.credit import credit_sample, decode_events
     from socialcredit.engine.run import simulate_arrays
+    from socialcredit.results.credit import credit_sample, decode_events
+    from socialcredit.results.metrics import tidy_metrics
+    from socialcredit.results.snapshot import snapshot
+    from socialcredit.results.summary import summarize
     from socialcredit.store import save_run
 
     mark("import socialcredit (pandas, pyarrow, duckdb, ...)")
@@ -88,13 +90,13 @@ def phases(preset: str, agents: int | None, days: int | None, out: str) -> list[
     mark("compile the scenario (Spec, Params)")
     state, raw, ev, scores, _ = simulate_arrays(spec, params, key, None, None, sample)
     mark(f"simulate {spec.days} days (incl. JIT compile)")
-    metrics = api.tidy_metrics(spec, raw, np.asarray(params.base_score))
+    metrics = tidy_metrics(spec, raw, np.asarray(params.base_score))
     mark("tidy metrics table")
-    agents_df = api.snapshot(spec, state, params, key)
+    agents_df = snapshot(spec, state, params, key)
     mark("per-agent snapshot")
     events = decode_events(spec, sc, sample, ev, scores)
     mark("credit-file events of the sample")
-    summary = api.summarize(spec, raw, np.asarray(params.base_score))
+    summary = summarize(spec, raw, np.asarray(params.base_score))
     mark("summary")
     from socialcredit.result import Result
 

@@ -31,7 +31,8 @@ from socialcredit.audit import (
     t975,
     view,
 )
-from socialcredit.audit.core import TABLE_COLUMNS, outcomes_for
+from socialcredit.audit.catalogue import outcomes_for
+from socialcredit.audit.result import TABLE_COLUMNS
 from socialcredit.scenario import load_scenario
 
 TIERS = ["AAA", "AA", "A", "B", "C", "D", "listed"]
@@ -292,6 +293,34 @@ def test_custom_outcomes_and_families(null_audit):
     assert t.loc["group_agents.minority", "system"] == pytest.approx(0.01 * 20_000 * 60, rel=0.05)
     with pytest.raises(ValueError, match="duplicate"):
         outcomes_for(sc, [registry[0], registry[0]])
+
+
+def test_metric_view_is_built_once_per_result_and_kept_on_it():
+    """view() keeps a result's sums on the result: the same view for the same result, a new one
+    for another result or a replaced metrics table, and no module-level cache to clear."""
+    from types import SimpleNamespace
+
+    import socialcredit.audit.formulas as formulas
+
+    def fake(value: float) -> SimpleNamespace:
+        metrics = pd.DataFrame(
+            {
+                "day": [1, 1],
+                "jurisdiction": ["j", "j"],
+                "group": ["g", "g"],
+                "metric": ["agents", "acts.littering"],
+                "value": [10.0, value],
+            }
+        )
+        return SimpleNamespace(metrics=metrics, scenario=None)
+
+    a, b = fake(1.0), fake(2.0)
+    va = view(a)
+    assert view(a) is va and va.total("acts.littering") == 1.0
+    assert view(b) is not va and view(b).total("acts.littering") == 2.0
+    a.metrics = fake(3.0).metrics  # a replaced table is summed anew
+    assert view(a) is not va and view(a).total("acts.littering") == 3.0
+    assert not [k for k, v in vars(formulas).items() if isinstance(v, dict) and k.isupper()]
 
 
 def test_registry_covers_every_category():

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 import socialcredit as sc
 from socialcredit.cli import app
-from socialcredit.credit import SAMPLE_MAX, credit_file, credit_sample
+from socialcredit.results.credit import SAMPLE_MAX, credit_file, credit_sample
 
 N, DAYS = 4000, 150
 

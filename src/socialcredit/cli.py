@@ -18,23 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import ProgressColumn, Task
 from rich.table import Table
 from rich.text import Text
 
 from socialcredit import __version__
-from socialcredit.console import capped_console
+from socialcredit.console import capped_console, one_line, plain_console, print_error, progress_bar
 from socialcredit.scenario import (
     ScenarioError,
     json_schema,
@@ -43,6 +33,7 @@ from socialcredit.scenario import (
     resolved_yaml,
     scenario_hash,
 )
+from socialcredit.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,20 +50,9 @@ app = typer.Typer(
 )
 
 MAX_WIDTH = 100
-DAYS_PER_YEAR = 365.0
 
-
-def _console(stderr: bool = False, **kw: Any) -> Console:
-    return capped_console(MAX_WIDTH, stderr=stderr, **kw)
-
-
-out = _console()
-# Messages from the loader hold brackets ("[population.agents=-5]") and colons; print them as is.
-err = _console(stderr=True, markup=False, highlight=False, emoji=False)
-
-
-def _error(message: str) -> None:
-    err.print(message, soft_wrap=True)
+out = capped_console(MAX_WIDTH)
+err = plain_console(MAX_WIDTH)
 
 
 @contextmanager
@@ -81,13 +61,8 @@ def _scenario_errors() -> Iterator[None]:
     try:
         yield
     except ScenarioError as e:
-        _error(str(e))
+        print_error(str(e))
         raise typer.Exit(2) from None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -223,7 +198,7 @@ def run(
     try:
         check_fits(sc.population.agents, devices=devices, scenario=sc)
     except MemoryTooSmall as e:  # an input this machine cannot take: say so before starting
-        _error(f"error: {e}")
+        print_error(f"error: {e}")
         raise typer.Exit(2) from None
 
     from socialcredit.store import record_start
@@ -239,7 +214,7 @@ def run(
     try:
         run_id = record_start(out_dir, info)
     except Exception as e:  # an unwritable folder, a catalog locked for too long, ...
-        _error(f"error: cannot record the run in {out_dir}: {_one_line(e)}")
+        print_error(f"error: cannot record the run in {out_dir}: {one_line(e)}")
         raise typer.Exit(1) from None
 
     agent_days = sc.population.agents * sc.days
@@ -259,15 +234,15 @@ def run(
         folder = result.save(out_dir)
     except KeyboardInterrupt:
         _end_failed(out_dir, run_id, "interrupted")
-        _error("interrupted; the run is marked failed in the catalog")
+        print_error("interrupted; the run is marked failed in the catalog")
         raise typer.Exit(130) from None
     except ScenarioError as e:  # a problem only compiling the scenario could find
         _end_failed(out_dir, run_id, str(e))
-        _error(str(e))
+        print_error(str(e))
         raise typer.Exit(2) from None
     except Exception as e:
         _end_failed(out_dir, run_id, f"{type(e).__name__}: {e}")
-        _error(f"error: run {run_id} failed: {_one_line(e)}")
+        print_error(f"error: run {run_id} failed: {one_line(e)}")
         raise typer.Exit(1) from None
     wall = time.perf_counter() - t0
 
@@ -283,7 +258,7 @@ def _end_failed(root: Path, run_id: str, error: str) -> None:
     try:
         record_end(root, run_id, "failed", error=error)
     except Exception as e:  # the catalog itself is broken: say so, keep the first error
-        _error(f"warning: could not mark run {run_id} failed in the catalog: {_one_line(e)}")
+        print_error(f"warning: could not mark run {run_id} failed in the catalog: {one_line(e)}")
 
 
 def _simulate(sc: Scenario, chunk_days: int | None, quiet: bool, devices: int | None) -> Result:
@@ -293,16 +268,7 @@ def _simulate(sc: Scenario, chunk_days: int | None, quiet: bool, devices: int | 
     enable_compile_cache()  # a second run of the same shape loads the compiled day
     if quiet:
         return simulate(sc, chunk_days=chunk_days, devices=devices)
-    progress = Progress(
-        TextColumn("[progress.description]{task.description:<10}"),
-        BarColumn(bar_width=30),
-        MofNCompleteColumn(),
-        TextColumn("days"),
-        AgentDaysColumn(sc.population.agents),
-        TimeRemainingColumn(),
-        TimeElapsedColumn(),
-        console=_console(stderr=True),
-    )
+    progress = progress_bar("days", AgentDaysColumn(sc.population.agents), max_width=MAX_WIDTH)
     with progress:
         # The first chunk includes JIT compilation, which can take longer than the run itself.
         task = progress.add_task("compiling", total=sc.days)
@@ -504,7 +470,7 @@ def validate(
         try:
             sc = load_scenario(f)
         except ScenarioError as e:
-            _error(str(e))
+            print_error(str(e))
             bad += 1
             continue
         print(f"ok: {f} ({sc.metadata.name}, {sc.population.agents:,} agents, {sc.days:,} days)")
@@ -526,7 +492,7 @@ def schema(
     try:
         out_file.write_text(text + "\n", encoding="utf-8")
     except OSError as e:
-        _error(f"error: cannot write {out_file}: {e}")
+        print_error(f"error: cannot write {out_file}: {e}")
         raise typer.Exit(1) from None
     err.print(f"wrote {out_file}")
 
@@ -564,7 +530,7 @@ def runs(out_dir: RunsDirOpt = Path("runs")) -> None:
     try:
         df = list_runs(out_dir)
     except Exception as e:
-        _error(f"error: cannot read the catalog in {out_dir}: {_one_line(e)}")
+        print_error(f"error: cannot read the catalog in {out_dir}: {one_line(e)}")
         raise typer.Exit(1) from None
     if df.empty:
         out.print(f"no runs in {out_dir}", highlight=False)
@@ -624,17 +590,17 @@ def explain(
     agent: Annotated[int, typer.Option("--agent", help="Agent index (see agents.parquet).")],
 ) -> None:
     """Print one agent's credit file: every record, listing and sanction, and why."""
-    from socialcredit.credit import credit_file
+    from socialcredit.results.credit import credit_file
     from socialcredit.store import RunNotFound, open_run
 
     try:
         result = open_run(run_dir)
         facts, ev = credit_file(result, agent)
     except RunNotFound as e:
-        _error(f"error: {e}")
+        print_error(f"error: {e}")
         raise typer.Exit(2) from None
     except KeyError as e:
-        _error(f"error: {e.args[0]}")
+        print_error(f"error: {e.args[0]}")
         raise typer.Exit(2) from None
     head = f"Credit file of agent {agent}"
     if "tier" in facts:

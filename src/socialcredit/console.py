@@ -1,10 +1,21 @@
-"""Rich consoles for the command line, capped in width so tables stay readable."""
+"""The command line's console helpers, shared by every command (cli.py, audit/cli.py):
+rich consoles capped in width so tables stay readable, error lines printed as they are, and the
+progress bar of a long command."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 
 def capped_console(max_width: int = 100, stderr: bool = False, **kw: Any) -> Console:
@@ -13,3 +24,35 @@ def capped_console(max_width: int = 100, stderr: bool = False, **kw: Any) -> Con
     if con.width > max_width:
         con.width = max_width
     return con
+
+
+def plain_console(max_width: int = 100, stderr: bool = True) -> Console:
+    """A console that prints text as it is: loader messages hold brackets
+    ("[population.agents=-5]") and colons, which must not be read as markup or highlighted."""
+    return capped_console(max_width, stderr=stderr, markup=False, highlight=False, emoji=False)
+
+
+def print_error(message: str) -> None:
+    """One message on stderr, as it is, never wrapped."""
+    plain_console().print(message, soft_wrap=True)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def progress_bar(unit: str, *columns: ProgressColumn, max_width: int = 100) -> Progress:
+    """A progress bar on stderr: description, bar, done/total ``unit``, then ``columns``, then
+    the time left and the time elapsed."""
+    return Progress(
+        TextColumn("[progress.description]{task.description:<10}"),
+        BarColumn(bar_width=30),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        *columns,
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+        console=capped_console(max_width, stderr=True),
+    )

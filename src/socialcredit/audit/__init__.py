@@ -4,6 +4,11 @@
 Markdown and rich renderings, ``save``). Outcomes live in a registry (``OUTCOMES``; add one with
 ``register``); docs/audit.md defines each. Names are imported lazily, so that registering the
 ``audit`` command on the CLI does not load pandas or JAX.
+
+Modules: ``outcome`` (the Outcome type, NotModelled, Undefined), ``formulas`` (MetricView and
+the formula builders), ``catalogue`` (the registry and every outcome), ``statistics`` (seeds,
+intervals), ``runner`` (``audit``), ``result`` (AuditResult), ``formatting`` (numbers as text),
+``cli`` (the command).
 """
 
 from __future__ import annotations
@@ -30,30 +35,38 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from socialcredit.audit.catalogue import OUTCOMES, outcomes_for, register
     from socialcredit.audit.cli import audit_command
-    from socialcredit.audit.core import (
-        NOT_MODELLED,
-        OUTCOMES,
-        AuditResult,
-        MetricView,
-        NotModelled,
-        Outcome,
-        Undefined,
-        audit,
-        gini,
-        mean_ci,
-        outcomes_for,
-        register,
-        replicate_seeds,
-        t975,
-        view,
-    )
+    from socialcredit.audit.formulas import MetricView, gini, view
+    from socialcredit.audit.outcome import NOT_MODELLED, NotModelled, Outcome, Undefined
+    from socialcredit.audit.result import AuditResult
+    from socialcredit.audit.runner import audit
+    from socialcredit.audit.statistics import mean_ci, replicate_seeds, t975
+
+# name -> module of this package (the layout: docs/audit.md, "Where things are")
+_WHERE = {
+    "NOT_MODELLED": "outcome",
+    "NotModelled": "outcome",
+    "Outcome": "outcome",
+    "Undefined": "outcome",
+    "OUTCOMES": "catalogue",
+    "outcomes_for": "catalogue",
+    "register": "catalogue",
+    "MetricView": "formulas",
+    "gini": "formulas",
+    "view": "formulas",
+    "mean_ci": "statistics",
+    "replicate_seeds": "statistics",
+    "t975": "statistics",
+    "AuditResult": "result",
+    "audit": "runner",
+    "audit_command": "cli",
+}
 
 
 def __getattr__(name: str):
-    if name in __all__:
+    if name in _WHERE:
         import importlib
 
-        module = "socialcredit.audit.cli" if name == "audit_command" else "socialcredit.audit.core"
-        return getattr(importlib.import_module(module), name)
+        return getattr(importlib.import_module(f"socialcredit.audit.{_WHERE[name]}"), name)
     raise AttributeError(f"module 'socialcredit.audit' has no attribute {name!r}")

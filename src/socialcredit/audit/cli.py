@@ -10,38 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.text import Text
 
-from socialcredit.console import capped_console
+from socialcredit.console import capped_console, one_line, print_error, progress_bar
 
 MAX_WIDTH = 120
-
-
-def _console(stderr: bool = False, **kw: Any) -> Console:
-    return capped_console(MAX_WIDTH, stderr=stderr, **kw)
-
-
-def _error(message: str) -> None:
-    # Loader messages hold brackets and colons: print them as they are, never as markup.
-    _console(stderr=True, markup=False, highlight=False, emoji=False).print(message, soft_wrap=True)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 def _folder(out: Path, name: str) -> Path:
@@ -96,12 +73,12 @@ def audit_command(
     try:
         sc = load_scenario(scenario, list(set_ or []), agents=agents, days=days, seed=seed)
     except ScenarioError as e:
-        _error(str(e))
+        print_error(str(e))
         raise typer.Exit(2) from None
 
-    from socialcredit.audit.core import audit
+    from socialcredit.audit.runner import audit
 
-    con = _console()
+    con = capped_console(MAX_WIDTH)
     con.print(
         f"[bold]audit {escape(sc.metadata.name)}[/]: {sc.population.agents:,} agents × "
         f"{sc.days:,} days, {replicates} replicate{'s' if replicates != 1 else ''} × 2 runs "
@@ -109,15 +86,7 @@ def audit_command(
         highlight=False,
         soft_wrap=True,
     )
-    progress = Progress(
-        TextColumn("[progress.description]{task.description:<10}"),
-        BarColumn(bar_width=30),
-        MofNCompleteColumn(),
-        TextColumn("replicates"),
-        TimeRemainingColumn(),
-        TimeElapsedColumn(),
-        console=_console(stderr=True),
-    )
+    progress = progress_bar("replicates", max_width=MAX_WIDTH)
     try:
         with progress:
             task = progress.add_task("compiling", total=replicates)
@@ -129,13 +98,13 @@ def audit_command(
             progress.update(task, description="done")
         folder = result.save(_folder(out, sc.metadata.name))
     except KeyboardInterrupt:
-        _error("interrupted; nothing was saved")
+        print_error("interrupted; nothing was saved")
         raise typer.Exit(130) from None
     except ScenarioError as e:  # a problem only compiling the scenario could find
-        _error(str(e))
+        print_error(str(e))
         raise typer.Exit(2) from None
     except Exception as e:
-        _error(f"error: audit failed: {_one_line(e)}")
+        print_error(f"error: audit failed: {one_line(e)}")
         raise typer.Exit(1) from None
 
     con.print()

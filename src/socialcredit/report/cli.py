@@ -17,8 +17,6 @@ import typer
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.result import Result
 
-FIGURES_DIR = "figures"
-
 
 def _fail(message: str, code: int) -> typer.Exit:
     typer.echo(message, err=True)
@@ -67,15 +65,20 @@ ReportOutOpt = Annotated[
 
 def report_command(run: RunArg, against: AgainstOpt = None, out: ReportOutOpt = None) -> None:
     """Write an offline, interactive HTML report (report.html) and PNG figures for a run."""
-    from socialcredit.report.figures import figure_data, tier_floor_scores, write_pngs
-    from socialcredit.report.html import write_report
+    from socialcredit.report.figures import (
+        FIGURES_DIR,
+        figure_data,
+        tier_floor_scores,
+        write_pngs,
+    )
+    from socialcredit.report.html import REPORT_FILE, write_report
 
     result = _open(run, "run")
     other = _open(against, "--against run") if against is not None else None
     folder = Path(out) if out is not None else Path(run)
     try:
         data = figure_data(result, other)
-        report = write_report(result, folder / "report.html", other, data=data)
+        report = write_report(result, folder / REPORT_FILE, other, data=data)
         pngs = write_pngs(
             data,
             folder / FIGURES_DIR,

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from socialcredit.report.page import TOOLS, embed, esc, fmt, page, source, table
+
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.result import Result
 
@@ -114,8 +116,6 @@ def _chart(df: pd.DataFrame):
     from bokeh.models import FactorRange, HoverTool, NumeralTickFormatter, Span
     from bokeh.plotting import figure
 
-    from socialcredit.report.html import TOOLS, source
-
     shown, _ = _drawable(df)
     shown = shown.assign(colour=np.where(shown["relative"] > 0, "#d62728", "#1f77b4"))
     p = figure(
@@ -154,7 +154,6 @@ def _relative(r: float) -> str:
 
 
 def _rows(df: pd.DataFrame) -> list[tuple[str, str, str, str, str]]:
-    from socialcredit.report.html import fmt
 
     return [
         (
@@ -174,7 +173,6 @@ HEADER = ["metric", "a", "b", "difference (a - b)", "relative"]
 
 
 def _html(df: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path:
-    from socialcredit.report.html import embed, esc, page, table
 
     shown, hidden = _drawable(df)
     script, divs = embed({"compare": _chart(df)} if not shown.empty else {})

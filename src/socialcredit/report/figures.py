@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from socialcredit.units import DAYS_PER_YEAR
+
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.result import Result
     from socialcredit.scenario.model import Scenario
 
-DAYS_PER_YEAR = 365.0
+FIGURES_DIR = "figures"  # the PNGs' folder beside a report
 CELL_M = 250.0  # side of a map cell, in metres
 CELL_KM2 = (CELL_M / 1000.0) ** 2
 SCORE_BINS = 50  # aim for about this many bins in the score distribution
@@ -49,7 +51,7 @@ DISPARITY_METRICS: dict[str, str] = {
     "mean_score": "mean score",
 }
 
-# Credit-file event logs (socialcredit.credit): canonical column -> accepted spellings.
+# Credit-file event logs (socialcredit.results.credit): canonical column -> accepted spellings.
 EVENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "agent": ("agent", "agent_id"),
     "day": ("day", "filed_day"),
@@ -404,7 +406,7 @@ def load_events(result: Result) -> pd.DataFrame | None:
     run folder; a DuckDB file ``credit.duckdb`` in the run folder, table ``events`` (or
     ``records``, ``credit_records``, ``credit_files``, ``credit_file``, or its only table with
     an ``agent`` column). ``socialcredit.store.open_run`` already loads ``credit.duckdb`` into
-    ``result.events`` (schema in ``socialcredit.credit``: day, agent, kind, behaviour, channel,
+    ``result.events`` (schema in ``socialcredit.results.credit``: day, agent, kind, behaviour, channel,
     points, true, expires_day, score). Columns are renamed to agent, day, behaviour, channel,
     points (see ``EVENT_COLUMNS`` for the spellings accepted); ``kind`` and a boolean ``false``
     (a record of an act that never happened) are derived when missing. A log without agent

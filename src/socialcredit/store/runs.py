@@ -95,7 +95,7 @@ def _write_folder(result: Result, info: dict[str, Any], folder: Path) -> None:
                 compression="zstd",
             )
     if result.events is not None:
-        from socialcredit.credit import write_credit_db
+        from socialcredit.results.credit import write_credit_db
 
         write_credit_db(folder / "credit.duckdb", result.events, np.asarray(result.sample))
     summary = {"summary": result.summary, "info": info}
@@ -161,7 +161,7 @@ def open_run(path: str | Path) -> Result:
     scenario = load_scenario(path / "scenario.yaml")
     events = sample = None
     if (path / "credit.duckdb").is_file():
-        from socialcredit.credit import read_credit_db
+        from socialcredit.results.credit import read_credit_db
 
         events, sample = read_credit_db(path / "credit.duckdb")
     org = {}

@@ -1,0 +1,69 @@
+"""The outcome type: what an audit measures, and the two ways a formula can decline.
+
+An outcome is a name, whether it measures a stated aim or a harm, a description, a formula
+``(Result) -> float`` and how the two arms are compared. A formula raises ``NotModelled`` when
+the run lacks what it needs (a metric that a mechanism not in this scenario would produce), and
+the audit reports "not modelled in this scenario" instead of failing; it raises ``Undefined``
+when the figure exists but is 0/0. Outcomes that depend on the scenario (one per behaviour, one
+per minority group) come from *families*: functions of the scenario that return outcomes.
+The registry of outcomes is in ``catalogue``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from socialcredit.result import Result
+    from socialcredit.scenario.model import Scenario
+
+NOT_MODELLED = "not modelled in this scenario"
+
+Kind = Literal["aim", "harm"]
+# difference: effect = system - counterfactual, per replicate.
+# ratio: effect = system / counterfactual, per replicate.
+# within: a comparison inside one arm (a ratio between groups): both arms reported, no effect.
+# system: a figure of the system arm only (records, tier moves): no effect.
+Comparison = Literal["difference", "ratio", "within", "system"]
+# How numbers are shown: shares as percentages (differences of shares in percentage points).
+Scale = Literal["number", "share"]
+
+
+class NotModelled(LookupError):
+    """The run lacks what the outcome needs: the mechanism is not in this scenario."""
+
+
+class Undefined(ArithmeticError):
+    """The outcome exists in this run but has no value (a denominator of zero)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One thing an audit measures.
+
+    ``formula(result)`` returns the outcome of one run (one arm of one replicate); it raises
+    NotModelled or Undefined (see the module docstring). ``comparison`` says how the arms are
+    compared; ``scale`` only changes how numbers are printed.
+    """
+
+    name: str
+    kind: Kind
+    unit: str
+    description: str
+    formula: Callable[[Result], float]
+    comparison: Comparison = "difference"
+    label: str = ""
+    scale: Scale = "number"
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
+
+
+# A family expands into outcomes for one scenario (one per behaviour, one per group, ...).
+
+
+# A family expands into outcomes for one scenario (one per behaviour, one per group, ...).
+Family = Callable[["Scenario"], list[Outcome]]

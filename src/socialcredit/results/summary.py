@@ -1,0 +1,109 @@
+"""The small JSON-able summary of a run (summary.json): final tiers and listings, rates over
+the run, scores by group, and with budgets or several jurisdictions their own figures."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from socialcredit.compile import Spec
+from socialcredit.engine.stages.measure import metric_names
+from socialcredit.units import DAYS_PER_YEAR
+
+
+def summarize(spec: Spec, raw: np.ndarray, bases: np.ndarray) -> dict:
+    """Small JSON-able summary: final tiers and listings, rates over the run, scores by group."""
+    names = metric_names(spec)
+    col = {n: i for i, n in enumerate(names)}
+    sizes = spec.cell_sizes().astype(np.float64)
+    cj, cg = spec.cell_of()
+    total_days = raw.shape[0]
+    agent_years = sizes.sum() * total_days / DAYS_PER_YEAR
+    run_sum = raw.sum(axis=0)  # [C, M]
+    final = raw[-1]  # [C, M]
+
+    def over_cells(name: str, cells=None) -> float:
+        cells = range(spec.n_cells) if cells is None else cells
+        return float(sum(run_sum[c, col[name]] for c in cells))
+
+    out: dict = {"agents": spec.agents, "days": spec.days, "jurisdictions": {}}
+    for j, jname in enumerate(spec.jurisdictions):
+        cells = [c for c in range(spec.n_cells) if cj[c] == j]
+        n = sum(sizes[c] for c in cells)
+        entry: dict = {"agents": int(n), "programme": bool(spec.tier_names[j])}
+        if spec.tier_names[j]:
+            entry["tier_shares"] = {
+                t: float(sum(final[c, col[f"tier.{k}"]] for c in cells) / max(n, 1))
+                for k, t in enumerate(spec.tier_names[j])
+            }
+            entry["listed_share"] = float(sum(final[c, col["listed"]] for c in cells) / max(n, 1))
+            entry["mean_score_by_group"] = {
+                spec.groups[cg[c]]: float(final[c, col["score_sum"]] / max(sizes[c], 1) + bases[j])
+                for c in cells
+                if sizes[c] > 0
+            }
+        out["jurisdictions"][jname] = entry
+    out["acts_per_agent_year"] = {b: over_cells(f"acts.{b}") / agent_years for b in spec.behaviours}
+    rec = sum(over_cells(f"records.{b}") for b in spec.behaviours)
+    out["records_per_agent_year"] = rec / agent_years
+    out["false_record_share"] = over_cells("false_records") / rec if rec else 0.0
+    applied = over_cells("loans_applied")
+    out["loan_refusal_rate"] = over_cells("loans_refused") / applied if applied else 0.0
+    trips = over_cells("trips")
+    out["trips_blocked_rate"] = over_cells("trips_blocked") / trips if trips else 0.0
+    out["mean_risk"] = float(final[:, col["risk_sum"]].sum() / max(sizes.sum(), 1))
+    out["mean_wealth"] = float(final[:, col["wealth_sum"]].sum() / max(sizes.sum(), 1))
+    if spec.budgets:
+        _budget_summary(spec, out, run_sum, final, col, total_days)
+    if len(spec.jurisdictions) > 1:
+        _spread_summary(spec, out, run_sum, final, col, total_days)
+    return out
+
+
+def _jurisdiction_sums(spec: Spec, per_cell: np.ndarray) -> np.ndarray:
+    """[C] -> [J] sums over each jurisdiction's groups."""
+    return per_cell.reshape(len(spec.jurisdictions), len(spec.groups)).sum(axis=1)
+
+
+def _budget_summary(spec, out, run_sum, final, col, days) -> None:
+    """Per jurisdiction: money spent per resident-year, on rewards and in all, rewards
+    withheld per resident-year, and the share of full channel coverage the budget pays for."""
+    n = np.maximum(_jurisdiction_sums(spec, spec.cell_sizes().astype(np.float64)), 1)
+    years = days / DAYS_PER_YEAR
+    spend = _jurisdiction_sums(spec, run_sum[:, col["budget_spend"]]) / n / years
+    rewards = _jurisdiction_sums(spec, run_sum[:, col["reward_spend"]]) / n / years
+    withheld = _jurisdiction_sums(spec, run_sum[:, col["rewards_withheld"]]) / n / years
+    coverage = _jurisdiction_sums(spec, final[:, col["coverage_sum"]]) / n
+    for j, name in enumerate(spec.jurisdictions):
+        out["jurisdictions"][name]["budget"] = {
+            "spend_per_resident_year": float(spend[j]),
+            "reward_spend_per_resident_year": float(rewards[j]),
+            "rewards_withheld_per_resident_year": float(withheld[j]),
+            "coverage": float(coverage[j]),
+        }
+
+
+def _spread_summary(spec, out, run_sum, final, col, days) -> None:
+    """How much jurisdictions differ: per jurisdiction the share of agent-days sanctioned, and
+    across jurisdictions the agent-weighted mean, standard deviation, minimum and maximum of
+    it, of the listed share and of records per agent-year (what unifying pilots changes)."""
+    n = np.maximum(_jurisdiction_sums(spec, spec.cell_sizes().astype(np.float64)), 1)
+    B = spec.behaviours
+    records = sum(run_sum[:, col[f"records.{b}"]] for b in B)
+    values = {
+        "sanctioned_share": _jurisdiction_sums(spec, run_sum[:, col["sanctioned"]]) / n / days,
+        "listed_share": _jurisdiction_sums(spec, final[:, col["listed"]]) / n,
+        "records_per_agent_year": _jurisdiction_sums(spec, records) / n / (days / DAYS_PER_YEAR),
+    }
+    for j, name in enumerate(spec.jurisdictions):
+        out["jurisdictions"][name]["sanctioned_share"] = float(values["sanctioned_share"][j])
+    w = n / n.sum()
+    spread = {}
+    for key, v in values.items():
+        mean = float((w * v).sum())
+        spread[key] = {
+            "mean": mean,
+            "sd": float(np.sqrt((w * (v - mean) ** 2).sum())),
+            "min": float(v.min()),
+            "max": float(v.max()),
+        }
+    out["across_jurisdictions"] = spread
