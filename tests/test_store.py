@@ -17,12 +17,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from socialcredit.result import Result
+from socialcredit.result import Result, open_run
 from socialcredit.scenario.model import Scenario
 from socialcredit.store import (
     RunNotFound,
     list_runs,
-    open_run,
     record_end,
     record_start,
     save_run,

@@ -14,16 +14,15 @@ __all__ = ["Result", "ScenarioError", "__version__", "load_scenario", "open_run"
 
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.api import simulate
-    from socialcredit.result import Result
+    from socialcredit.result import Result, open_run
     from socialcredit.scenario import ScenarioError, load_scenario
-    from socialcredit.store import open_run
 
 _WHERE = {
     "simulate": "socialcredit.api",
     "Result": "socialcredit.result",
     "load_scenario": "socialcredit.scenario",
     "ScenarioError": "socialcredit.scenario",
-    "open_run": "socialcredit.store",
+    "open_run": "socialcredit.result",
 }
 
 

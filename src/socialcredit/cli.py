@@ -590,8 +590,9 @@ def explain(
     agent: Annotated[int, typer.Option("--agent", help="Agent index (see agents.parquet).")],
 ) -> None:
     """Print one agent's credit file: every record, listing and sanction, and why."""
+    from socialcredit.result import open_run
     from socialcredit.results.credit import credit_file
-    from socialcredit.store import RunNotFound, open_run
+    from socialcredit.store import RunNotFound
 
     try:
         result = open_run(run_dir)

@@ -10,9 +10,6 @@ import pandas as pd
 
 from socialcredit.scenario.model import Scenario
 
-# Columns of the tidy daily metrics table, in order.
-METRIC_COLUMNS = ["day", "jurisdiction", "group", "metric", "value"]
-
 
 @dataclass
 class Result:
@@ -45,3 +42,11 @@ class Result:
 
         self.path = save_run(self, root)
         return self.path
+
+
+def open_run(path: str | Path) -> Result:
+    """Read a run folder back into a Result, with ``path`` set (raises
+    ``socialcredit.store.RunNotFound`` for a missing or unfinished folder)."""
+    from socialcredit.store.runs import read_run
+
+    return Result(**read_run(path))

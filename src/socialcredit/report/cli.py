@@ -24,8 +24,9 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 def _open(path: Path, what: str) -> Result:
+    from socialcredit.result import open_run
     from socialcredit.scenario import ScenarioError
-    from socialcredit.store import RunNotFound, open_run
+    from socialcredit.store import RunNotFound
 
     try:
         return open_run(path)

@@ -405,7 +405,7 @@ def load_events(result: Result) -> pd.DataFrame | None:
     anything with ``to_pandas``/``df``, or a callable returning one); ``events.parquet`` in the
     run folder; a DuckDB file ``credit.duckdb`` in the run folder, table ``events`` (or
     ``records``, ``credit_records``, ``credit_files``, ``credit_file``, or its only table with
-    an ``agent`` column). ``socialcredit.store.open_run`` already loads ``credit.duckdb`` into
+    an ``agent`` column). ``socialcredit.open_run`` already loads ``credit.duckdb`` into
     ``result.events`` (schema in ``socialcredit.results.credit``: day, agent, kind, behaviour, channel,
     points, true, expires_day, score). Columns are renamed to agent, day, behaviour, channel,
     points (see ``EVENT_COLUMNS`` for the spellings accepted); ``kind`` and a boolean ``false``

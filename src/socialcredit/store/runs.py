@@ -1,4 +1,8 @@
-"""Run folders: write a Result to ``<root>/<run_id>/`` atomically and read it back.
+"""Run folders: write a Result to ``<root>/<run_id>/`` atomically and read its parts back.
+
+The store knows the files, not the in-memory Result: `read_run` returns the parts, and
+`socialcredit.result.open_run` makes a Result of them, so the store never imports the layer
+above it (docs/decisions.md, "Results, report and audit seams").
 
 Everything is written into ``<root>/.tmp-<run_id>/``, fsynced, then renamed into place, and only
 then listed in the catalog; so a run folder the catalog points at is always complete, and a
@@ -12,15 +16,20 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from socialcredit.result import METRIC_COLUMNS, Result
 from socialcredit.store.catalog import check_run_id, new_run_id, record_saved
+
+if TYPE_CHECKING:  # pragma: no cover
+    from socialcredit.result import Result
+
+# Columns of the tidy daily metrics table, in order.
+METRIC_COLUMNS = ["day", "jurisdiction", "group", "metric", "value"]
 
 TMP_PREFIX = ".tmp-"
 STALE_TMP_S = 3600.0
@@ -137,8 +146,8 @@ def save_run(result: Result, root: str | Path = "runs") -> Path:
     return final
 
 
-def open_run(path: str | Path) -> Result:
-    """Read a run folder back into a Result, with ``path`` set."""
+def read_run(path: str | Path) -> dict[str, Any]:
+    """Read a run folder's parts: the keyword arguments of a Result, ``path`` included."""
     from socialcredit.scenario.loader import load_scenario
 
     path = Path(path)
@@ -168,6 +177,14 @@ def open_run(path: str | Path) -> Result:
     for name in ("org_metrics", "firms"):
         if (path / f"{name}.parquet").is_file():
             org[name] = pq.read_table(path / f"{name}.parquet").to_pandas()
-    return Result(
-        scenario, metrics, agents, summary, info, path, events=events, sample=sample, **org
+    return dict(
+        scenario=scenario,
+        metrics=metrics,
+        agents=agents,
+        summary=summary,
+        info=info,
+        path=path,
+        events=events,
+        sample=sample,
+        **org,
     )
