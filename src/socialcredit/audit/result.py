@@ -109,9 +109,13 @@ class AuditResult:
             "(differences of shares in percentage points, pp); *relative* is the effect as a "
             "share of the counterfactual. Brackets hold 95% intervals across replicates "
             f"(Student's t, {max(self.replicates - 1, 0)} degrees of freedom): they measure "
-            "the model's randomness, not doubt about its assumptions. For within-run "
-            "comparisons (ratios between groups) and system-only figures the interval is that "
-            "of the value with the system.",
+            "the model's randomness, not doubt about its assumptions. Where every replicate "
+            'gave the same value, the note says "no variation" and the interval is the exact '
+            "one of the counts pooled over replicates (Poisson for rates, Clopper-Pearson for "
+            "shares), or there is none. For within-run comparisons (ratios between groups) "
+            "and system-only figures the interval is that of the value with the system. Small "
+            "rates are given per 1,000 or per 100,000 agent-years and small shares in per "
+            "mille (‰), as the Unit column says.",
             "",
             "| Outcome | Kind | Unit | Without the system | With the system | "
             "Effect (95% CI) | Relative change (95% CI) | Note |",
