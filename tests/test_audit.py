@@ -406,7 +406,7 @@ def test_cli_bad_set_exits_2_without_traceback(tmp_path):
 def test_cli_module_imports_neither_jax_nor_pandas():
     code = (
         "import sys, socialcredit.audit, socialcredit.audit.cli; "
-        "print(sorted(m for m in ('jax', 'pandas') if m in sys.modules))"
+        "print(sorted(m for m in ('jax', 'pandas', 'scipy') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
