@@ -150,6 +150,14 @@ def test_no_variation_without_counts_gives_no_interval_and_says_so():
     assert text["effect"] == "0"  # no "(0 to 0)"
 
 
+def test_no_pooled_interval_unless_both_arms_have_counts():
+    o = _outcome("mixed")
+    v = _values(o.name, [(0, 10.0)] * 3, [0.0] * 3)  # the counterfactual is a plain number
+    row = _summarise(o, v, True, {}, 3, "rate")
+    assert row["effect"] == 0.0 and math.isnan(row["ci_low"]) and row["interval"] == ""
+    assert row["note"] == "no variation across 3 replicates; no interval"
+
+
 def test_varying_replicates_keep_the_t_interval():
     o = _outcome("misconduct.littering")
     sys, cf = [(40, 100.0), (52, 100.0), (47, 100.0)], [(50, 100.0), (55, 100.0), (49, 100.0)]

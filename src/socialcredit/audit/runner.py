@@ -226,7 +226,8 @@ def _summarise(
         if n_eff >= 2 and not _varies(v["effect"]):
             notes.append(f"no variation across {n_eff} replicates")
             both = v["effect"].notna()
-            if kind and o.comparison == "difference" and v.loc[both, "system_num"].notna().all():
+            counts = v.loc[both, ["system_num", "counterfactual_num"]].notna().all(axis=None)
+            if kind and o.comparison == "difference" and counts:
                 eff_lo, eff_hi = difference_ci(
                     kind, *_pooled(v, "system", both), *_pooled(v, "counterfactual", both)
                 )
