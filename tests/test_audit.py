@@ -98,13 +98,14 @@ def test_replicate_seeds_are_deterministic_distinct_and_in_range():
 
 def test_t_quantiles_and_interval():
     scipy_stats = pytest.importorskip("scipy.stats")
-    for df in range(1, 31):
-        assert t975(df) == pytest.approx(scipy_stats.t.ppf(0.975, df), abs=1e-4)
-    for df in (31, 45, 80, 200):  # beyond the table: never narrower than the exact interval
-        assert t975(df) >= scipy_stats.t.ppf(0.975, df) - 1e-9
+    for df in (1, 2, 4, 30, 31, 45, 80, 200, 5000):  # scipy's quantile, no table with steps
+        assert t975(df) == pytest.approx(scipy_stats.t.ppf(0.975, df), rel=1e-12)
+    assert t975(2) == pytest.approx(4.302653, abs=1e-6)
+    with pytest.raises(ValueError):
+        t975(0)
     m, lo, hi, n = mean_ci([1.0, 2.0, 3.0, float("nan")])
     assert (m, n) == (2.0, 3)
-    assert hi - m == pytest.approx(4.3027 * 1.0 / math.sqrt(3))
+    assert hi - m == pytest.approx(scipy_stats.t.ppf(0.975, 2) * 1.0 / math.sqrt(3))
     assert lo == pytest.approx(2 * m - hi)
     assert mean_ci([5.0, 5.0]) == (5.0, 5.0, 5.0, 2)
     assert math.isnan(mean_ci([5.0])[1])
@@ -131,7 +132,14 @@ def test_null_audit_gives_exactly_zero_effects(null_audit):
     assert len(with_effect) >= 15, a.table
     for row in with_effect.itertuples():
         assert row.effect == 0.0, row
-        assert row.ci_low <= 0.0 <= row.ci_high, row
+        # identical arms: no variation across replicates, said in words; no zero-width interval
+        assert "no variation across 3 replicates" in row.note, row
+        if row.interval:  # an outcome made of counts: what the pooled counts allow
+            assert row.interval.startswith("pooled counts, exact"), row
+            assert row.ci_low < 0.0 < row.ci_high, row
+        else:  # no counts to pool (the Gini): no interval rather than a false one
+            assert math.isnan(row.ci_low) and math.isnan(row.ci_high), row
+    assert a.row("wealth_gini")["interval"] == ""
     both = a.values.dropna(subset=["system", "counterfactual"])
     assert len(both) and (both["system"] == both["counterfactual"]).all()
     finite = a.values.dropna(subset=["effect"])
@@ -158,7 +166,10 @@ def test_fixed_response_leaves_misconduct_exactly_unchanged(planted_audit):
     rows = t[t["outcome"].str.startswith(("misconduct.", "prosocial."))]
     assert len(rows) == 8 + 1 + 2 + 1
     assert (rows["effect"] == 0.0).all()
-    assert (rows["ci_low"] == 0.0).all() and (rows["ci_high"] == 0.0).all()
+    # the same in every replicate: the interval is that of the pooled counts, not (0 to 0)
+    assert (rows["ci_low"] < 0.0).all() and (rows["ci_high"] > 0.0).all()
+    assert (rows["interval"] == "pooled counts, exact Poisson").all()
+    assert rows["note"].str.contains("no variation across 5 replicates").all()
     v = planted_audit.values
     acts = v[v["outcome"].str.startswith("misconduct.")]
     assert (acts["system"] == acts["counterfactual"]).all()
@@ -395,7 +406,7 @@ def test_cli_bad_set_exits_2_without_traceback(tmp_path):
 def test_cli_module_imports_neither_jax_nor_pandas():
     code = (
         "import sys, socialcredit.audit, socialcredit.audit.cli; "
-        "print(sorted(m for m in ('jax', 'pandas') if m in sys.modules))"
+        "print(sorted(m for m in ('jax', 'pandas', 'scipy') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -19,6 +19,7 @@ __all__ = [
     "NOT_MODELLED",
     "OUTCOMES",
     "AuditResult",
+    "Counted",
     "MetricView",
     "NotModelled",
     "Outcome",
@@ -38,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.audit.catalogue import OUTCOMES, outcomes_for, register
     from socialcredit.audit.cli import audit_command
     from socialcredit.audit.formulas import MetricView, gini, view
-    from socialcredit.audit.outcome import NOT_MODELLED, NotModelled, Outcome, Undefined
+    from socialcredit.audit.outcome import NOT_MODELLED, Counted, NotModelled, Outcome, Undefined
     from socialcredit.audit.result import AuditResult
     from socialcredit.audit.runner import audit
     from socialcredit.audit.statistics import mean_ci, replicate_seeds, t975
@@ -47,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 _WHERE = {
     "NOT_MODELLED": "outcome",
     "NotModelled": "outcome",
+    "Counted": "outcome",
     "Outcome": "outcome",
     "Undefined": "outcome",
     "OUTCOMES": "catalogue",

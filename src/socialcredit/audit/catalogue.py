@@ -152,7 +152,7 @@ register(
         "aim",
         "median incomes per agent-year",
         "Harm to buyers: wealth citizens lost to counterfeits, sum of buyer_harm / agent-years.",
-        org_per_year("buyer_harm", "agents"),
+        org_per_year("buyer_harm", "agents", kind=None),  # an amount, not a count
         label="Counterfeit harm to buyers per agent-year",
     )
 )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from socialcredit.audit.outcome import NotModelled, Undefined
+from socialcredit.audit.outcome import Counted, CountKind, NotModelled, Undefined
 from socialcredit.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -82,10 +82,13 @@ def view(result: Result) -> MetricView:
     return v
 
 
-def div(num: float, den: float, what: str) -> float:
-    """num / den, or Undefined(what) when den is 0."""
+def div(num: float, den: float, what: str, kind: CountKind | None = None) -> float:
+    """num / den, or Undefined(what) when den is 0. With ``kind`` (``rate``: num events over
+    den years; ``share``: num of den), a ``Counted`` that keeps num and den for the audit."""
     if den == 0:
         raise Undefined(what)
+    if kind is not None:
+        return Counted(num, den, kind)
     return num / den
 
 
@@ -95,7 +98,7 @@ def per_agent_year(metrics: list[str]) -> Callable[[Result], float]:
     def formula(result: Result) -> float:
         v = view(result)
         total = sum(v.total(m) for m in metrics)
-        return div(total, v.agent_years, "no agent-years")
+        return div(total, v.agent_years, "no agent-years", "rate")
 
     return formula
 
@@ -105,7 +108,7 @@ def share_of(num: str, den: str, what: str) -> Callable[[Result], float]:
 
     def formula(result: Result) -> float:
         v = view(result)
-        return div(v.total(num), v.total(den), what)
+        return div(v.total(num), v.total(den), what, "share")
 
     return formula
 
@@ -117,7 +120,7 @@ def last_share(metric: str) -> Callable[[Result], float]:
         v = view(result)
         vals = v.last_cells(metric)
         agents = v.last_agents().reindex(vals.index).fillna(0.0)
-        return div(float(vals.sum()), float(agents.sum()), "no agents")
+        return div(float(vals.sum()), float(agents.sum()), "no agents", "share")
 
     return formula
 
@@ -165,13 +168,16 @@ def org_share(num: str, den: str, what: str, last: bool = False) -> Callable[[Re
 
     def formula(result: Result) -> float:
         t = org_sums(result, last)
-        return div(float(t.get(num, 0.0)), float(t.get(den, 0.0)), what)
+        return div(float(t.get(num, 0.0)), float(t.get(den, 0.0)), what, "share")
 
     return formula
 
 
-def org_per_year(metric: str, per: str, institutions: bool = False) -> Callable[[Result], float]:
-    """Formula: sum of ``metric`` / years of ``per`` (`firms`, `institutions` or `agents`)."""
+def org_per_year(
+    metric: str, per: str, institutions: bool = False, kind: CountKind | None = "rate"
+) -> Callable[[Result], float]:
+    """Formula: sum of ``metric`` / years of ``per`` (`firms`, `institutions` or `agents`).
+    ``kind=None`` for a metric that is an amount (wealth), not a count of events."""
 
     def formula(result: Result) -> float:
         t = org_sums(result, institutions=institutions)
@@ -180,6 +186,6 @@ def org_per_year(metric: str, per: str, institutions: bool = False) -> Callable[
         else:
             years = float(org_sums(result, institutions=per == "institutions").get(per, 0.0))
             years /= DAYS_PER_YEAR
-        return div(float(t.get(metric, 0.0)), years, f"no {per}")
+        return div(float(t.get(metric, 0.0)), years, f"no {per}", kind)
 
     return formula

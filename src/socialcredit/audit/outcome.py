@@ -7,6 +7,10 @@ the audit reports "not modelled in this scenario" instead of failing; it raises 
 when the figure exists but is 0/0. Outcomes that depend on the scenario (one per behaviour, one
 per minority group) come from *families*: functions of the scenario that return outcomes.
 The registry of outcomes is in ``catalogue``.
+
+A formula may return a ``Counted`` (a float that keeps the counts it is made of: a count over
+an exposure in years, or a count over a count): the audit then pools the replicates' counts for
+exact intervals where the replicates alone cannot give one (``statistics.counts_ci``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,33 @@ Kind = Literal["aim", "harm"]
 Comparison = Literal["difference", "ratio", "within", "system"]
 # How numbers are shown: shares as percentages (differences of shares in percentage points).
 Scale = Literal["number", "share"]
+
+
+# rate: a count of events per unit of exposure (agent-years, firm-years): Poisson.
+# share: a count of successes out of a count of trials (loans refused of loans applied): binomial.
+CountKind = Literal["rate", "share"]
+
+
+class Counted(float):
+    """A value ``num / den`` that keeps its parts: ``num`` events over ``den``, of ``kind``.
+
+    It is a float (formulas still return numbers), so anything that reads the value is
+    unchanged; the audit reads ``num``, ``den`` and ``kind`` to pool counts over replicates.
+    """
+
+    num: float
+    den: float
+    kind: CountKind
+
+    def __new__(cls, num: float, den: float, kind: CountKind) -> Counted:
+        if den == 0:
+            raise Undefined("a denominator was zero")
+        self = super().__new__(cls, num / den)
+        self.num, self.den, self.kind = float(num), float(den), kind
+        return self
+
+    def __reduce__(self):
+        return (Counted, (self.num, self.den, self.kind))
 
 
 class NotModelled(LookupError):
@@ -60,9 +91,6 @@ class Outcome:
     @property
     def title(self) -> str:
         return self.label or self.name
-
-
-# A family expands into outcomes for one scenario (one per behaviour, one per group, ...).
 
 
 # A family expands into outcomes for one scenario (one per behaviour, one per group, ...).

@@ -34,8 +34,21 @@ TABLE_COLUMNS = [
     "comparison",
     "label",
     "replicates_defined",
+    "interval",
 ]
-VALUE_COLUMNS = ["outcome", "replicate", "seed", "system", "counterfactual", "effect"]
+# *_num, *_den: the counts of an outcome made of counts (a Counted), NaN otherwise
+VALUE_COLUMNS = [
+    "outcome",
+    "replicate",
+    "seed",
+    "system",
+    "counterfactual",
+    "effect",
+    "system_num",
+    "system_den",
+    "counterfactual_num",
+    "counterfactual_den",
+]
 
 
 @dataclass
@@ -45,10 +58,14 @@ class AuditResult:
     ``table`` columns: outcome, kind (aim | harm), unit, system and counterfactual (means over
     replicates of each arm), effect (mean over replicates of system - counterfactual, or of
     system / counterfactual for ratio outcomes; empty for within-arm and system-only
-    outcomes), ci_low and ci_high (95% t interval of ``effect`` when it is given, else of
-    ``system``), relative (effect / counterfactual mean, or ratio - 1), note, comparison,
-    label, replicates_defined. ``values`` has one row per outcome and replicate: outcome,
-    replicate, seed, system, counterfactual, effect.
+    outcomes), ci_low and ci_high (95% interval of ``effect`` when it is given, else of
+    ``system``: Student's t over replicates, or, where the replicates do not vary, exact from
+    the counts pooled over them; see docs/audit.md), relative (effect / counterfactual mean, or
+    ratio - 1), note, comparison, label, replicates_defined, interval (how the interval was
+    made: ``t``, ``pooled counts, exact Poisson``, ``pooled counts, exact binomial``, or empty
+    for none). ``values`` has one row per outcome and replicate: outcome, replicate, seed,
+    system, counterfactual, effect, and the counts of outcomes made of counts (system_num,
+    system_den, counterfactual_num, counterfactual_den; NaN otherwise).
     """
 
     scenario: Scenario = field(repr=False)
@@ -92,9 +109,13 @@ class AuditResult:
             "(differences of shares in percentage points, pp); *relative* is the effect as a "
             "share of the counterfactual. Brackets hold 95% intervals across replicates "
             f"(Student's t, {max(self.replicates - 1, 0)} degrees of freedom): they measure "
-            "the model's randomness, not doubt about its assumptions. For within-run "
-            "comparisons (ratios between groups) and system-only figures the interval is that "
-            "of the value with the system.",
+            "the model's randomness, not doubt about its assumptions. Where every replicate "
+            'gave the same value, the note says "no variation" and the interval is the exact '
+            "one of the counts pooled over replicates (Poisson for rates, Clopper-Pearson for "
+            "shares), or there is none. For within-run comparisons (ratios between groups) "
+            "and system-only figures the interval is that of the value with the system. Small "
+            "rates are given per 1,000 or per 100,000 agent-years and small shares in per "
+            "mille (‰), as the Unit column says.",
             "",
             "| Outcome | Kind | Unit | Without the system | With the system | "
             "Effect (95% CI) | Relative change (95% CI) | Note |",

@@ -13,12 +13,20 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from socialcredit.audit.catalogue import outcomes_for
-from socialcredit.audit.outcome import NOT_MODELLED, Family, NotModelled, Outcome, Undefined
+from socialcredit.audit.outcome import (
+    NOT_MODELLED,
+    Counted,
+    Family,
+    NotModelled,
+    Outcome,
+    Undefined,
+)
 from socialcredit.audit.result import TABLE_COLUMNS, VALUE_COLUMNS, AuditResult
-from socialcredit.audit.statistics import mean_ci, replicate_seeds
+from socialcredit.audit.statistics import counts_ci, difference_ci, mean_ci, replicate_seeds
 
 if TYPE_CHECKING:
     from socialcredit.result import Result
@@ -26,14 +34,23 @@ if TYPE_CHECKING:
 
 
 def _evaluate(outcome: Outcome, result: Result) -> tuple[float, str | None, bool]:
-    """(value, reason, modelled): NaN with a reason when not modelled or undefined."""
+    """(value, reason, modelled): NaN with a reason when not modelled or undefined. The value
+    keeps its counts when the formula returns a ``Counted``."""
     try:
-        value = float(outcome.formula(result))
+        value = outcome.formula(result)
+        value = value if isinstance(value, Counted) else float(value)
     except NotModelled as e:
         return math.nan, str(e), False
     except Undefined as e:
         return math.nan, str(e) or "a denominator was zero", True
     return value, None, True
+
+
+def _parts(value: float) -> tuple[float, float, str | None]:
+    """(num, den, kind) of a Counted value, NaNs and None otherwise."""
+    if isinstance(value, Counted):
+        return value.num, value.den, value.kind
+    return math.nan, math.nan, None
 
 
 def audit(
@@ -71,6 +88,7 @@ def audit(
     rows: list[dict[str, Any]] = []
     reasons: dict[tuple[str, str], str] = {}  # (outcome, arm) -> last reason for NaN
     modelled: dict[str, bool] = {o.name: False for o in defs}
+    counted: dict[str, str] = {}  # outcome -> kind of counts its formula returns (rate, share)
     if progress:
         progress(0, replicates)
     for i, seed in enumerate(seeds):
@@ -91,14 +109,22 @@ def audit(
                 effect = sys_v - cf_v
             elif o.comparison == "ratio" and cf_v:
                 effect = sys_v / cf_v
+            sys_num, sys_den, sys_kind = _parts(sys_v)
+            cf_num, cf_den, cf_kind = _parts(cf_v)
+            if sys_kind or cf_kind:
+                counted[o.name] = sys_kind or cf_kind
             rows.append(
                 {
                     "outcome": o.name,
                     "replicate": i,
                     "seed": seed,
-                    "system": sys_v,
-                    "counterfactual": cf_v,
-                    "effect": effect,
+                    "system": float(sys_v),
+                    "counterfactual": float(cf_v),
+                    "effect": float(effect),
+                    "system_num": sys_num,
+                    "system_den": sys_den,
+                    "counterfactual_num": cf_num,
+                    "counterfactual_den": cf_den,
                 }
             )
         del result, cf
@@ -107,7 +133,10 @@ def audit(
 
     values = pd.DataFrame(rows, columns=VALUE_COLUMNS)
     table = pd.DataFrame(
-        [_summarise(o, values, modelled[o.name], reasons, replicates) for o in defs],
+        [
+            _summarise(o, values, modelled[o.name], reasons, replicates, counted.get(o.name))
+            for o in defs
+        ],
         columns=TABLE_COLUMNS,
     )
     info = {
@@ -122,9 +151,50 @@ def audit(
     return AuditResult(scenario, replicates, seeds, table, values, defs, info, example)
 
 
+def _varies(x: pd.Series) -> bool:
+    x = x[np.isfinite(x)]
+    return len(x) < 2 or bool(x.max() > x.min())
+
+
+def _pooled(v: pd.DataFrame, arm: str, among: pd.Series) -> tuple[float, float]:
+    """An arm's counts summed over the replicates selected by ``among``."""
+    rows = v[among & v[f"{arm}_num"].notna()]
+    return float(rows[f"{arm}_num"].sum()), float(rows[f"{arm}_den"].sum())
+
+
+def _bounds(o: Outcome, kind: str | None) -> tuple[float, float]:
+    """Where the outcome's values can lie: [0, 1] for shares, [0, inf) for rates of counts and
+    ratios (of nonnegative figures, as every ratio outcome is)."""
+    if o.scale == "share" or kind == "share":
+        return 0.0, 1.0
+    if kind == "rate" or o.unit.startswith("ratio"):
+        return 0.0, math.inf
+    return -math.inf, math.inf
+
+
+def _clip(lo: float, hi: float, low: float, high: float) -> tuple[float, float]:
+    if math.isfinite(lo):
+        lo = min(max(lo, low), high)
+    if math.isfinite(hi):
+        hi = min(max(hi, low), high)
+    return lo, hi
+
+
+_METHOD = {"rate": "pooled counts, exact Poisson", "share": "pooled counts, exact binomial"}
+
+
 def _summarise(
-    o: Outcome, values: pd.DataFrame, modelled: bool, reasons: dict, replicates: int
+    o: Outcome,
+    values: pd.DataFrame,
+    modelled: bool,
+    reasons: dict,
+    replicates: int,
+    kind: str | None = None,
 ) -> dict[str, Any]:
+    """One row of the table. The interval is Student's t over replicates; where the replicates
+    do not vary at all it is that of the pooled counts (``counts_ci``, ``difference_ci``) for
+    an outcome made of counts, and none otherwise; the note says so in words. Intervals of
+    values stay where the values can lie (``_bounds``); of effects on shares, in [-1, 1]."""
     row: dict[str, Any] = {
         "outcome": o.name,
         "kind": o.kind,
@@ -138,6 +208,7 @@ def _summarise(
         "ci_high": math.nan,
         "relative": math.nan,
         "replicates_defined": 0,
+        "interval": "",
     }
     if not modelled:
         why = reasons.get((o.name, "system"))
@@ -147,17 +218,51 @@ def _summarise(
     sys_m, sys_lo, sys_hi, n_sys = mean_ci(v["system"])
     cf_m, _, _, n_cf = mean_ci(v["counterfactual"])
     eff_m, eff_lo, eff_hi, n_eff = mean_ci(v["effect"])
+    low, high = _bounds(o, kind)
     notes = []
     row.update(system=sys_m, counterfactual=cf_m)
     if n_eff:
+        method = "t"
+        if n_eff >= 2 and not _varies(v["effect"]):
+            notes.append(f"no variation across {n_eff} replicates")
+            both = v["effect"].notna()
+            counts = v.loc[both, ["system_num", "counterfactual_num"]].notna().all(axis=None)
+            if kind and o.comparison == "difference" and counts:
+                eff_lo, eff_hi = difference_ci(
+                    kind, *_pooled(v, "system", both), *_pooled(v, "counterfactual", both)
+                )
+                method = _METHOD[kind]
+                notes.append("the interval is what the counts pooled over them allow")
+            else:
+                method = ""
+                eff_lo = eff_hi = math.nan
+                notes.append("no interval")
+        if o.comparison == "difference" and (o.scale == "share" or kind == "share"):
+            eff_lo, eff_hi = _clip(eff_lo, eff_hi, -1.0, 1.0)
+        elif o.comparison == "ratio":
+            eff_lo, eff_hi = _clip(eff_lo, eff_hi, 0.0, math.inf)
         row.update(effect=eff_m, ci_low=eff_lo, ci_high=eff_hi, replicates_defined=n_eff)
+        row["interval"] = method if math.isfinite(eff_lo) else ""
         if o.comparison == "ratio":
             row["relative"] = eff_m - 1.0
         elif cf_m and math.isfinite(cf_m):
             row["relative"] = eff_m / abs(cf_m)
         n = n_eff
     else:
+        method = "t"
+        if n_sys >= 2 and not _varies(v["system"]):
+            notes.append(f"no variation across {n_sys} replicates")
+            if kind and v.loc[v["system"].notna(), "system_num"].notna().all():
+                sys_lo, sys_hi = counts_ci(kind, *_pooled(v, "system", v["system"].notna()))
+                method = _METHOD[kind]
+                notes.append("the interval is what the counts pooled over them allow")
+            else:
+                method = ""
+                sys_lo = sys_hi = math.nan
+                notes.append("no interval")
+        sys_lo, sys_hi = _clip(sys_lo, sys_hi, low, high)
         row.update(ci_low=sys_lo, ci_high=sys_hi, replicates_defined=n_sys)
+        row["interval"] = method if math.isfinite(sys_lo) else ""
         n = n_sys
         if o.comparison in ("difference", "ratio"):
             why = reasons.get((o.name, "counterfactual"), "")
