@@ -255,3 +255,146 @@ def test_a_preset_name_wins_over_a_directory_of_that_name(tmp_path: Path, monkey
     with pytest.raises(ScenarioError) as info:
         load_scenario("nonexistent")
     assert "no scenario file or preset named 'nonexistent'" in str(info.value)
+
+
+# ----------------------------------------------------------------------------- numbers that
+# validate but break the arithmetic
+
+
+@pytest.mark.parametrize("written", [".inf", "-.inf", ".nan", ".NaN", "+.INF"])
+@pytest.mark.parametrize(
+    "old, field, line",
+    [
+        ("base_rate: 0.001", "behaviours.0.base_rate", 16),
+        ("median: 1.0", "population.wealth.median", 10),
+        ("false_positive_rate: 0.0001", "channels.1.false_positive_rate", 25),
+        ("income_effect: 0.01", "programmes.points.consequences.A.income_effect", 40),
+    ],
+)
+def test_non_finite_numbers_are_refused_in_every_section(old, field, line, written):
+    assert BASE.splitlines()[line - 1].count(old) == 1
+    key = old.split(":")[0]
+    err = _error(BASE.replace(old, f"{key}: {written}", 1))
+    (issue,) = err.issues
+    assert (issue.path, issue.line) == (field, line), str(err)
+    assert issue.message.startswith("must be a finite number (.inf and .nan break the arithmetic)")
+    assert "; expected a number" in issue.message  # what would be valid
+
+
+def test_non_finite_numbers_are_refused_in_fields_with_no_bounds():
+    """Fields with no bounds of their own (a weight, an amount of money) are finite too."""
+    for override in ("response.deterrence=.inf", "economy.median_income=.nan"):
+        with pytest.raises(ScenarioError) as info:
+            parse_scenario(BASE, "x.yaml", [override])
+        (issue,) = info.value.issues
+        assert issue.override == override and "must be a finite number" in issue.message
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["population.wealth.median=1e308", "response.deterrence=1e39", "economy.median_income=4e38"],
+)
+def test_numbers_past_float32_are_refused(override: str):
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(BASE, "x.yaml", [override])
+    (issue,) = info.value.issues
+    assert issue.override == override
+    assert issue.message == (
+        "must be a finite number at most 3.403e+38 in size, the most the engine's 32-bit floats hold"
+    )
+
+
+def test_the_largest_float32_is_accepted():
+    s = parse_scenario(BASE, "x.yaml", ["response.deterrence=3.4e38"])
+    assert s.response.deterrence == 3.4e38
+
+
+def test_bounds_are_derived_from_the_engine_dtypes():
+    import numpy as np
+
+    from socialcredit.scenario import types
+
+    assert types.DTYPE_MAX["int16"] == np.iinfo(np.int16).max == types.INT16_MAX
+    assert types.DTYPE_MAX["float32"] == np.finfo(np.float32).max
+    assert types.SCORE_LIMIT == 30_000 <= types.INT16_MAX  # the bound messages have always shown
+    assert types.MAX_DAYS < types.INT16_MAX and types.MAX_AGENTS <= np.iinfo(np.int32).max
+    schema = load_scenario("rongcheng").model_json_schema()
+    assert schema["$defs"]["Tier"]["properties"]["min"]["anyOf"][0]["maximum"] == types.SCORE_LIMIT
+
+
+def _with_days(days: int, expiry: int, resolution: int) -> list[str]:
+    programme = "programmes.points."
+    return [
+        f"days={days}",
+        f"{programme}record_expiry_days={expiry}",
+        f"{programme}expiry_resolution_days={resolution}",
+    ]
+
+
+def test_days_plus_record_expiry_fit_the_int16_day_counters():
+    # 32,767 is the last day an int16 holds: a record made on the last day may expire on it
+    assert parse_scenario(BASE, "x.yaml", _with_days(20_000, 12_767, 751)).days == 20_000
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(BASE, "x.yaml", _with_days(20_000, 12_768, 399))
+    (issue,) = info.value.issues
+    assert issue.path == "programmes.points.record_expiry_days" and issue.value == 12_768
+    assert issue.message == (
+        "record expiry of 12,768 days in a run of 20,000 days reaches day 32,768, past 32,767, "
+        "the last day the engine's 16-bit day counters hold; make it at most 12,767 days, or the "
+        "run at most 19,999 days"
+    )
+
+
+def test_days_plus_record_expiry_is_located_in_the_file():
+    text = (
+        BASE.replace("\ndays: 365", "\ndays: 20000")
+        .replace("record_expiry_days: 360", "record_expiry_days: 14400")
+        .replace("expiry_resolution_days: 30", "expiry_resolution_days: 360")
+    )
+    err = _error(text)
+    (issue,) = err.issues
+    assert issue.line == 32 and "16-bit day counters" in issue.message
+
+
+INFORMANTS = (
+    "informants: {share: 0.1, coverage: {fraud: 0.5}, reward_points: %d, confirmed_points: %d}\n"
+)
+
+
+def _with_informants(reward: int, confirmed: int = 0, extra: str = "") -> str:
+    text = BASE.replace("channels: [cameras, banks]", "channels: [cameras, banks, informants]")
+    return text.replace("response:\n", INFORMANTS % (reward, confirmed) + extra + "response:\n")
+
+
+def test_a_days_informant_pay_fits_int16():
+    # 8 contacts; the largest record is 50 points: 8 x 4,089 + 50 = 32,762 fits
+    assert parse_scenario(_with_informants(4_000, 89), "x.yaml").informants.reward_points == 4_000
+    err = _error(_with_informants(4_000, 90))
+    (issue,) = err.issues
+    assert issue.path == "informants.reward_points" and issue.line == 43
+    assert issue.message == (
+        "an informant's pay for one day can reach 8 contacts x 4,090 points per report = 32,720 "
+        "points, which with a record of 50 points the same day passes 32,767, the most the "
+        "engine's 16-bit points hold; keep the points of one report (reward_points + "
+        "confirmed_points + targeted_rewards) at most 4,089"
+    )
+
+
+def test_targeted_rewards_and_negative_rewards_count_towards_the_pay():
+    targeted = ", targeted_rewards: [{behaviour: fraud, group: minority, points: %d}]}"
+    # 1,000 + 3,000 targeted + 89 confirmed = 4,089 per report fits; one point more does not
+    fits = _with_informants(1_000, 89).replace("89}", "89" + targeted % 3_000)
+    assert parse_scenario(fits, "x.yaml").informants.targeted_rewards[0].points == 3_000
+    err = _error(_with_informants(1_000, 89).replace("89}", "89" + targeted % 3_001))
+    assert "8 contacts x 4,090 points per report" in err.issues[0].message
+    # negative pay wraps as well: -30,000 - 3,000 a report, 8 times
+    (issue,) = _error(_with_informants(-30_000, -3_000)).issues
+    assert "8 contacts x 33,000 points per report = 264,000 points" in issue.message
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("5[4-9]-*.yaml")))
+def test_new_corpus_files_exit_2_on_the_command_line(name: str):
+    path = CORPUS / name
+    line = next(x for x in path.read_text().splitlines() if x.startswith("# line: "))[8:]
+    err = refused(cli("validate", path))
+    assert f"{path}:{line}: " in err
