@@ -398,3 +398,33 @@ def test_new_corpus_files_exit_2_on_the_command_line(name: str):
     line = next(x for x in path.read_text().splitlines() if x.startswith("# line: "))[8:]
     err = refused(cli("validate", path))
     assert f"{path}:{line}: " in err
+
+
+def test_a_corporate_lists_term_plus_days_fit_the_int16_day_counters():
+    term = "organisations.corporate.lists.0.term_days"
+    assert load_scenario("corporate", ["days=20000", f"{term}=12767"]).days == 20_000
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("corporate", ["days=20000", f"{term}=12768"])
+    (issue,) = info.value.issues
+    assert issue.path == term and issue.override == f"{term}=12768"
+    assert issue.message.startswith("a listing's term of 12,768 days in a run of 20,000 days")
+    assert "make it at most 12,767 days, or the run at most 19,999 days" in issue.message
+
+
+# ----------------------------------------------------------------------------- overrides
+
+
+def test_a_set_that_breaks_a_sum_is_named_beside_the_files_line(tmp_path: Path):
+    """A rule about a whole list (shares sum to one) points at the list's line in the file and
+    names the --set that changed an item of it, instead of blaming the file alone."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("rongcheng", ["population.groups.0.share=0.5", "seed=3"])
+    (issue,) = info.value.issues
+    assert (issue.file, issue.line) == ("rongcheng.yaml", 54)
+    assert issue.override == "population.groups.0.share=0.5"
+    assert str(issue).startswith(
+        "rongcheng.yaml:54 [population.groups.0.share=0.5]: population.groups = [0.5, 0.01]: "
+        "group shares sum to 0.51; they must sum to 1"
+    )
+    err = refused(cli("show", "rongcheng", "--set", "jurisdictions.0.share=0.9"))
+    assert "rongcheng.yaml:61 [jurisdictions.0.share=0.9]: jurisdictions = [0.9]:" in err

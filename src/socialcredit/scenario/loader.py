@@ -452,18 +452,19 @@ def validate_data(
     scenario = None
     # the message of a pydantic error is written only for the issues that are shown
     pending: dict[int, tuple[dict, FieldPath, bool]] = {}
+    overrides = [(p, where) for p, where in line_of.items() if isinstance(where, str)]
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
         for e in err.errors(include_url=False):
             path, key_error = _data_path(e["loc"], data)
             value = MISSING if e["type"] == "missing" else e["input"]
-            issue = _located(filename, line_of, path, value, "")
+            issue = _located(filename, line_of, path, value, "", overrides)
             pending[id(issue)] = (e, path, key_error)
             found.append(issue)
     if scenario is not None:
         for p, value, message in scenario.semantic_issues():
-            found.append(_located(filename, line_of, tuple(p), value, message))
+            found.append(_located(filename, line_of, tuple(p), value, message, overrides))
     if found:
         found.sort(key=lambda i: (i.file == COMMAND_LINE, i.line or 0))
         shown = found[:MAX_REPORTED]
@@ -474,14 +475,26 @@ def validate_data(
     return scenario
 
 
-def _located(filename: str, line_of: LineMap, path: FieldPath, value, message) -> ScenarioIssue:
-    """Point an issue at the line of its field, or of the nearest enclosing one that is written."""
+def _located(
+    filename: str,
+    line_of: LineMap,
+    path: FieldPath,
+    value,
+    message,
+    overrides: list[tuple[FieldPath, str]] = (),
+) -> ScenarioIssue:
+    """Point an issue at the line of its field, or of the nearest enclosing one that is written.
+
+    An issue about a whole list or section (shares that do not sum to one) that an override
+    changed inside also names the override, so it is not blamed on the file alone."""
+    inside = [text for p, text in overrides if len(p) > len(path) and p[: len(path)] == path]
     for n in range(len(path), -1, -1):
         where = line_of.get(path[:n])
         if isinstance(where, str):
             return ScenarioIssue(COMMAND_LINE, None, _dotted(path), value, message, override=where)
         if where is not None:
-            return ScenarioIssue(filename, where, _dotted(path), value, message)
+            by = "; ".join(inside) or None
+            return ScenarioIssue(filename, where, _dotted(path), value, message, override=by)
     return ScenarioIssue(filename, None, _dotted(path), value, message)
 
 
