@@ -10,6 +10,7 @@ import difflib
 import hashlib
 import json
 import re
+import stat
 import types
 from dataclasses import dataclass
 from datetime import date
@@ -62,21 +63,34 @@ class ScenarioIssue:
         return f"{where}: {what}: {self.message}" if what else f"{where}: {self.message}"
 
 
-class ScenarioError(Exception):
-    """A scenario that cannot be used, with every problem found in it."""
+# Problems reported one by one; past these only a count is given, so a file with a hundred
+# thousand mistakes (a generated file gone wrong) is reported in a screenful, in seconds.
+MAX_REPORTED = 50
 
-    def __init__(self, issues: list[ScenarioIssue], file: str | None = None) -> None:
-        self.issues = list(issues)
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used, with every problem found in it (the first
+    MAX_REPORTED of them, in file order, and in ``more`` how many others there are)."""
+
+    def __init__(self, issues: list[ScenarioIssue], file: str | None = None, more: int = 0) -> None:
+        self.issues = list(issues[:MAX_REPORTED])
+        self.more = more + len(issues) - len(self.issues)
         self.file = file or next((i.file for i in self.issues if i.file != COMMAND_LINE), "?")
         super().__init__(self.__str__())
 
     def __reduce__(self):  # keep issues intact across pickling (worker processes)
-        return (type(self), (self.issues, self.file))
+        return (type(self), (self.issues, self.file, self.more))
 
     def __str__(self) -> str:
-        n = len(self.issues)
-        head = f"invalid scenario {self.file}: {n} problem{'' if n == 1 else 's'}"
-        return "\n".join([head, *(f"  {i}" for i in self.issues)])
+        n = len(self.issues) + self.more
+        head = f"invalid scenario {self.file}: {n:,} problem{'' if n == 1 else 's'}"
+        lines = [head, *(f"  {i}" for i in self.issues)]
+        if self.more:
+            lines.append(
+                f"  ... and {self.more:,} more problem{'' if self.more == 1 else 's'} not shown "
+                f"(only the first {len(self.issues)} are listed); fix these and validate again"
+            )
+        return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- YAML with lines
@@ -104,11 +118,85 @@ def load_yaml_with_lines(
     return data, line_of
 
 
+# Limits on what one YAML text may build, far above any real scenario (the largest preset,
+# pilots-2021, is 6,915 values and 6 levels deep) and far below what exhausts memory or
+# Python's stack: a few hundred bytes of nested aliases ("billion laughs") would otherwise
+# expand to billions of values, and thousands of nested brackets end in a RecursionError.
+MAX_YAML_VALUES = 500_000  # values once every alias is expanded (keys, items and scalars)
+MAX_YAML_DEPTH = 64  # levels of nested mappings and lists
+
+# Floats as YAML 1.2 and JSON write them: an exponent without a decimal point or without a
+# sign (1e-5, 1E5, -2e+3, 2.5e3), which YAML 1.1's resolver leaves as strings.
+_FLOAT_12 = re.compile(r"^[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)[eE][-+]?[0-9]+$")
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, bounded: it counts the values the document expands to while
+    composing it (an alias counts as everything it stands for) and how deep it nests, and
+    stops at the first node past a limit, before anything is expanded."""
+
+    def __init__(self, text: str, filename: str) -> None:
+        super().__init__(text)
+        self._filename = filename
+        self._values = 0  # values of the expanded document so far
+        self._size: dict[int, int] = {}  # id(node) -> values it expands to (complete nodes)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            node = super().compose_node(parent, index)
+            size = self._size.get(id(node))
+            where = event.start_mark.line + 1
+            if size is None:  # the anchored node is still being composed: it contains itself
+                _fail(
+                    self._filename,
+                    where,
+                    f"the alias *{event.anchor} refers to the list or mapping it is in, which "
+                    "would make it infinitely deep; write the value out instead of the alias",
+                )
+            self._count(size, where, f"the alias *{event.anchor} (standing for {size:,} values)")
+            return node
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                _fail(
+                    self._filename,
+                    self.peek_event().start_mark.line + 1,
+                    f"the YAML nests more than {MAX_YAML_DEPTH} levels deep here (a scenario "
+                    "needs fewer than 10); check for unclosed '[' or '{' and runaway indentation",
+                )
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if isinstance(node, yaml.MappingNode):
+            children = [n for kv in node.value for n in kv]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else []
+        self._size[id(node)] = 1 + sum(self._size[id(c)] for c in children)
+        self._count(1, node.start_mark.line + 1, "this value")
+        return node
+
+    def _count(self, n: int, line: int, what: str) -> None:
+        self._values += n
+        if self._values > MAX_YAML_VALUES:
+            _fail(
+                self._filename,
+                line,
+                f"the YAML expands to more than {MAX_YAML_VALUES:,} values at {what} (nested "
+                "aliases multiply, as in a 'billion laughs' file); a scenario has a few thousand: "
+                "write repeated parts out once, without aliases of aliases",
+            )
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
+
+
 def _parse(text: str, filename: str, issues: list[ScenarioIssue]) -> tuple[Any, LineMap]:
     line_of: LineMap = {}
     loader = None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text, filename)
         node = loader.get_single_node()
         if node is None:
             return None, line_of
@@ -276,11 +364,31 @@ def list_presets() -> list[tuple[str, str]]:
     return out
 
 
+def _is_preset(name: str) -> bool:
+    return (
+        bool(re.fullmatch(r"[A-Za-z0-9][\w-]*", name)) and (PRESETS_DIR / f"{name}.yaml").is_file()
+    )
+
+
+def _file_kind(path: Path) -> str:
+    """What a path that exists but is no regular file is: 'a directory', 'a named pipe (FIFO)'."""
+    mode = path.stat().st_mode
+    for test, what in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
 def preset_path(name: str) -> Path:
     """The YAML file of a bundled preset; ScenarioError naming the presets when there is none."""
-    p = PRESETS_DIR / f"{name}.yaml"
-    if re.fullmatch(r"[A-Za-z0-9][\w-]*", name) and p.is_file():
-        return p
+    if _is_preset(name):
+        return PRESETS_DIR / f"{name}.yaml"
     names = ", ".join(n for n, _ in list_presets()) or "none"
     msg = f"no scenario file or preset named {name!r}; presets: {names} (a path to a scenario YAML file also works)"
     _fail(name, None, msg)
@@ -301,6 +409,10 @@ def load_scenario(
     path = Path(name_or_path)
     if path.is_file():
         shown = str(name_or_path)
+    elif path.exists() and not _is_preset(str(name_or_path)):
+        kind = _file_kind(path)
+        msg = f"this is {kind}, not a scenario file; give the path of a scenario YAML file or a preset name"
+        _fail(str(name_or_path), None, msg)
     else:
         path = preset_path(str(name_or_path))
         shown = path.name
@@ -338,30 +450,51 @@ def validate_data(
     """Validate plain data (model rules, then cross-field rules); raise with all issues found."""
     found = list(issues or [])
     scenario = None
+    # the message of a pydantic error is written only for the issues that are shown
+    pending: dict[int, tuple[dict, FieldPath, bool]] = {}
+    overrides = [(p, where) for p, where in line_of.items() if isinstance(where, str)]
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
         for e in err.errors(include_url=False):
             path, key_error = _data_path(e["loc"], data)
             value = MISSING if e["type"] == "missing" else e["input"]
-            found.append(_located(filename, line_of, path, value, _message(e, path, key_error)))
+            issue = _located(filename, line_of, path, value, "", overrides)
+            pending[id(issue)] = (e, path, key_error)
+            found.append(issue)
     if scenario is not None:
         for p, value, message in scenario.semantic_issues():
-            found.append(_located(filename, line_of, tuple(p), value, message))
+            found.append(_located(filename, line_of, tuple(p), value, message, overrides))
     if found:
         found.sort(key=lambda i: (i.file == COMMAND_LINE, i.line or 0))
-        raise ScenarioError(found, filename)
+        shown = found[:MAX_REPORTED]
+        for issue in shown:
+            if id(issue) in pending:
+                issue.message = _message(*pending[id(issue)])
+        raise ScenarioError(shown, filename, more=len(found) - len(shown))
     return scenario
 
 
-def _located(filename: str, line_of: LineMap, path: FieldPath, value, message) -> ScenarioIssue:
-    """Point an issue at the line of its field, or of the nearest enclosing one that is written."""
+def _located(
+    filename: str,
+    line_of: LineMap,
+    path: FieldPath,
+    value,
+    message,
+    overrides: list[tuple[FieldPath, str]] = (),
+) -> ScenarioIssue:
+    """Point an issue at the line of its field, or of the nearest enclosing one that is written.
+
+    An issue about a whole list or section (shares that do not sum to one) that an override
+    changed inside also names the override, so it is not blamed on the file alone."""
+    inside = [text for p, text in overrides if len(p) > len(path) and p[: len(path)] == path]
     for n in range(len(path), -1, -1):
         where = line_of.get(path[:n])
         if isinstance(where, str):
             return ScenarioIssue(COMMAND_LINE, None, _dotted(path), value, message, override=where)
         if where is not None:
-            return ScenarioIssue(filename, where, _dotted(path), value, message)
+            by = "; ".join(inside) or None
+            return ScenarioIssue(filename, where, _dotted(path), value, message, override=by)
     return ScenarioIssue(filename, None, _dotted(path), value, message)
 
 
@@ -532,6 +665,12 @@ def _message(e: dict, path: FieldPath, key_error: bool) -> str:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         choices = ", ".join(map(repr, options)) if options else ctx.get("expected", "")
         return f"unknown value {_short_repr(value)}{hint}; use one of: {choices}"
+    if kind == "finite_number":
+        return (
+            f"must be a finite number (.inf and .nan break the arithmetic); expected {_expected(f)}"
+        )
+    if kind == "float32_range":
+        return e["msg"]
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         rng = _bounds(f.meta) if f else ""
         return f"must be {rng or e['msg'].removeprefix('Input should be ')}"

@@ -53,6 +53,7 @@ from .programme import (
 )
 from .rules import Defined, Issue, Refs
 from .types import (
+    INT16_MAX,
     MAX_AGENTS,
     MAX_DAYS,
     NAME_RE,
@@ -224,4 +225,63 @@ class Scenario(Strict):
         out += self.response.issues(("response",), refs)
         if self.organisations is not None:
             out += self.organisations.issues(("organisations",))
+        out += self.dtype_issues()
         return out
+
+    def dtype_issues(self) -> list[Issue]:
+        """Sums of fields that must fit the engine's 16-bit integers (types.DTYPE_MAX), each
+        field being within its own bounds: day numbers plus how long something lasts (int16 day
+        counters), and a day's informant pay plus a record's points (int16 points of a day)."""
+        out: list[Issue] = []
+        days = self.days
+        for name, p in self.programmes.items():
+            e = p.record_expiry_days
+            if days + e > INT16_MAX:
+                path = ("programmes", name, "record_expiry_days")
+                out.append((path, e, _day_overflow("record expiry", days, e)))
+        corporate = self.organisations.corporate if self.organisations else None
+        for i, x in enumerate(corporate.lists if corporate else []):
+            if days + x.term_days > INT16_MAX:
+                path = ("organisations", "corporate", "lists", i, "term_days")
+                out.append(
+                    (path, x.term_days, _day_overflow("a listing's term", days, x.term_days))
+                )
+        if self.informants is not None:
+            out += self._reward_issues(self.informants)
+        return out
+
+    def _reward_issues(self, inf: Informants) -> list[Issue]:
+        """An informant is paid for every contact they reported the day before, and the pay is
+        added to the points of their own record that day, in one int16."""
+        paying = [p for p in self.programmes.values() if "informants" in p.channels]
+        if not paying:
+            return []
+        c = self.population.contacts
+        contacts = max(c.degree, 2 * c.long_range)  # compile.contact_offsets: at most this many
+        extra: dict[tuple[str, str], int] = {}
+        for t in inf.targeted_rewards:
+            extra[t.behaviour, t.group] = extra.get((t.behaviour, t.group), 0) + t.points
+        per = max(
+            max(abs(inf.reward_points + t), abs(inf.reward_points + t + inf.confirmed_points))
+            for t in [0, *extra.values()]
+        )
+        record = max(abs(v) for p in self.programmes.values() for v in [0, *p.points.values()])
+        if contacts * per + record <= INT16_MAX:
+            return []
+        most = max((INT16_MAX - record) // max(contacts, 1), 0)
+        msg = (
+            f"an informant's pay for one day can reach {contacts} contacts x {per:,} points per "
+            f"report = {contacts * per:,} points, which with a record of {record:,} points the "
+            f"same day passes {INT16_MAX:,}, the most the engine's 16-bit points hold; keep the "
+            "points of one report (reward_points + confirmed_points + targeted_rewards) at "
+            f"most {most:,}"
+        )
+        return [(("informants", "reward_points"), inf.reward_points, msg)]
+
+
+def _day_overflow(what: str, days: int, length: int) -> str:
+    return (
+        f"{what} of {length:,} days in a run of {days:,} days reaches day {days + length:,}, past "
+        f"{INT16_MAX:,}, the last day the engine's 16-bit day counters hold; make it at most "
+        f"{INT16_MAX - days:,} days, or the run at most {INT16_MAX - length:,} days"
+    )

@@ -15,7 +15,15 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .rules import FieldPath, Issue, Refs, duplicate_names, sum_to_one
-from .types import MAX_AGENTS, Identifier, NonNegFloat, Probability, Strict
+from .types import (
+    MAX_AGENTS,
+    SCORE_LIMIT,
+    Identifier,
+    NonNegFloat,
+    PositiveFloat,
+    Probability,
+    Strict,
+)
 
 # ----------------------------------------------------------------------------- population
 
@@ -28,7 +36,7 @@ class Group(Strict):
         description="Behaviour -> multiplier of its base rate in this group (e.g. a minority "
         "that prays in public more often).",
     )
-    wealth_factor: Annotated[float, Field(gt=0.0)] = Field(
+    wealth_factor: PositiveFloat = Field(
         default=1.0, description="Multiplier of the group's wealth (1 = the population's)."
     )
 
@@ -40,7 +48,7 @@ class Lognormal(Strict):
     """Wealth in units of the median annual income: median 1 by default."""
 
     distribution: Literal["lognormal"]
-    median: Annotated[float, Field(gt=0.0)] = 1.0
+    median: PositiveFloat = 1.0
     sigma: Annotated[float, Field(ge=0.0, le=5.0)] = 0.8
 
 
@@ -255,7 +263,7 @@ class Economy(Strict):
         max_length=40,
         description="What budgets and costs are counted in, e.g. yuan (a label).",
     )
-    median_income: Annotated[float, Field(gt=0.0)] = Field(
+    median_income: PositiveFloat = Field(
         default=1.0,
         description="One median annual income in money_unit: converts tier perks (income "
         "effects) into what they cost a programme's budget.",
@@ -283,7 +291,7 @@ class Response(Strict):
         default=1.0,
         description="Strength of strategic virtue for behaviours that earn points.",
     )
-    severity_scale: Annotated[float, Field(gt=0.0)] = Field(
+    severity_scale: PositiveFloat = Field(
         default=50.0, description="Points that count as severity 1."
     )
     strategic_reporting: NonNegFloat = Field(
@@ -292,7 +300,7 @@ class Response(Strict):
         "an act of b by a member of g is multiplied by exp(strategic_reporting * (reward - "
         "report_cost) / severity_scale), reward = the points the report earns. 0: off.",
     )
-    report_cost: Annotated[float, Field(ge=0.0, le=30000.0)] = Field(
+    report_cost: Annotated[float, Field(ge=0.0, le=float(SCORE_LIMIT))] = Field(
         default=0.0,
         description="What making a report costs an informant, in points (time, risk, stigma).",
     )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import Field
 
 from .rules import Defined, FieldPath, Issue, Refs, duplicate_names
-from .types import MAX_DAYS, Identifier, NonNegFloat, Probability, Score, Strict
+from .types import MAX_DAYS, SCORE_LIMIT, Identifier, NonNegFloat, Probability, Score, Strict
 
 if TYPE_CHECKING:
     from .population import Jurisdiction
@@ -231,7 +231,7 @@ class Repayment(Strict):
         description="Multiplier of the chance for a debtor shamed or sighted on the map the day "
         "before (the payment conversion of public shaming).",
     )
-    clears_points: Annotated[int, Field(ge=0, le=30000)] = Field(
+    clears_points: Annotated[int, Field(ge=0, le=SCORE_LIMIT)] = Field(
         default=0,
         description="Points of active negative records that paying clears, oldest first (the "
         "debt record; use the points of the listing ground).",
@@ -293,7 +293,7 @@ class Repair(Strict):
     behaviours: list[Identifier] = Field(
         min_length=1, description="Behaviours whose recorded act repairs the credit file."
     )
-    points: Annotated[int, Field(ge=1, le=30000)] = Field(
+    points: Annotated[int, Field(ge=1, le=SCORE_LIMIT)] = Field(
         description="Points of active negative records each recorded act clears, oldest first."
     )
 
