@@ -285,7 +285,7 @@ def summarize(spec: Spec, raw: np.ndarray, bases: np.ndarray) -> dict:
     out["trips_blocked_rate"] = over_cells("trips_blocked") / trips if trips else 0.0
     out["mean_risk"] = float(final[:, col["risk_sum"]].sum() / max(sizes.sum(), 1))
     out["mean_wealth"] = float(final[:, col["wealth_sum"]].sum() / max(sizes.sum(), 1))
-    if spec.budgets:
+    if spec.budgets is not None:
         _budget_summary(spec, out, run_sum, final, col, total_days)
     if len(spec.jurisdictions) > 1:
         _spread_summary(spec, out, run_sum, final, col, total_days)

@@ -67,21 +67,21 @@ def day_step(
     same day, XLA would fuse (and recompute) the contact sums into every behaviour's rate.
     """
     gate = None
-    if spec.budgets:  # from the carried state, before anything changes a tier
+    if spec.budgets is not None:  # from the carried state, before anything changes a tier
         state = settle(spec, params, day, state)
         gate = rewards_open(spec, state)
     state = remember_false(spec, params, day, state)
     state, appealed = appeal(spec, params, key, day, state)
-    reward = state.pay_due if spec.informants else None  # for reports two days ago
+    reward = state.pay_due if spec.informants is not None else None  # for reports two days ago
     if reward is not None and gate is not None:  # a spent budget pays no informant
         reward = jnp.where(gate, reward, jnp.int16(0))
     beliefs = learn(spec, params, state)  # for tomorrow
-    if spec.informants:
+    if spec.informants is not None:
         beliefs = update_trust(spec, params, key, day, beliefs)
     tier_before = tiers(spec, params, state, score(spec, params, state))
-    pub = publicize(spec, params, key, day, state, tier_before) if spec.map else None
+    pub = publicize(spec, params, key, day, state, tier_before) if spec.map is not None else None
     state, paid, repaired = _pay_and_repair(spec, params, key, day, state, pub)
-    blocked_home = (state.traits & TRAIT_HOME_BLOCK) != 0 if spec.households else None
+    blocked_home = (state.traits & TRAIT_HOME_BLOCK) != 0 if spec.households is not None else None
     outcome, recorded, channel, points = _acts(spec, params, key, day, state)
     false_today = recorded & (outcome >= len(spec.behaviours))
     state = record(spec, params, day, state, points if reward is None else points + reward)
@@ -128,18 +128,18 @@ def day_step(
         appeal_upheld=appealed,
         school_block=(
             own_school_block(spec, params, state, tier, listed)
-            if spec.households
+            if spec.households is not None
             else jnp.zeros(outcome.shape, bool)
         ),
         rewarded=(reward > 0) if reward is not None else jnp.zeros(outcome.shape, bool),
     )
     due, pay = state.reward_due, state.pay_due
-    if spec.informants:
+    if spec.informants is not None:
         pay = pay_informants(spec, params, state)  # yesterday's reports, paid tomorrow
         reported = recorded & (channel == len(spec.channels) - 1)
         due = reward_due(spec, params, state, outcome, reported)
     traits = state.traits
-    if spec.households:  # for tomorrow, as a bit of the traits byte
+    if spec.households is not None:  # for tomorrow, as a bit of the traits byte
         home = household_blocked(state)
         traits = jnp.where(home, traits | TRAIT_HOME_BLOCK, traits & ~jnp.uint8(TRAIT_HOME_BLOCK))
     new = replace(
@@ -189,19 +189,20 @@ def _pay_and_repair(
 ) -> tuple[State, jax.Array | None, jax.Array | None]:
     """Court-listed debtors pay (and clear the debt record); yesterday's repairing acts clear
     negative records. Both before today's records, from the carried state."""
-    if not (spec.repayment or spec.repair):
+    court = spec.court
+    if court is None or not court.events2:
         return state, None, None
     paid = repaired = None
     budget = jnp.zeros(state.events.shape, jnp.int32)
-    if spec.repayment:
+    if court.repayment:
         state, paid, budget = repay(
             spec, params, key, day, state, pub["tipped"] if pub is not None else None
         )
-    if spec.repair:
+    if court.repair:
         repairing = repair_budget(spec, params, state)
         budget = budget + repairing
     state, cleared = clear_negative(spec, params, day, state, budget)
-    if spec.repair:
+    if court.repair:
         repaired = (repairing > 0) & (cleared > 0)
     return state, paid, repaired
 

@@ -56,7 +56,7 @@ def remember_false(spec: Spec, params: Params, day: jax.Array, state: State) -> 
     made = day - 1
     until = ((made // spec.resolution + K) * spec.resolution).astype(jnp.int16)
     new = {"false_until": jnp.where(false, until, state.false_until)}
-    if spec.appeals:  # the points are needed only to undo the record on appeal
+    if spec.appeals is not None:  # the points are needed only to undo the record on appeal
         new["false_pts"] = jnp.where(false, points, state.false_pts)
     return State(**{**state.__dict__, **new})
 
@@ -69,13 +69,14 @@ def appeal(
     delay_days on average); an upheld appeal removes the record's points from its bucket and
     from the score. Only the latest false record of an agent is tracked, so an earlier one
     within its expiry is not corrected. Returns the state and who won an appeal today."""
-    if not spec.appeals:
+    if spec.appeals is None:
         return state, jnp.zeros(state.events.shape, bool)
     (word,) = rng.agent_words(
         rng.stage_seeds(key, day, rng.APPEALS, 1), jnp.arange(spec.padded, dtype=jnp.uint32), 1
     )
     jur = jur_index(spec, state.jur)
-    won = false_active(day, state) & (word < rng.threshold(by_place(spec, params.appeal_rate, jur)))
+    rate = by_place(spec, params.appeals.rate, jur)
+    won = false_active(day, state) & (word < rng.threshold(rate))
     pts = jnp.where(won, state.false_pts, jnp.int16(0))
     K_j = by_place(spec, params.expiry_buckets, jur)
     slot = (state.false_until.astype(jnp.int32) // spec.resolution - K_j) % spec.buckets

@@ -29,8 +29,8 @@ def repair_budget(spec: Spec, params: Params, state: State) -> jax.Array:
     outcome = event_field(state.events, "outcome").astype(jnp.int32)
     act = (event_field(state.events, "recorded") == 1) & (outcome < B)
     jur = jur_index(spec, state.jur)
-    repairs = act & lookup2(spec, params.repair_mask, jur, jnp.clip(outcome, 0, B - 1))
-    return jnp.where(repairs, by_place(spec, params.repair_points, jur), 0).astype(jnp.int32)
+    repairs = act & lookup2(spec, params.court.repair_mask, jur, jnp.clip(outcome, 0, B - 1))
+    return jnp.where(repairs, by_place(spec, params.court.repair_points, jur), 0).astype(jnp.int32)
 
 
 def clear_negative(
