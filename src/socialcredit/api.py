@@ -15,12 +15,12 @@ import pandas as pd
 from socialcredit import __version__
 from socialcredit.compile import Spec, compile_scenario
 from socialcredit.credit import credit_sample, decode_events
+from socialcredit.engine.population import homes
 from socialcredit.engine.run import simulate_arrays
 from socialcredit.engine.shard import to_host
 from socialcredit.engine.stages.measure import absent_metrics, metric_names
 from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_INFORMANT, TRAIT_IS_PARTNER, State
 from socialcredit.memory import check_fits
-from socialcredit.population import homes
 from socialcredit.result import Result
 from socialcredit.scenario.model import Scenario
 
@@ -183,10 +183,10 @@ def _derived(spec: Spec, params, state: State, key: jax.Array) -> dict[str, jax.
     """Score, tier and home of every slot, and the static traits the engine's state does not
     store (population.carried), in one compiled call: run op by op, these dozen small
     operations each compiled on first use and took 1.7 s of the main job."""
+    from socialcredit.engine.population import synthesize
     from socialcredit.engine.stages.common import trust_of
     from socialcredit.engine.stages.listing import tiers
     from socialcredit.engine.stages.score import score
-    from socialcredit.population import synthesize
 
     # the state may be padded further for a device mesh (pad_for); spec.padded slots suffice
     n = spec.padded

@@ -24,6 +24,7 @@ import numpy as np
 from jax.sharding import Mesh
 
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.population import synthesize
 from socialcredit.engine.shard import agent_mesh, constrain, pad_for, to_host
 from socialcredit.engine.stages.behave import behave
 from socialcredit.engine.stages.budget import rewards_open, settle
@@ -54,7 +55,6 @@ from socialcredit.engine.state import (
     Today,
     pack_events,
 )
-from socialcredit.population import synthesize
 
 
 def day_step(

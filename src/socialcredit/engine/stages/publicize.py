@@ -34,9 +34,9 @@ import numpy as np
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.population import homes
 from socialcredit.engine.stages.common import by_place, jur_index, lookup, lookup2
 from socialcredit.engine.state import State
-from socialcredit.population import homes
 
 
 def shown(spec: Spec, params: Params, state: State, tier: jax.Array) -> jax.Array:

@@ -1,4 +1,5 @@
-"""Synthetic individuals: who lives where, their wealth and their propensity to misbehave.
+"""The engine's first day: synthetic individuals, who lives where, their wealth and their
+propensity to misbehave.
 
 Everything is drawn on the device from the run key, so a population of any size costs no
 host memory and a run with and without the system starts from the same people.
