@@ -3,7 +3,7 @@
 Each budgeted programme has money per resident and year (`programmes.*.budget`). Its channels
 are paid first, at compile time: a budget short of their yearly cost (`channels.*.cost_per_year`
 per covered resident) scales their coverage and false-positive rates down in proportion
-(`Params.coverage_scale`, see compile.py). What is left pays the year's rewards: points paid to
+(`params.budgets.coverage_scale`, see compile/budgets.py). What is left pays the year's rewards: points paid to
 informants (`budget.point_cost` per point) and tier perks (a positive income effect, valued at
 `economy.median_income`). Rewards are paid while the year's reward money lasts; once it is spent
 they are withheld until the year turns (day 365, 730, ...), when spending starts again from 0.
@@ -35,7 +35,7 @@ from socialcredit.engine.stages.common import (
 )
 from socialcredit.engine.stages.listing import tiers
 from socialcredit.engine.stages.score import score
-from socialcredit.engine.state import State
+from socialcredit.engine.state import Context, State, Today
 from socialcredit.units import DAYS_PER_YEAR
 
 
@@ -131,3 +131,10 @@ def measure_budget(spec: Spec, params: Params, state: State) -> jax.Array:
     rewards_c = perks_c + state.budget_day[0]
     withheld_c = withheld_perk_c + state.budget_day[1]
     return jnp.stack([channels_c + rewards_c, rewards_c, withheld_c, cover_c], axis=1)
+
+
+def settle_books(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: the budget's books, from the carried state before anything changes a tier;
+    ``today.gate``: whether each agent's jurisdiction still pays rewards today."""
+    state = settle(ctx.spec, ctx.params, ctx.day, state)
+    return state, replace(today, gate=rewards_open(ctx.spec, state))

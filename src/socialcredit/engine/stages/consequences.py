@@ -9,13 +9,23 @@ One random word per agent decides both demands and the approval.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index, lookup2
-from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_HAS_PARTNER, State, event_field
+from socialcredit.engine.state import (
+    TRAIT_CHILDREN,
+    TRAIT_HAS_PARTNER,
+    TRAIT_HOME_BLOCK,
+    Context,
+    State,
+    Today,
+    event_field,
+)
 from socialcredit.units import DAYS_PER_YEAR
 
 
@@ -143,3 +153,33 @@ def household_blocked(state: State) -> jax.Array:
     other = own.reshape(-1, 2)[:, ::-1].reshape(-1)
     partner = ((state.traits & TRAIT_HAS_PARTNER) != 0) & other
     return own | partner
+
+
+def live(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: loans, trips, schools, matches and income under today's tier or listing."""
+    spec = ctx.spec
+    home = (state.traits & TRAIT_HOME_BLOCK) != 0 if spec.households is not None else None
+    owner = state.orgs.owner_flag if spec.orgs is not None and spec.orgs.corporate else None
+    state, facts = consequences(
+        spec,
+        ctx.params,
+        ctx.key,
+        ctx.day,
+        state,
+        today.tier,
+        today.listed,
+        today.points < 0,
+        home,
+        today.sighted,
+        today.gate,
+        owner,
+    )
+    return state, replace(today, **facts)
+
+
+def carry_home_block(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage, at the end of the day: whether the household's children are barred tomorrow, as a
+    bit of the traits byte (from the carried event word, before today's replaces it)."""
+    home, traits = household_blocked(state), state.traits
+    traits = jnp.where(home, traits | TRAIT_HOME_BLOCK, traits & ~jnp.uint8(TRAIT_HOME_BLOCK))
+    return replace(state, traits=traits), today

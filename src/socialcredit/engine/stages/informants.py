@@ -33,7 +33,7 @@ from socialcredit.engine.stages.common import (
     lookup,
     shifted_sum,
 )
-from socialcredit.engine.state import TRAIT_INFORMANT, State, event_field
+from socialcredit.engine.state import TRAIT_INFORMANT, Context, State, Today, event_field
 
 
 def is_informant(state: State) -> jax.Array:
@@ -140,3 +140,27 @@ def update_trust(spec: Spec, params: Params, key: jax.Array, day: jax.Array, sta
         rng.stage_seeds(key, day, rng.TRUST, 1), jnp.arange(spec.padded, dtype=jnp.uint32), 1
     )
     return replace(state, trust=rng.round_f16(jnp.clip(trust, 0.0, 1.0), w))
+
+
+def reward_today(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: the points informants are paid today for reports two days ago
+    (``today.reward``); a spent budget (``today.gate``) pays none."""
+    reward = state.pay_due
+    if today.gate is not None:
+        reward = jnp.where(today.gate, reward, jnp.int16(0))
+    return state, replace(today, reward=reward)
+
+
+def distrust(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: trust for tomorrow (``today.trust``), from yesterday's events nearby."""
+    trust = update_trust(ctx.spec, ctx.params, ctx.key, ctx.day, state).trust
+    return state, replace(today, trust=trust)
+
+
+def owe(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage, at the end of the day: what informants are paid tomorrow for yesterday's reports,
+    and what is owed for today's (both carried)."""
+    pay = pay_informants(ctx.spec, ctx.params, state)
+    reported = today.recorded & (today.channel == len(ctx.spec.channels) - 1)
+    due = reward_due(ctx.spec, ctx.params, state, today.outcome, reported)
+    return replace(state, reward_due=due, pay_due=pay), today

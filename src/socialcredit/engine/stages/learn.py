@@ -12,12 +12,14 @@ ties), so looking at them is a shift of the array, not a random gather.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import shifted_sum
-from socialcredit.engine.state import State, event_field
+from socialcredit.engine.state import Context, State, Today, event_field
 
 
 def contact_share(spec: Spec, flag: jax.Array) -> jax.Array:
@@ -40,3 +42,9 @@ def learn(spec: Spec, params: Params, state: State) -> State:
     risk = state.risk.astype(jnp.float32)
     risk = risk + a.learning_rate * (target - risk)
     return State(**{**state.__dict__, "risk": risk.astype(state.risk.dtype)})
+
+
+def perceive(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: perceived risk for tomorrow (``today.risk``); today's behaviour uses the carried
+    one (engine/run.py says why)."""
+    return state, replace(today, risk=learn(ctx.spec, ctx.params, state).risk)

@@ -15,13 +15,16 @@ them off the list and clears the debt record (stages/repair.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index, lookup2
-from socialcredit.engine.state import E2_SIGHTED, State, event_field
+from socialcredit.engine.stages.score import score
+from socialcredit.engine.state import E2_SIGHTED, Context, State, Today, event_field
 
 
 def tiers(spec: Spec, params: Params, state: State, score: jax.Array) -> jax.Array:
@@ -109,3 +112,21 @@ def repay(
     clear = jnp.where(paid, by_place(spec, c.repay_clear, jur), 0).astype(jnp.int32)
     new = State(**{**state.__dict__, "listed_since": since, "wealth": wealth})
     return new, paid, clear
+
+
+def dawn(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: each agent's tier at the start of the day (``today.tier_before``)."""
+    tier = tiers(ctx.spec, ctx.params, state, score(ctx.spec, ctx.params, state))
+    return state, replace(today, tier_before=tier)
+
+
+def rank(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: the score and tier after today's records, and the blacklist."""
+    spec, params = ctx.spec, ctx.params
+    sc = score(spec, params, state)
+    tier = tiers(spec, params, state, sc)
+    was_listed = state.listed_since >= 0
+    state, listed, delisted = blacklist(spec, params, ctx.day, state, tier)
+    return state, replace(
+        today, score=sc, tier=tier, was_listed=was_listed, listed=listed, delisted=delisted
+    )

@@ -4,7 +4,7 @@ they stand; those sighted are shunned, and users tip off the court.
 
 Who is shown: tiers (or the listing) whose consequence has `on_map`, as they stood at the
 start of the day. Each jurisdiction's city plane is a square torus of side `side_m` (homes are
-uniform on it, population.homes), so every user, wherever they stand, sees the same density
+uniform on it, engine/population.homes), so every user, wherever they stand, sees the same density
 and a look-up finds f * lambda * pi * r^2 people on average (f the share shown, lambda agents
 per square metre); a bounded plane would show users near its edge less, and the synthetic
 edge means nothing.
@@ -28,6 +28,8 @@ materialised arrays only.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -36,7 +38,7 @@ from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.population import homes
 from socialcredit.engine.stages.common import by_place, jur_index, lookup, lookup2
-from socialcredit.engine.state import State
+from socialcredit.engine.state import Context, State, Today
 
 
 def shown(spec: Spec, params: Params, state: State, tier: jax.Array) -> jax.Array:
@@ -228,3 +230,10 @@ def publicize(
         "sighted": seen > 0,
         "tipped": (seen > 0) & (w_tip < rng.threshold(p_tip)),
     }
+
+
+def look_up(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: the day's look-ups on the map, from the tiers at dawn (``today.looked``,
+    ``sighted``, ``tipped``, ``sightings``)."""
+    pub = publicize(ctx.spec, ctx.params, ctx.key, ctx.day, state, today.tier_before)
+    return state, replace(today, **pub)

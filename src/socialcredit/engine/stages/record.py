@@ -8,13 +8,15 @@ expiry - resolution + 1 and expiry days later (exactly `expiry` days when resolu
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index, lookup2
-from socialcredit.engine.state import State, event_field
+from socialcredit.engine.state import Context, State, Today, event_field
 
 
 def expire(spec: Spec, params: Params, day: jax.Array, state: State) -> State:
@@ -101,3 +103,18 @@ def record(spec: Spec, params: Params, day: jax.Array, state: State, points: jax
     row = jax.lax.dynamic_index_in_dim(state.ring, slot, 0, keepdims=False)
     ring = jax.lax.dynamic_update_index_in_dim(state.ring, row + points.astype(row.dtype), slot, 0)
     return State(**{**state.__dict__, "ring": ring})
+
+
+def review(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: remember yesterday's false record, then decide today's appeals
+    (``today.appealed``)."""
+    state = remember_false(ctx.spec, ctx.params, ctx.day, state)
+    state, appealed = appeal(ctx.spec, ctx.params, ctx.key, ctx.day, state)
+    return state, replace(today, appealed=appealed)
+
+
+def file_records(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: today's records, and the points paid to informants (``today.reward``), into the
+    credit file."""
+    points = today.points if today.reward is None else today.points + today.reward
+    return record(ctx.spec, ctx.params, ctx.day, state, points), today
