@@ -81,11 +81,11 @@ def main() -> None:
         ),
         "measure (metrics of the day)": lambda x: measure(spec, params, x["s"]),
     }
-    if spec.informants:
+    if spec.informants is not None:
         parts["update_trust"] = lambda x: inf.update_trust(spec, params, key, day, x["s"])
         parts["pay_informants"] = lambda x: inf.pay_informants(spec, params, x["s"])
         parts["reward_due"] = lambda x: inf.reward_due(spec, params, x["s"], x["out"], x["rec"])
-    if spec.households:
+    if spec.households is not None:
         parts["household_blocked"] = lambda x: cq.household_blocked(x["s"])
     parts["the whole day_step"] = lambda x: day_step(spec, params, key, x["s"], day)[0]
 

@@ -139,12 +139,13 @@ def test_budget_tables_compile():
         days=1,
     )
     spec, p = compile_scenario(s)
-    assert spec.budgets
-    assert float(p.coverage_scale[0]) == 1.0
-    assert float(p.reward_budget[0]) == pytest.approx(10.0)
-    assert float(p.channel_spend[0]) == pytest.approx(50.0 / 365)
-    assert float(p.point_cost[0]) == 2.0
-    assert not compile_scenario(sc.load_scenario("rongcheng", agents=1000, days=1))[0].budgets
+    assert spec.budgets is not None
+    assert float(p.budgets.coverage_scale[0]) == 1.0
+    assert float(p.budgets.reward_budget[0]) == pytest.approx(10.0)
+    assert float(p.budgets.channel_spend[0]) == pytest.approx(50.0 / 365)
+    assert float(p.budgets.point_cost[0]) == 2.0
+    rongcheng = compile_scenario(sc.load_scenario("rongcheng", agents=1000, days=1))
+    assert rongcheng[0].budgets is None and rongcheng[1].budgets is None
 
 
 # ----------------------------------------------------------------------------- trust

@@ -44,7 +44,7 @@ def test_grid_index_is_exact_against_brute_force(share):
     rng = np.random.default_rng(7)
     r = 300.0
     sides = np.array([500.0, 700.0, 2200.0], np.float32)  # floor(side / r) = 1, 2, 7
-    spec = SimpleNamespace(map_grid=tuple(int(s // r) for s in sides))
+    spec = SimpleNamespace(map=SimpleNamespace(grid=tuple(int(s // r) for s in sides)))
     n = 3000
     vj = rng.integers(0, 3, n).astype(np.int32)
     vx = (rng.random(n) * sides[vj]).astype(np.float32)
@@ -75,7 +75,7 @@ def test_mean_sightings_match_uniform_density(density_km2, r, f):
     rng = np.random.default_rng(int(r))
     side = 6000.0
     n = int(density_km2 * (side / 1000) ** 2)
-    spec = SimpleNamespace(map_grid=(int(side // r),))
+    spec = SimpleNamespace(map=SimpleNamespace(grid=(int(side // r),)))
     x = (rng.random(n) * side).astype(np.float32)
     y = (rng.random(n) * side).astype(np.float32)
     visible = rng.random(n) < f

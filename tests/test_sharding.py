@@ -117,7 +117,7 @@ def test_population_labels_from_the_index() -> None:
 
     from socialcredit import load_scenario
     from socialcredit.compile import compile_scenario
-    from socialcredit.population import _labels
+    from socialcredit.engine.population import _labels
 
     spec, _ = compile_scenario(load_scenario("rongcheng", agents=1000, days=2))
     rng = np.random.default_rng(0)

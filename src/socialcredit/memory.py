@@ -57,9 +57,9 @@ def device_plan_bytes(scenario: Scenario, devices: int | None = None) -> int | N
     import jax.numpy as jnp
 
     from socialcredit.compile import compile_scenario
-    from socialcredit.credit import credit_sample
     from socialcredit.engine.run import default_chunk, initial_state, run_chunk
     from socialcredit.engine.shard import agent_mesh, pad_for
+    from socialcredit.results.credit import credit_sample
 
     spec, params = compile_scenario(scenario)
     mesh = agent_mesh(devices)

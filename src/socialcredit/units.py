@@ -1,3 +1,3 @@
-"""Units shared by the layers that turn days into years."""
+"""Units shared by the compiler, the engine and the results: defined once."""
 
 DAYS_PER_YEAR = 365.0

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from socialcredit import rng
-from socialcredit.compile_orgs import OrgParams, OrgSpec
+from socialcredit.compile.orgs import OrgParams, OrgSpec
 from socialcredit.scenario.orgs import CONTEXTS, ORG_ACTS, SANCTIONS
 
 ACT = {a: i for i, a in enumerate(ORG_ACTS)}

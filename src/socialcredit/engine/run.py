@@ -1,5 +1,12 @@
 """One day as a pipeline of stages, and a run as a chunked `lax.scan` over days.
 
+`day_step` is the day: one line per stage, in order, each stage a function
+``(Context, State, Today) -> (State, Today)`` living beside its mechanism in engine/stages/.
+`Context` holds what every stage reads (spec, params, key, day); `Today` carries the day's
+facts from stage to stage. The order is load-bearing and stays visible here, not in a
+registry: stages that read the carried state (budgets, appeals, beliefs for tomorrow, the map,
+debts) come before the day's draws, and everything the day learnt is packed at the end.
+
 A day ends by packing its facts into one uint32 per agent (`State.events`). The next step
 reads them from there: `measure` reduces them to the day's metrics and `learn` turns them into
 perceived risk. Reading from the scan's carry matters for speed: XLA fuses cheap producers
@@ -24,23 +31,20 @@ import numpy as np
 from jax.sharding import Mesh
 
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.population import synthesize
 from socialcredit.engine.shard import agent_mesh, constrain, pad_for, to_host
 from socialcredit.engine.stages.behave import behave
-from socialcredit.engine.stages.budget import rewards_open, settle
-from socialcredit.engine.stages.consequences import (
-    consequences,
-    household_blocked,
-    own_school_block,
-)
-from socialcredit.engine.stages.corporate import organisations
-from socialcredit.engine.stages.informants import pay_informants, reward_due, update_trust
-from socialcredit.engine.stages.learn import learn
-from socialcredit.engine.stages.listing import blacklist, repay, tiers
+from socialcredit.engine.stages.budget import settle_books
+from socialcredit.engine.stages.consequences import carry_home_block, live, own_school_block
+from socialcredit.engine.stages.corporate import trade
+from socialcredit.engine.stages.informants import distrust, owe, reward_today
+from socialcredit.engine.stages.learn import perceive
+from socialcredit.engine.stages.listing import dawn, rank
 from socialcredit.engine.stages.measure import measure
 from socialcredit.engine.stages.observe import observe
-from socialcredit.engine.stages.publicize import publicize
-from socialcredit.engine.stages.record import appeal, false_active, record, remember_false
-from socialcredit.engine.stages.repair import clear_negative, repair_budget
+from socialcredit.engine.stages.publicize import look_up
+from socialcredit.engine.stages.record import false_active, file_records, review
+from socialcredit.engine.stages.repair import settle_debts
 from socialcredit.engine.stages.score import score
 from socialcredit.engine.state import (
     E2_LOOKED,
@@ -49,12 +53,11 @@ from socialcredit.engine.state import (
     E2_SIGHTED,
     E2_TIPPED,
     NONE,
-    TRAIT_HOME_BLOCK,
+    Context,
     State,
     Today,
     pack_events,
 )
-from socialcredit.population import synthesize
 
 
 def day_step(
@@ -62,98 +65,50 @@ def day_step(
 ) -> tuple[State, Today]:
     """Advance one day (0-based ``day``); return the new state and the day's facts.
 
-    Today's behaviour uses the perceived risk and trust carried into the day; `learn` and
-    `update_trust` then fold in yesterday's events for tomorrow. Were their results used the
-    same day, XLA would fuse (and recompute) the contact sums into every behaviour's rate.
+    Today's behaviour uses the perceived risk and trust carried into the day; `perceive` and
+    `distrust` fold in yesterday's events for tomorrow. Were their results used the same day,
+    XLA would fuse (and recompute) the contact sums into every behaviour's rate.
     """
-    gate = None
-    if spec.budgets:  # from the carried state, before anything changes a tier
-        state = settle(spec, params, day, state)
-        gate = rewards_open(spec, state)
-    state = remember_false(spec, params, day, state)
-    state, appealed = appeal(spec, params, key, day, state)
-    reward = state.pay_due if spec.informants else None  # for reports two days ago
-    if reward is not None and gate is not None:  # a spent budget pays no informant
-        reward = jnp.where(gate, reward, jnp.int16(0))
-    beliefs = learn(spec, params, state)  # for tomorrow
-    if spec.informants:
-        beliefs = update_trust(spec, params, key, day, beliefs)
-    tier_before = tiers(spec, params, state, score(spec, params, state))
-    pub = publicize(spec, params, key, day, state, tier_before) if spec.map else None
-    state, paid, repaired = _pay_and_repair(spec, params, key, day, state, pub)
-    blocked_home = (state.traits & TRAIT_HOME_BLOCK) != 0 if spec.households else None
-    outcome, recorded, channel, points = _acts(spec, params, key, day, state)
-    false_today = recorded & (outcome >= len(spec.behaviours))
-    state = record(spec, params, day, state, points if reward is None else points + reward)
-    sc = score(spec, params, state)
-    tier = tiers(spec, params, state, sc)
-    was_listed = state.listed_since >= 0
-    state, listed, delisted = blacklist(spec, params, day, state, tier)
-    owner = state.orgs.owner_flag if spec.orgs is not None and spec.orgs.corporate else None
-    state, facts = consequences(
-        spec,
-        params,
-        key,
-        day,
-        state,
-        tier,
-        listed,
-        points < 0,
-        blocked_home,
-        pub["sighted"] if pub is not None else None,
-        gate,
-        owner,
-    )
-    if paid is not None:
-        delisted = delisted | paid
-    if spec.orgs is not None:  # businesses, institutions and corporate credit
-        state = organisations(spec, params, key, day, state)
-    today = Today(
+    ctx, today = Context(spec, params, key, day), Today()
+    if spec.budgets is not None:  # the books, before anything changes a tier
+        state, today = settle_books(ctx, state, today)
+    state, today = review(ctx, state, today)  # yesterday's false records; appeals
+    if spec.informants is not None:
+        state, today = reward_today(ctx, state, today)  # pay for reports two days ago
+    state, today = perceive(ctx, state, today)  # risk, for tomorrow
+    if spec.informants is not None:
+        state, today = distrust(ctx, state, today)  # trust, for tomorrow
+    state, today = dawn(ctx, state, today)  # tiers at the start of the day
+    if spec.map is not None:
+        state, today = look_up(ctx, state, today)  # the deadbeat map
+    if spec.court is not None:
+        state, today = settle_debts(ctx, state, today)  # debts paid, credit repaired
+    state, today = act(ctx, state, today)  # behave, observe
+    state, today = file_records(ctx, state, today)  # record
+    state, today = rank(ctx, state, today)  # score, tiers, blacklist
+    state, today = live(ctx, state, today)  # consequences
+    if spec.orgs is not None:
+        state, today = trade(ctx, state, today)  # businesses and institutions
+    state, today = pack(ctx, state, today)  # the day's facts in one word
+    if spec.informants is not None:
+        state, today = owe(ctx, state, today)  # informants' pay, carried
+    if spec.households is not None:
+        state, today = carry_home_block(ctx, state, today)  # children's schools, carried
+    return close_day(ctx, state, today)
+
+
+def act(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: the day's acts and records (behave, then observe)."""
+    outcome, recorded, channel, points = _acts(ctx.spec, ctx.params, ctx.key, ctx.day, state)
+    false_today = recorded & (outcome >= len(ctx.spec.behaviours))
+    return state, replace(
+        today,
         outcome=outcome,
         recorded=recorded,
         channel=channel,
         points=points,
-        score=sc,
-        tier=tier,
-        listed=listed,
-        **facts,
+        false_today=false_today,
     )
-    events = pack_events(
-        today,
-        newly_listed=listed & ~was_listed,
-        delisted=delisted,
-        tier_up=tier < tier_before,
-        tier_down=tier > tier_before,
-        sanctioned_false=facts["sanctioned"] & (false_today | false_active(day, state)),
-        appeal_upheld=appealed,
-        school_block=(
-            own_school_block(spec, params, state, tier, listed)
-            if spec.households
-            else jnp.zeros(outcome.shape, bool)
-        ),
-        rewarded=(reward > 0) if reward is not None else jnp.zeros(outcome.shape, bool),
-    )
-    due, pay = state.reward_due, state.pay_due
-    if spec.informants:
-        pay = pay_informants(spec, params, state)  # yesterday's reports, paid tomorrow
-        reported = recorded & (channel == len(spec.channels) - 1)
-        due = reward_due(spec, params, state, outcome, reported)
-    traits = state.traits
-    if spec.households:  # for tomorrow, as a bit of the traits byte
-        home = household_blocked(state)
-        traits = jnp.where(home, traits | TRAIT_HOME_BLOCK, traits & ~jnp.uint8(TRAIT_HOME_BLOCK))
-    new = replace(
-        state,
-        events=events,
-        risk=beliefs.risk,
-        trust=beliefs.trust,
-        reward_due=due,
-        pay_due=pay,
-        traits=traits,
-        events2=_pack_events2(spec, state, pub, paid, repaired),
-        sightings=pub["sightings"] if pub is not None else state.sightings,
-    )
-    return new, today
 
 
 def _acts(
@@ -184,39 +139,74 @@ def _acts(
     return jax.lax.cond(day >= 0, run, idle, state)
 
 
-def _pay_and_repair(
-    spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: State, pub: dict | None
-) -> tuple[State, jax.Array | None, jax.Array | None]:
-    """Court-listed debtors pay (and clear the debt record); yesterday's repairing acts clear
-    negative records. Both before today's records, from the carried state."""
-    if not (spec.repayment or spec.repair):
-        return state, None, None
-    paid = repaired = None
-    budget = jnp.zeros(state.events.shape, jnp.int32)
-    if spec.repayment:
-        state, paid, budget = repay(
-            spec, params, key, day, state, pub["tipped"] if pub is not None else None
-        )
-    if spec.repair:
-        repairing = repair_budget(spec, params, state)
-        budget = budget + repairing
-    state, cleared = clear_negative(spec, params, day, state, budget)
-    if spec.repair:
-        repaired = (repairing > 0) & (cleared > 0)
-    return state, paid, repaired
+def pack(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: the day's facts as one uint32 per agent (``today.events``)."""
+    spec, params = ctx.spec, ctx.params
+    delisted = today.delisted if today.paid is None else today.delisted | today.paid
+    off = jnp.zeros(today.outcome.shape, bool)
+    events = pack_events(
+        today,
+        newly_listed=today.listed & ~today.was_listed,
+        delisted=delisted,
+        tier_up=today.tier < today.tier_before,
+        tier_down=today.tier > today.tier_before,
+        sanctioned_false=today.sanctioned & (today.false_today | false_active(ctx.day, state)),
+        appeal_upheld=today.appealed,
+        school_block=(
+            own_school_block(spec, params, state, today.tier, today.listed)
+            if spec.households is not None
+            else off
+        ),
+        rewarded=(today.reward > 0) if today.reward is not None else off,
+    )
+    return state, replace(today, events=events)
 
 
-def _pack_events2(
-    spec: Spec, state: State, pub: dict | None, paid: jax.Array | None, rep: jax.Array | None
-) -> jax.Array:
+def close_day(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: what the day hands to the next: the event words, the beliefs for tomorrow and
+    the map's sightings."""
+    new = replace(
+        state,
+        events=today.events,
+        risk=today.risk,
+        trust=today.trust if today.trust is not None else state.trust,
+        events2=_pack_events2(ctx.spec, state, today),
+        sightings=today.sightings if today.sightings is not None else state.sightings,
+    )
+    return new, today
+
+
+# The day's stages in day_step's order, each with the Spec field that gates it (None: every
+# scenario), for tests/test_stages.py: it checks each stage's contract and that running them in
+# this order is day_step.
+DAY = (
+    ("budgets", settle_books),
+    (None, review),
+    ("informants", reward_today),
+    (None, perceive),
+    ("informants", distrust),
+    (None, dawn),
+    ("map", look_up),
+    ("court", settle_debts),
+    (None, act),
+    (None, file_records),
+    (None, rank),
+    (None, live),
+    ("orgs", trade),
+    (None, pack),
+    ("informants", owe),
+    ("households", carry_home_block),
+    (None, close_day),
+)
+
+
+def _pack_events2(spec: Spec, state: State, today: Today) -> jax.Array:
     """The extra event byte (State.events2), or the carried empty array where unused."""
-    if not spec.events2:
+    if state.events2.shape[0] == 0:  # not carried: no court repayment, repair or map
         return state.events2
     word = jnp.zeros(state.events.shape, jnp.uint8)
-    bits = [(paid, E2_PAID), (rep, E2_REPAIRED)]
-    if pub is not None:
-        bits += [(pub["looked"], E2_LOOKED), (pub["sighted"], E2_SIGHTED)]
-        bits += [(pub["tipped"], E2_TIPPED)]
+    bits = [(today.paid, E2_PAID), (today.repaired, E2_REPAIRED), (today.looked, E2_LOOKED)]
+    bits += [(today.sighted, E2_SIGHTED), (today.tipped, E2_TIPPED)]
     for flag, bit in bits:
         if flag is not None:
             word = word | jnp.where(flag, jnp.uint8(bit), jnp.uint8(0))
@@ -302,9 +292,10 @@ def simulate_arrays(
         parts.append(tuple(to_host(x) for x in out))  # waits: the progress bar tells the truth
         if progress is not None:
             progress(min(day0 + chunk, spec.days), spec.days)
-    if spec.days % chunk == 0:
-        # the last day is described by the entry after it: one more call of the compiled chunk
-        # (every day skipped), which costs a few measurements, not a second compilation
+    if day0 + chunk == spec.days:
+        # the last chunk ended on the last day, which is described by the entry after it: one
+        # more call of the compiled chunk (every day skipped), which costs a few
+        # measurements, not a second compilation
         state, out = run_chunk(
             spec, chunk, params, state, key, jnp.int32(spec.days), idx, mesh=mesh
         )

@@ -1,4 +1,5 @@
-"""State of the population (carried from day to day) and Today (one day's intermediate facts).
+"""State of the population (carried from day to day), Today (one day's facts, handed from
+stage to stage) and Context (what every stage reads).
 
 Struct-of-arrays with the narrowest dtype that holds each value: memory per agent is what
 limits a national run. Agents are laid out by (jurisdiction, group) cell, so a cell is a
@@ -8,9 +9,13 @@ contiguous slice and per-cell sums need no scatter.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import jax
+
+if TYPE_CHECKING:
+    from socialcredit.compile import Params, Spec
 
 
 @jax.tree_util.register_dataclass
@@ -41,7 +46,7 @@ class State:
     inf_first: jax.Array  # uint8 [N] that index, 255 none, where contacts are more than 14
     reward_due: jax.Array  # int16 [N] points owed to whoever reported this agent today
     pay_due: jax.Array  # int16 [N] points this informant is paid tomorrow
-    # Only where the scenario uses the mechanisms (Spec.events2, Spec.map); length 0 otherwise,
+    # Only where the scenario uses the mechanisms (Spec.events2, spec.map); length 0 otherwise,
     # so other scenarios carry nothing.
     events2: jax.Array  # uint8 [N] yesterday's extra facts (E2_* bits below)
     sightings: jax.Array  # uint16 [N] listed people this app user saw on the map yesterday
@@ -71,25 +76,64 @@ E2_REPAIRED = 0x10  # negative records cleared by credit repair
 @jax.tree_util.register_dataclass
 @dataclass(frozen=True)
 class Today:
-    """One day's facts, handed from stage to stage and then dropped (not carried)."""
+    """One day's facts, handed from stage to stage and then dropped (not carried). A stage
+    fills the fields it knows; a field stays None where the day has not reached it yet or the
+    scenario lacks the mechanism that makes it."""
 
-    outcome: jax.Array  # uint8 [N]: b < B act of behaviour b; B + b false record of b; NONE
-    recorded: jax.Array  # bool [N] a record was made (true or false)
-    channel: jax.Array  # int8 [N] channel that made the record, -1 none
-    points: jax.Array  # int16 [N] points of today's record
-    score: jax.Array  # int16 [N] score at the end of the day
-    tier: jax.Array  # uint8 [N] tier index, 0 = top
-    listed: jax.Array  # bool [N] on the blacklist
-    loan_applied: jax.Array  # bool [N]
-    loan_refused: jax.Array  # bool [N]
-    travelled: jax.Array  # bool [N] wanted to take a long trip
-    travel_blocked: jax.Array  # bool [N]
-    sanctioned: jax.Array  # bool [N] felt the system bite today
-    school_applied: jax.Array  # bool [N] one of the household's children applied to a good school
-    school_refused: jax.Array  # bool [N] ... and was refused for the parents' standing
-    match_attempted: jax.Array  # bool [N] sought a dating or job match
-    match_lost: jax.Array  # bool [N] ... and lost it to a penalty or to shunning
-    shamed: jax.Array  # bool [N] publicly shamed today
+    # budgets (stages/budget.py)
+    gate: jax.Array | None = None  # bool [N] the jurisdiction still pays rewards today
+    # records (stages/record.py) and informants (stages/informants.py)
+    appealed: jax.Array | None = None  # bool [N] a false record was removed on appeal today
+    reward: jax.Array | None = None  # int16 [N] points an informant is paid today
+    # beliefs for tomorrow (stages/learn.py; trust: stages/informants.py)
+    risk: jax.Array | None = None  # float16 [N]
+    trust: jax.Array | None = None  # float16 [N]
+    tier_before: jax.Array | None = None  # uint8 [N] tier at the start of the day
+    # the map (stages/publicize.py)
+    looked: jax.Array | None = None  # bool [N] this app user looked at the map
+    sighted: jax.Array | None = None  # bool [N] seen on the map by at least one user
+    tipped: jax.Array | None = None  # bool [N] reported to the court by at least one user
+    sightings: jax.Array | None = None  # uint16 [N] listed people this user saw
+    # the court list and credit repair (stages/repair.py)
+    paid: jax.Array | None = None  # bool [N] paid the debt and left the list
+    repaired: jax.Array | None = None  # bool [N] negative records cleared by credit repair
+    # acts and records (behave, observe: engine/run.py `act`)
+    outcome: jax.Array | None = None  # uint8 [N]: b < B act of b; B + b false record of b; NONE
+    recorded: jax.Array | None = None  # bool [N] a record was made (true or false)
+    channel: jax.Array | None = None  # int8 [N] channel that made the record, -1 none
+    points: jax.Array | None = None  # int16 [N] points of today's record
+    false_today: jax.Array | None = None  # bool [N] today's record is a false one
+    # standing (stages/listing.py)
+    score: jax.Array | None = None  # int16 [N] score at the end of the day
+    tier: jax.Array | None = None  # uint8 [N] tier index, 0 = top
+    was_listed: jax.Array | None = None  # bool [N] on the blacklist before today's update
+    listed: jax.Array | None = None  # bool [N] on the blacklist
+    delisted: jax.Array | None = None  # bool [N] left the blacklist today (term served)
+    # consequences (stages/consequences.py)
+    loan_applied: jax.Array | None = None  # bool [N]
+    loan_refused: jax.Array | None = None  # bool [N]
+    travelled: jax.Array | None = None  # bool [N] wanted to take a long trip
+    travel_blocked: jax.Array | None = None  # bool [N]
+    sanctioned: jax.Array | None = None  # bool [N] felt the system bite today
+    school_applied: jax.Array | None = None  # bool [N] a child of the household applied
+    school_refused: jax.Array | None = None  # bool [N] ... and was refused for its standing
+    match_attempted: jax.Array | None = None  # bool [N] sought a dating or job match
+    match_lost: jax.Array | None = None  # bool [N] ... and lost it to a penalty or shunning
+    shamed: jax.Array | None = None  # bool [N] publicly shamed today
+    events: jax.Array | None = None  # uint32 [N] the day's facts, packed (pack_events)
+
+
+@partial(
+    jax.tree_util.register_dataclass, data_fields=["params", "key", "day"], meta_fields=["spec"]
+)
+@dataclass(frozen=True)
+class Context:
+    """What every stage reads: the static Spec, the Params, the run key and the day (0-based)."""
+
+    spec: Spec
+    params: Params
+    key: jax.Array
+    day: jax.Array
 
 
 NONE = 127  # outcome code for "nothing today" (codes 0..2B-1 with B <= 32 stay below it)

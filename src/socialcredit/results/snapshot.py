@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from socialcredit.compile import Spec
+from socialcredit.engine.population import homes
 from socialcredit.engine.shard import to_host
 from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_INFORMANT, TRAIT_IS_PARTNER, State
-from socialcredit.population import homes
 
 
 @partial(jax.jit, static_argnums=(0,))
@@ -21,10 +21,10 @@ def _derived(spec: Spec, params, state: State, key: jax.Array) -> dict[str, jax.
     """Score, tier and home of every slot, and the static traits the engine's state does not
     store (population.carried), in one compiled call: run op by op, these dozen small
     operations each compiled on first use and took 1.7 s of the main job."""
+    from socialcredit.engine.population import synthesize
     from socialcredit.engine.stages.common import trust_of
     from socialcredit.engine.stages.listing import tiers
     from socialcredit.engine.stages.score import score
-    from socialcredit.population import synthesize
 
     # the state may be padded further for a device mesh (pad_for); spec.padded slots suffice
     n = spec.padded
@@ -53,7 +53,7 @@ def snapshot(spec: Spec, state: State, params, key: jax.Array) -> pd.DataFrame:
         or [""],
         dtype=object,
     )
-    tier_name = names[jur.astype(np.int64) * spec.max_tiers + tier_np] if spec.tier_names else None
+    tier_name = names[jur.astype(np.int64) * spec.max_tiers + tier_np]
     df = pd.DataFrame(
         {
             "agent": np.arange(spec.agents, dtype=np.int64),

@@ -29,8 +29,9 @@ def summarize(spec: Spec, raw: np.ndarray, bases: np.ndarray) -> dict:
     for j, jname in enumerate(spec.jurisdictions):
         cells = [c for c in range(spec.n_cells) if cj[c] == j]
         n = sum(sizes[c] for c in cells)
-        entry: dict = {"agents": int(n), "programme": bool(spec.tier_names[j])}
-        if spec.tier_names[j]:
+        has_programme = bool(spec.tier_names[j])  # a place without one has no tiers
+        entry: dict = {"agents": int(n), "programme": has_programme}
+        if has_programme:
             entry["tier_shares"] = {
                 t: float(sum(final[c, col[f"tier.{k}"]] for c in cells) / max(n, 1))
                 for k, t in enumerate(spec.tier_names[j])
@@ -52,7 +53,7 @@ def summarize(spec: Spec, raw: np.ndarray, bases: np.ndarray) -> dict:
     out["trips_blocked_rate"] = over_cells("trips_blocked") / trips if trips else 0.0
     out["mean_risk"] = float(final[:, col["risk_sum"]].sum() / max(sizes.sum(), 1))
     out["mean_wealth"] = float(final[:, col["wealth_sum"]].sum() / max(sizes.sum(), 1))
-    if spec.budgets:
+    if spec.budgets is not None:
         _budget_summary(spec, out, run_sum, final, col, total_days)
     if len(spec.jurisdictions) > 1:
         _spread_summary(spec, out, run_sum, final, col, total_days)

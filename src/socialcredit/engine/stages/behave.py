@@ -32,26 +32,29 @@ def rates(spec: Spec, params: Params, state: State) -> list[jax.Array]:
     """Per-agent daily probability of each behaviour (a list over behaviours of [N] arrays)."""
     jur = jur_index(spec, state.jur)
     prop = state.propensity.astype(jnp.float32)
-    if spec.adaptive:
+    adaptive = params.adaptive
+    if spec.adaptive is not None:
         pressure = state.risk.astype(jnp.float32) * vulnerability(state, params)
     g = group_index(spec, state.group)
     dispositions = {1: state.political, 2: state.religiosity}
-    if spec.speech_chill:
-        distrust = params.trust_chill * (1.0 - trust_of(spec, params, state))
+    chill = spec.informants is not None and spec.informants.speech_chill
+    if chill:
+        distrust = params.informants.trust_chill * (1.0 - trust_of(spec, params, state))
     out = []
     for b in range(len(spec.behaviours)):
         p = params.base_rate[b] * jnp.where(params.driven[b] > 0, prop, 1.0)
-        if spec.group_factors:
-            p = p * lookup(params.group_factor[:, b], g)
-        if spec.dispositions and spec.dispositions[b]:
-            p = p * dispositions[spec.dispositions[b]].astype(jnp.float32)
-        if spec.speech_chill:  # who trusts no one speaks less (the chilling effect)
-            p = p * (1.0 - distrust * by_place(spec, params.chill_mask[:, b], jur))
-        if spec.adaptive:
-            sev = by_place(spec, params.severity[:, b], jur)
-            gain = by_place(spec, params.gain[:, b], jur)
-            p = p * jnp.exp(-params.deterrence * pressure * sev)
-            p = p * (1.0 + params.virtue * pressure * gain)
+        if spec.group_rates is not None:
+            p = p * lookup(params.group_rates.factor[:, b], g)
+        disposition = spec.dispositions[b]
+        if disposition:
+            p = p * dispositions[disposition].astype(jnp.float32)
+        if chill:  # who trusts no one speaks less (the chilling effect)
+            p = p * (1.0 - distrust * by_place(spec, params.informants.chill_mask[:, b], jur))
+        if spec.adaptive is not None:
+            sev = by_place(spec, adaptive.severity[:, b], jur)
+            gain = by_place(spec, adaptive.gain[:, b], jur)
+            p = p * jnp.exp(-adaptive.deterrence * pressure * sev)
+            p = p * (1.0 + adaptive.virtue * pressure * gain)
         out.append(jnp.minimum(p, 0.5))
     return out
 
@@ -60,9 +63,9 @@ def false_report_rate(spec: Spec, params: Params, state: State) -> jax.Array:
     """Daily chance of being falsely reported: k informant contacts, each at the group's rate."""
     k = informant_contacts(spec, state).astype(jnp.float32)
     if len(spec.jurisdictions) == 1:
-        per = lookup(params.inf_false[0], group_index(spec, state.group))
+        per = lookup(params.informants.false[0], group_index(spec, state.group))
     else:
-        per = params.inf_false[state.jur.astype(jnp.int32), group_index(spec, state.group)]
+        per = params.informants.false[state.jur.astype(jnp.int32), group_index(spec, state.group)]
     return 1.0 - (1.0 - per) ** k
 
 
@@ -84,14 +87,16 @@ def behave(spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: St
         outcome = jnp.where((outcome == NONE) & (word < rng.threshold(cum)), jnp.uint8(b), outcome)
     # false records from the top of the range: ~word counts down from 2**32 - 1, exactly
     top = ~word
+    false_b = spec.informants.false_report_behaviour if spec.informants is not None else -1
     cum = jnp.zeros((n,), jnp.float32)
     for b in spec.outcome_order:
         cum = cum + by_place(spec, params.false_rate[:, b], jur)
-        if b == spec.false_report_behaviour:  # informants' false and malicious reports
+        if b == false_b:  # informants' false and malicious reports
             cum = cum + false_report_rate(spec, params, state)
         outcome = jnp.where(
             (outcome == NONE) & (top < rng.threshold(cum)), jnp.uint8(B + b), outcome
         )
-    if spec.padded != spec.agents:  # ghosts do nothing
+    ghosts = n - spec.agents
+    if ghosts:  # ghosts do nothing
         outcome = jnp.where(jnp.arange(n) < spec.agents, outcome, jnp.uint8(NONE))
     return outcome

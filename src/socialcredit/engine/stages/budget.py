@@ -3,7 +3,7 @@
 Each budgeted programme has money per resident and year (`programmes.*.budget`). Its channels
 are paid first, at compile time: a budget short of their yearly cost (`channels.*.cost_per_year`
 per covered resident) scales their coverage and false-positive rates down in proportion
-(`Params.coverage_scale`, see compile.py). What is left pays the year's rewards: points paid to
+(`params.budgets.coverage_scale`, see compile/budgets.py). What is left pays the year's rewards: points paid to
 informants (`budget.point_cost` per point) and tier perks (a positive income effect, valued at
 `economy.median_income`). Rewards are paid while the year's reward money lasts; once it is spent
 they are withheld until the year turns (day 365, 730, ...), when spending starts again from 0.
@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from socialcredit.compile import DAYS_PER_YEAR, Params, Spec
+from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import (
     by_place,
     jur_index,
@@ -35,7 +35,8 @@ from socialcredit.engine.stages.common import (
 )
 from socialcredit.engine.stages.listing import tiers
 from socialcredit.engine.stages.score import score
-from socialcredit.engine.state import State
+from socialcredit.engine.state import Context, State, Today
+from socialcredit.units import DAYS_PER_YEAR
 
 
 def cell_sums(spec: Spec, state: State, xs: list[jax.Array]) -> list[jax.Array]:
@@ -69,7 +70,7 @@ def perk_today(spec: Spec, params: Params, state: State) -> jax.Array:
     jur = jur_index(spec, state.jur)
     tier = tiers(spec, params, state, score(spec, params, state)).astype(jnp.int32)
     idx = jnp.where(state.listed_since >= 0, spec.max_tiers, tier)
-    return lookup2(spec, params.perk_cost, jur, idx)
+    return lookup2(spec, params.budgets.perk_cost, jur, idx)
 
 
 def settle(spec: Spec, params: Params, day: jax.Array, state: State) -> State:
@@ -82,16 +83,18 @@ def settle(spec: Spec, params: Params, day: jax.Array, state: State) -> State:
     perks = jnp.where(was_open & (day > 0), perk_today(spec, params, state), 0.0)
     spent = state.spent + by_jurisdiction(spec, cell_sums(spec, state, [perks])[0])
     spent = jnp.where(day % int(DAYS_PER_YEAR) == 0, 0.0, spent)  # a new year, new money
-    money = params.reward_budget * jnp.asarray(residents(spec), jnp.float32)
-    is_open = ~params.budgeted | (spent < money)
+    b = params.budgets
+    money = b.reward_budget * jnp.asarray(residents(spec), jnp.float32)
+    is_open = ~b.budgeted | (spent < money)
     paid_c = withheld_c = jnp.zeros(spec.n_cells, jnp.float32)
-    if spec.informants:  # today's payments for reports two days ago (stages/informants.py)
+    # today's payments for reports two days ago (stages/informants.py)
+    if spec.informants is not None:
         open_a = by_place(spec, is_open, jur)
         pay = jnp.where(open_a, state.pay_due, jnp.int16(0)).astype(jnp.float32)
         paid_c, withheld_c = cell_sums(
             spec,
             state,
-            [pay * by_place(spec, params.point_cost, jur), ~open_a & (state.pay_due > 0)],
+            [pay * by_place(spec, b.point_cost, jur), ~open_a & (state.pay_due > 0)],
         )
         spent = spent + by_jurisdiction(spec, paid_c)
     return replace(
@@ -107,7 +110,7 @@ def rewards_open(spec: Spec, state: State) -> jax.Array:
 def measure_budget(spec: Spec, params: Params, state: State) -> jax.Array:
     """float32 [C, 4]: money spent (channels and rewards), money spent on rewards, rewards
     withheld, and the sum of funded coverage, for the day that ``state`` ends."""
-    if not spec.budgets:
+    if spec.budgets is None:
         return jnp.zeros((spec.n_cells, 4), jnp.float32)
     jur = jur_index(spec, state.jur)
     perk = perk_today(spec, params, state)
@@ -119,12 +122,19 @@ def measure_budget(spec: Spec, params: Params, state: State) -> jax.Array:
         [
             jnp.where(is_open, perk, 0.0),
             ~is_open & (perk > 0),
-            jnp.where(real, by_place(spec, params.coverage_scale, jur), 0.0),
+            jnp.where(real, by_place(spec, params.budgets.coverage_scale, jur), 0.0),
         ],
     )
     sizes = jnp.asarray(spec.cell_sizes(), jnp.float32)
     cj, _ = spec.cell_of()
-    channels_c = params.channel_spend[jnp.asarray(cj)] * sizes
+    channels_c = params.budgets.channel_spend[jnp.asarray(cj)] * sizes
     rewards_c = perks_c + state.budget_day[0]
     withheld_c = withheld_perk_c + state.budget_day[1]
     return jnp.stack([channels_c + rewards_c, rewards_c, withheld_c, cover_c], axis=1)
+
+
+def settle_books(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: the budget's books, from the carried state before anything changes a tier;
+    ``today.gate``: whether each agent's jurisdiction still pays rewards today."""
+    state = settle(ctx.spec, ctx.params, ctx.day, state)
+    return state, replace(today, gate=rewards_open(ctx.spec, state))

@@ -9,15 +9,24 @@ One random word per agent decides both demands and the approval.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index, lookup2
-from socialcredit.engine.state import TRAIT_CHILDREN, TRAIT_HAS_PARTNER, State, event_field
-
-DAYS_PER_YEAR = 365.0
+from socialcredit.engine.state import (
+    TRAIT_CHILDREN,
+    TRAIT_HAS_PARTNER,
+    TRAIT_HOME_BLOCK,
+    Context,
+    State,
+    Today,
+    event_field,
+)
+from socialcredit.units import DAYS_PER_YEAR
 
 
 def consequences(
@@ -76,11 +85,12 @@ def consequences(
         state.wealth + effect / DAYS_PER_YEAR - jnp.where(refused, params.loan_refusal_cost, 0.0)
     )
     wealth = jnp.maximum(wealth, 0.0)
-    if spec.households:
+    households = spec.households is not None
+    if households:
         # [trip, trip + children * demand): one of the household's children applies to school
         kids = (state.traits & TRAIT_CHILDREN).astype(jnp.float32)
         school_t = rng.threshold(
-            params.loan_demand + params.travel_demand + kids * params.school_demand
+            params.loan_demand + params.travel_demand + kids * params.households.school_demand
         )
         school_applied = (word >= trip_t) & (word < school_t) & real
         school_refused = school_applied & household_blocked
@@ -88,18 +98,18 @@ def consequences(
         school_applied = school_refused = jnp.zeros(word.shape, bool)
     # [school, school + match): a dating or job match attempt; its success is cut by the tier's
     # algorithmic penalty and, for the publicly shamed, by shunning
-    base_t = school_t if spec.households else trip_t
+    base_t = school_t if households else trip_t
     match_t = rng.threshold(
         (params.loan_demand + params.travel_demand + params.match_demand)
-        + (kids * params.school_demand if spec.households else 0.0)
+        + (kids * params.households.school_demand if households else 0.0)
     )
     attempted = (word >= base_t) & (word < match_t) & real
     span = jnp.maximum((match_t - base_t).astype(jnp.float32), 1.0)
     u_match = (word - base_t).astype(jnp.float32) / span  # uniform in [0, 1) given attempted
     penalty = jnp.where(active, lookup2(spec, params.matching_penalty, jur, idx), 0.0)
     shamed = (
-        (lookup2(spec, params.shaming, jur, idx) & active & real)
-        if spec.shaming
+        (lookup2(spec, params.shaming.shamed, jur, idx) & active & real)
+        if spec.shaming is not None
         else jnp.zeros(word.shape, bool)
     )
     shunned = shamed if sighted is None else shamed | sighted
@@ -129,7 +139,8 @@ def own_school_block(
     T = spec.max_tiers
     jur = jur_index(spec, state.jur)
     idx = jnp.where(listed, T, tier.astype(jnp.int32))
-    return lookup2(spec, params.school_block, jur, idx) & by_place(spec, params.active, jur)
+    block = lookup2(spec, params.households.school_block, jur, idx)
+    return block & by_place(spec, params.active, jur)
 
 
 def household_blocked(state: State) -> jax.Array:
@@ -142,3 +153,33 @@ def household_blocked(state: State) -> jax.Array:
     other = own.reshape(-1, 2)[:, ::-1].reshape(-1)
     partner = ((state.traits & TRAIT_HAS_PARTNER) != 0) & other
     return own | partner
+
+
+def live(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: loans, trips, schools, matches and income under today's tier or listing."""
+    spec = ctx.spec
+    home = (state.traits & TRAIT_HOME_BLOCK) != 0 if spec.households is not None else None
+    owner = state.orgs.owner_flag if spec.orgs is not None and spec.orgs.corporate else None
+    state, facts = consequences(
+        spec,
+        ctx.params,
+        ctx.key,
+        ctx.day,
+        state,
+        today.tier,
+        today.listed,
+        today.points < 0,
+        home,
+        today.sighted,
+        today.gate,
+        owner,
+    )
+    return state, replace(today, **facts)
+
+
+def carry_home_block(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage, at the end of the day: whether the household's children are barred tomorrow, as a
+    bit of the traits byte (from the carried event word, before today's replaces it)."""
+    home, traits = household_blocked(state), state.traits
+    traits = jnp.where(home, traits | TRAIT_HOME_BLOCK, traits & ~jnp.uint8(TRAIT_HOME_BLOCK))
+    return replace(state, traits=traits), today

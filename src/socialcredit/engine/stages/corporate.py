@@ -8,7 +8,7 @@ citizens who own a firm whose listing carries `owner_sanction`, read by `consequ
 next day) -> the day's metrics, kept in the carry for `measure` to copy out.
 
 Joint punishment: the sanctions on a listed firm are those of its list's own sector and of
-every sector that signed a memorandum on that list (compile_orgs folds both into one table).
+every sector that signed a memorandum on that list (compile/orgs.py folds both into one table).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from socialcredit.engine.orgs import (
 )
 from socialcredit.engine.stages.inspect import inspect
 from socialcredit.engine.stages.market import learn_market, market
-from socialcredit.engine.state import State
+from socialcredit.engine.state import Context, State, Today
 
 
 def organisations(
@@ -137,3 +137,8 @@ def organisations(
         orgs, firms=f, owner_flag=owner_flag, firm_counts=counts, inst_counts=inst_counts
     )
     return replace(state, wealth=wealth, orgs=orgs)
+
+
+def trade(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: one day of businesses, institutions and corporate credit."""
+    return organisations(ctx.spec, ctx.params, ctx.key, ctx.day, state), today

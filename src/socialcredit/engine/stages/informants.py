@@ -33,7 +33,7 @@ from socialcredit.engine.stages.common import (
     lookup,
     shifted_sum,
 )
-from socialcredit.engine.state import TRAIT_INFORMANT, State, event_field
+from socialcredit.engine.state import TRAIT_INFORMANT, Context, State, Today, event_field
 
 
 def is_informant(state: State) -> jax.Array:
@@ -80,13 +80,14 @@ def reward_due(
     b = jnp.clip(jnp.where(real, outcome, outcome - B), 0, B - 1)
     jur = jur_index(spec, state.jur)
     g = group_index(spec, state.group)
-    G = params.inf_reward.shape[2]
-    flat = params.inf_reward.reshape(params.inf_reward.shape[0], -1)  # [J, B*G]
+    reward = params.informants.reward
+    G = reward.shape[2]
+    flat = reward.reshape(reward.shape[0], -1)  # [J, B*G]
     if len(spec.jurisdictions) == 1:
         per_report = lookup(flat[0], b * G + g)
     else:
         per_report = flat[jur, b * G + g]
-    confirmed = jnp.where(real, by_place(spec, params.inf_confirmed, jur), 0.0)
+    confirmed = jnp.where(real, by_place(spec, params.informants.confirmed, jur), 0.0)
     return jnp.where(reported, jnp.round(per_report + confirmed), 0.0).astype(jnp.int16)
 
 
@@ -115,8 +116,10 @@ def update_trust(spec: Spec, params: Params, key: jax.Array, day: jax.Array, sta
     nearby, trust stays at its initial value. Source: the essay's Ceausescu passage (a lack of
     interpersonal trust nourished by informants covertly placed among colleagues).
     """
-    if not spec.contact_offsets:
+    offsets = spec.contact_offsets
+    if not offsets:
         return state
+    inf = params.informants
     ev = state.events
     u32 = jnp.uint32
     # three counts in byte lanes of one word: one shifted sum instead of three (degree < 256)
@@ -125,15 +128,39 @@ def update_trust(spec: Spec, params: Params, key: jax.Array, day: jax.Array, sta
         | ((event_field(ev, "sanctioned") & 1) << 8)
         | ((event_field(ev, "shamed") & 1) << 16)
     )
-    seen = shifted_sum(word, spec.contact_offsets)
+    seen = shifted_sum(word, offsets)
     counts = [((seen >> (8 * k)) & 255).astype(jnp.float32) for k in range(3)]
-    shock = jnp.minimum(1.0, sum(params.trust_shocks[k] * counts[k] for k in range(3)))
+    shock = jnp.minimum(1.0, sum(inf.trust_shocks[k] * counts[k] for k in range(3)))
     initial = params.trust_initial.astype(jnp.float16).astype(jnp.float32)  # as stored
-    density = informant_contacts(spec, state).astype(jnp.float32) / len(spec.contact_offsets)
-    baseline = initial * (1.0 - jnp.minimum(1.0, params.trust_informant_weight * density))
+    density = informant_contacts(spec, state).astype(jnp.float32) / len(offsets)
+    baseline = initial * (1.0 - jnp.minimum(1.0, inf.trust_informant_weight * density))
     trust = state.trust.astype(jnp.float32)
-    trust = trust + params.trust_rate * (baseline - trust) - trust * shock
+    trust = trust + inf.trust_rate * (baseline - trust) - trust * shock
     (w,) = rng.agent_words(
         rng.stage_seeds(key, day, rng.TRUST, 1), jnp.arange(spec.padded, dtype=jnp.uint32), 1
     )
     return replace(state, trust=rng.round_f16(jnp.clip(trust, 0.0, 1.0), w))
+
+
+def reward_today(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: the points informants are paid today for reports two days ago
+    (``today.reward``); a spent budget (``today.gate``) pays none."""
+    reward = state.pay_due
+    if today.gate is not None:
+        reward = jnp.where(today.gate, reward, jnp.int16(0))
+    return state, replace(today, reward=reward)
+
+
+def distrust(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: trust for tomorrow (``today.trust``), from yesterday's events nearby."""
+    trust = update_trust(ctx.spec, ctx.params, ctx.key, ctx.day, state).trust
+    return state, replace(today, trust=trust)
+
+
+def owe(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage, at the end of the day: what informants are paid tomorrow for yesterday's reports,
+    and what is owed for today's (both carried)."""
+    pay = pay_informants(ctx.spec, ctx.params, state)
+    reported = today.recorded & (today.channel == len(ctx.spec.channels) - 1)
+    due = reward_due(ctx.spec, ctx.params, state, today.outcome, reported)
+    return replace(state, reward_due=due, pay_due=pay), today

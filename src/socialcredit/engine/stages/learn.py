@@ -12,31 +12,39 @@ ties), so looking at them is a shift of the array, not a random gather.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import shifted_sum
-from socialcredit.engine.state import State, event_field
+from socialcredit.engine.state import Context, State, Today, event_field
 
 
 def contact_share(spec: Spec, flag: jax.Array) -> jax.Array:
     """Share of each agent's contacts for whom ``flag`` holds."""
-    if not spec.contact_offsets:
+    offsets = spec.contact_offsets
+    if not offsets:
         return jnp.zeros(flag.shape, jnp.float32)
-    total = shifted_sum(flag.astype(jnp.uint8), spec.contact_offsets)
-    return total.astype(jnp.float32) / len(spec.contact_offsets)
+    total = shifted_sum(flag.astype(jnp.uint8), offsets)
+    return total.astype(jnp.float32) / len(offsets)
 
 
 def learn(spec: Spec, params: Params, state: State) -> State:
     """Update perceived risk from yesterday's sanctions; the result guides tomorrow."""
-    if not spec.adaptive:
+    if spec.adaptive is None:
         return state
+    a = params.adaptive
     sanctioned = event_field(state.events, "sanctioned").astype(jnp.uint8)
-    evidence = sanctioned.astype(jnp.float32) + params.social_weight * contact_share(
-        spec, sanctioned
-    )
+    evidence = sanctioned.astype(jnp.float32) + a.social_weight * contact_share(spec, sanctioned)
     target = params.initial_risk + (1.0 - params.initial_risk) * jnp.minimum(evidence, 1.0)
     risk = state.risk.astype(jnp.float32)
-    risk = risk + params.learning_rate * (target - risk)
+    risk = risk + a.learning_rate * (target - risk)
     return State(**{**state.__dict__, "risk": risk.astype(state.risk.dtype)})
+
+
+def perceive(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: perceived risk for tomorrow (``today.risk``); today's behaviour uses the carried
+    one (engine/run.py says why)."""
+    return state, replace(today, risk=learn(ctx.spec, ctx.params, state).risk)

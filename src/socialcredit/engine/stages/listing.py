@@ -15,13 +15,16 @@ them off the list and clears the debt record (stages/repair.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index, lookup2
-from socialcredit.engine.state import E2_SIGHTED, State, event_field
+from socialcredit.engine.stages.score import score
+from socialcredit.engine.state import E2_SIGHTED, Context, State, Today, event_field
 
 
 def tiers(spec: Spec, params: Params, state: State, score: jax.Array) -> jax.Array:
@@ -46,9 +49,11 @@ def blacklist(
     since = state.listed_since
     listed = since >= 0
     served = (day - since.astype(jnp.int32)) >= by_place(spec, params.term, jur)
-    if spec.grounds:  # yesterday's record of a ground lists the person, or renews the term
+    court = spec.court
+    # yesterday's record of a ground lists the person, or renews the term
+    if court is not None and court.grounds:
         ground = grounds_recorded(spec, params, state) & by_place(spec, params.active, jur)
-        served = served & ~by_place(spec, params.until_paid, jur)
+        served = served & ~by_place(spec, params.court.until_paid, jur)
         leave = listed & served & ~in_listed & ~ground
         since = jnp.where(ground, day.astype(jnp.int16), since)
         in_listed = in_listed | ground
@@ -66,7 +71,7 @@ def grounds_recorded(spec: Spec, params: Params, state: State) -> jax.Array:
     outcome = event_field(state.events, "outcome").astype(jnp.int32)
     rec = (event_field(state.events, "recorded") == 1) & (outcome < 2 * B)
     b = jnp.clip(jnp.where(outcome >= B, outcome - B, outcome), 0, B - 1)
-    return rec & lookup2(spec, params.ground, jur_index(spec, state.jur), b)
+    return rec & lookup2(spec, params.court.ground, jur_index(spec, state.jur), b)
 
 
 def repay(
@@ -89,20 +94,39 @@ def repay(
     )
     listed = (state.listed_since >= 0) & by_place(spec, params.active, jur)
     rel = jnp.maximum(state.wealth / params.wealth_median, 0.0)
-    p = by_place(spec, params.repay_rate, jur) * rel ** by_place(spec, params.repay_elasticity, jur)
+    c = params.court
+    p = by_place(spec, c.repay_rate, jur) * rel ** by_place(spec, c.repay_elasticity, jur)
     shamed = event_field(state.events, "shamed") == 1
-    if spec.map:
+    if spec.map is not None:
         shamed = shamed | ((state.events2 & E2_SIGHTED) != 0)
-    p = jnp.minimum(p * jnp.where(shamed, by_place(spec, params.repay_shamed, jur), 1.0), 1.0)
+    p = jnp.minimum(p * jnp.where(shamed, by_place(spec, c.repay_shamed, jur), 1.0), 1.0)
     if tipped is not None:
-        p = 1.0 - (1.0 - p) * (1.0 - jnp.where(tipped, params.map_enforce, 0.0))
+        p = 1.0 - (1.0 - p) * (1.0 - jnp.where(tipped, params.map.enforce, 0.0))
     paid = listed & (word < rng.threshold(p))
     wealth = jnp.where(
         paid,
-        jnp.maximum(state.wealth - by_place(spec, params.repay_amount, jur), 0.0),
+        jnp.maximum(state.wealth - by_place(spec, c.repay_amount, jur), 0.0),
         state.wealth,
     )
     since = jnp.where(paid, jnp.int16(-1), state.listed_since)
-    clear = jnp.where(paid, by_place(spec, params.repay_clear, jur), 0).astype(jnp.int32)
+    clear = jnp.where(paid, by_place(spec, c.repay_clear, jur), 0).astype(jnp.int32)
     new = State(**{**state.__dict__, "listed_since": since, "wealth": wealth})
     return new, paid, clear
+
+
+def dawn(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: each agent's tier at the start of the day (``today.tier_before``)."""
+    tier = tiers(ctx.spec, ctx.params, state, score(ctx.spec, ctx.params, state))
+    return state, replace(today, tier_before=tier)
+
+
+def rank(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: the score and tier after today's records, and the blacklist."""
+    spec, params = ctx.spec, ctx.params
+    sc = score(spec, params, state)
+    tier = tiers(spec, params, state, sc)
+    was_listed = state.listed_since >= 0
+    state, listed, delisted = blacklist(spec, params, ctx.day, state, tier)
+    return state, replace(
+        today, score=sc, tier=tier, was_listed=was_listed, listed=listed, delisted=delisted
+    )

@@ -50,8 +50,8 @@ def deterrence(spec: Spec, params: Params, st: Standing) -> jax.Array:
     """Firms' caution [F]: exp(-deterrence x q x (fine + reputation at stake) / 10), q the
     chance of being caught within a month (detection x min(1, 30 x inspection chance)); the
     reputation is at stake only where buyers use ratings."""
-    p = params.orgs
-    if not spec.orgs.inspections:
+    o, p = spec.orgs, params.orgs
+    if not o.inspections:
         return jnp.ones(st.grade.shape, jnp.float32)
     q = p.detection * jnp.minimum(1.0, 30.0 * inspection_chance(spec, params, st))
     stake = p.fine + p.reputation * p.use_ratings

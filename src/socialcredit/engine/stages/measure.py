@@ -33,8 +33,8 @@ from socialcredit.engine.state import (
 BLOCK = 255  # agents per block: a byte lane holds at most 255 ones
 
 
-# Counts read straight from the event word: (metric, event field, the Spec feature the
-# mechanism needs, or None). One table, so `metric_names` and `measure` cannot drift apart.
+# Counts read straight from the event word: (metric, event field, the Spec field of the
+# mechanism it needs, or None). One table, so `metric_names` and `measure` cannot drift apart.
 EVENT_COUNTS = (
     ("newly_listed", "newly_listed", None),
     ("loans_applied", "loan_applied", None),
@@ -66,7 +66,7 @@ FEATURE_METRICS = {
 
 def absent_metrics(spec: Spec) -> set[str]:
     """Metrics of mechanisms the scenario does not have: reported as no rows, not as zeros."""
-    return {m for f, names in FEATURE_METRICS.items() if not getattr(spec, f) for m in names}
+    return {m for f, names in FEATURE_METRICS.items() if getattr(spec, f) is None for m in names}
 
 
 def metric_names(spec: Spec) -> list[str]:
@@ -79,18 +79,20 @@ def metric_names(spec: Spec) -> list[str]:
     names += [name for name, _, _ in EVENT_COUNTS]
     names += ["score_sum", "risk_sum", "wealth_sum", "trust_sum", "children_sum"]
     names += ["budget_spend", "reward_spend", "rewards_withheld", "coverage_sum"]
-    return names + [name for name, _ in _people_flags(spec)] + (["sightings"] if spec.map else [])
+    sightings = ["sightings"] if spec.map is not None else []
+    return names + [name for name, _ in _people_flags(spec)] + sightings
 
 
 def _people_flags(spec: Spec) -> list[tuple[str, int]]:
     """(metric, State.events2 bit) of the court list, credit repair and the map; only the
     scenario's own mechanisms, so other scenarios measure nothing more."""
     out = []
-    if spec.map:
+    if spec.map is not None:
         out += [("map_lookups", E2_LOOKED), ("sighted", E2_SIGHTED), ("tip_offs", E2_TIPPED)]
-    if spec.repayment:
+    court = spec.court
+    if court is not None and court.repayment:
         out += [("delisted_paid", E2_PAID), ("delisted_term", 0)]  # 0: delisted, not paid
-    if spec.repair:
+    if court is not None and court.repair:
         out += [("repairs", E2_REPAIRED)]
     return out
 
@@ -148,7 +150,7 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
     flags += [tier == t for t in range(spec.max_tiers)]
     flags += [recorded & (outcome >= B) & (outcome < 2 * B), state.listed_since >= 0]
     off = jnp.zeros(ev.shape, bool)  # a constant, so XLA drops the work of absent mechanisms
-    if spec.informants:
+    if spec.informants is not None:
         k_inf = len(spec.channels) - 1
         flags += [
             recorded & (outcome >= B) & (channel == k_inf),
@@ -157,7 +159,9 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
     else:
         flags += [off, off]
     flags += [
-        event_field(ev, field) == 1 if feature is None or getattr(spec, feature) else off
+        event_field(ev, field) == 1
+        if feature is None or getattr(spec, feature) is not None
+        else off
         for _, field, feature in EVENT_COUNTS
     ]
     many = many_cells(spec)
@@ -173,10 +177,10 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             state.risk.astype(jnp.float32),
             state.wealth,
             state.trust.astype(jnp.float32)
-            if spec.informants
+            if spec.informants is not None
             else jnp.zeros(ev.shape, jnp.float32),
             (state.traits & TRAIT_CHILDREN).astype(jnp.float32)
-            if spec.households
+            if spec.households is not None
             else jnp.zeros(ev.shape, jnp.float32),
         ],
     )
@@ -192,7 +196,7 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
         measure_budget(spec, params, state),
         _packed_counts(spec, flags).astype(jnp.float32),
     ]
-    if spec.map:  # sightings per cell of the users, summed exactly in int32
+    if spec.map is not None:  # sightings per cell of the users, summed exactly in int32
         sums = [
             state.sightings[spec.cell_starts[c] : spec.cell_starts[c + 1]].sum(dtype=jnp.int32)
             for c in range(spec.n_cells)

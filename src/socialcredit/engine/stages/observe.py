@@ -38,22 +38,24 @@ def observe(
     )
     pts = lookup2(spec, params.points, jur, b)
     d_mon = lookup2(spec, params.detect, jur, b)
-    km = K - 1 if spec.informants else K  # monitoring channels come first
+    inf = spec.informants
+    km = K - 1 if inf is not None else K  # monitoring channels come first
     u_mon = u  # the draw as seen by the monitoring channels' cumulative shares
-    if spec.informants:
+    if inf is not None:
         # acts: monitors catch it with d_mon; failing that, one of k informant contacts
         k_inf = informant_contacts(spec, state).astype(jnp.float32)
-        cov = lookup2(spec, params.inf_cov, jur, b)
-        if spec.strategic_reporting:  # informants report more where reports pay more
+        cov = lookup2(spec, params.informants.cov, jur, b)
+        if inf.strategic:  # informants report more where reports pay more
             G = len(spec.groups)
-            zeal = lookup2(spec, params.report_zeal, jur, b * G + group_index(spec, state.group))
+            zeal = params.informants.report_zeal
+            zeal = lookup2(spec, zeal, jur, b * G + group_index(spec, state.group))
             cov = jnp.minimum(cov * zeal, 1.0)
         p_inf = 1.0 - (1.0 - cov) ** k_inf
         d_act = 1.0 - (1.0 - d_mon) * (1.0 - p_inf)
         # false records: from monitors or from informants, in proportion to their rates
         f_mon = lookup2(spec, params.false_rate, jur, b)
         f_inf = jnp.where(
-            b == spec.false_report_behaviour, false_report_rate(spec, params, state), 0.0
+            b == inf.false_report_behaviour, false_report_rate(spec, params, state), 0.0
         )
         mon_share = f_mon / jnp.maximum(f_mon + f_inf, 1e-30)
         by_inf = jnp.where(is_false, u >= mon_share, u >= d_mon)

@@ -4,7 +4,7 @@ they stand; those sighted are shunned, and users tip off the court.
 
 Who is shown: tiers (or the listing) whose consequence has `on_map`, as they stood at the
 start of the day. Each jurisdiction's city plane is a square torus of side `side_m` (homes are
-uniform on it, population.homes), so every user, wherever they stand, sees the same density
+uniform on it, engine/population.homes), so every user, wherever they stand, sees the same density
 and a look-up finds f * lambda * pi * r^2 people on average (f the share shown, lambda agents
 per square metre); a bounded plane would show users near its edge less, and the synthetic
 edge means nothing.
@@ -28,15 +28,17 @@ materialised arrays only.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.population import homes
 from socialcredit.engine.stages.common import by_place, jur_index, lookup, lookup2
-from socialcredit.engine.state import State
-from socialcredit.population import homes
+from socialcredit.engine.state import Context, State, Today
 
 
 def shown(spec: Spec, params: Params, state: State, tier: jax.Array) -> jax.Array:
@@ -44,12 +46,12 @@ def shown(spec: Spec, params: Params, state: State, tier: jax.Array) -> jax.Arra
     jur = jur_index(spec, state.jur)
     idx = jnp.where(state.listed_since >= 0, spec.max_tiers, tier.astype(jnp.int32))
     real = jnp.arange(spec.padded) < spec.agents
-    return lookup2(spec, params.on_map, jur, idx) & by_place(spec, params.active, jur) & real
+    return lookup2(spec, params.map.on_map, jur, idx) & by_place(spec, params.active, jur) & real
 
 
 def grid_cells(spec: Spec, jur: jax.Array, x: jax.Array, y: jax.Array, side: jax.Array):
     """(global cell id, cx, cy, cells per side, first cell of the plane) of points on planes."""
-    n_of = np.asarray(spec.map_grid, np.int32)
+    n_of = np.asarray(spec.map.grid, np.int32)
     first_of = np.concatenate([[0], np.cumsum(n_of.astype(np.int64) ** 2)[:-1]]).astype(np.int32)
     n = lookup(jnp.asarray(n_of), jur) if len(n_of) > 1 else jnp.int32(n_of[0])
     first = lookup(jnp.asarray(first_of), jur) if len(n_of) > 1 else jnp.int32(0)
@@ -99,7 +101,7 @@ def near_counts(
     points of each at a time, for k up to the fullest cell's count (a loop of dynamic length:
     no capacity per cell, so the count is exact at any density)."""
     P = pid.shape[0]
-    cells = int(sum(n * n for n in spec.map_grid))
+    cells = int(sum(n * n for n in spec.map.grid))
     cell, _, _, _, _ = grid_cells(spec, pjur, px, py, pside)
     order, starts = _sort_by_cell(jnp.where(pmask, cell, cells), cells)
     fullest = jnp.max(starts[1:] - starts[:-1])
@@ -170,7 +172,9 @@ def publicize(
     """The day's look-ups: per agent, sightings (uint16, for users) and the bools `looked`,
     `sighted` and `tipped`. ``tier``: the tiers at the start of the day."""
     N = spec.padded
-    if spec.map_looks == 0:  # nobody looks
+    m = params.map
+    U, L = m.users.shape[0], spec.map.looks
+    if L == 0:  # nobody looks
         zero = jnp.zeros(N, bool)
         return {"sightings": jnp.zeros(N, jnp.uint16), "looked": zero, "sighted": zero,
                 "tipped": zero}  # fmt: skip
@@ -185,25 +189,24 @@ def publicize(
         return j, x, y, side
 
     seeds = rng.stage_seeds(key, day, rng.MAP, 4)
-    # a systematic sample with a random start: L = spec.map_looks users, evenly spaced along
+    # a systematic sample with a random start: L = spec.map.looks users, evenly spaced along
     # the fixed list, look today, so each user looks with chance L / U and the loops below run
     # over the L who look rather than over every user
-    U, L = params.map_users.shape[0], spec.map_looks
     start = rng.unit(seeds[-1])
     pick = jnp.floor((jnp.arange(L, dtype=jnp.float32) + start) * (U / L)).astype(jnp.int32)
-    users = params.map_users[jnp.minimum(pick, U - 1)]
+    users = m.users[jnp.minimum(pick, U - 1)]
     w_x, w_y = rng.agent_words(seeds, users.astype(jnp.uint32), 3)[1:]
     looked = jnp.ones(L, bool)
     ujur, hx, hy, uside = place(users)
-    ux = jnp.mod(hx + (2.0 * rng.unit(w_x) - 1.0) * params.map_wander, uside)
-    uy = jnp.mod(hy + (2.0 * rng.unit(w_y) - 1.0) * params.map_wander, uside)
+    ux = jnp.mod(hx + (2.0 * rng.unit(w_x) - 1.0) * m.wander, uside)
+    uy = jnp.mod(hy + (2.0 * rng.unit(w_y) - 1.0) * m.wander, uside)
     visible = shown(spec, params, state, tier)
 
     def look(vid: jax.Array, valid: jax.Array) -> tuple[jax.Array, jax.Array]:
         vjur, vx, vy, vside = place(vid)
         count, seen = count_within(
             spec, vid, vjur, vx, vy, vside, valid, users, ujur, ux, uy, uside, looked,
-            params.map_radius,
+            m.radius,
         )  # fmt: skip
         return count, jnp.zeros(N, jnp.int32).at[vid].add(seen, mode="drop")
 
@@ -218,7 +221,7 @@ def publicize(
     else:
         count, seen = look(jnp.arange(N, dtype=jnp.int32), visible)
     (w_tip,) = rng.agent_words(seeds, jnp.arange(N, dtype=jnp.uint32), 4)[3:]
-    p_tip = 1.0 - (1.0 - params.map_tip) ** seen.astype(jnp.float32)
+    p_tip = 1.0 - (1.0 - m.tip) ** seen.astype(jnp.float32)
     return {
         "sightings": jnp.zeros(N, jnp.uint16)
         .at[users]
@@ -227,3 +230,10 @@ def publicize(
         "sighted": seen > 0,
         "tipped": (seen > 0) & (w_tip < rng.threshold(p_tip)),
     }
+
+
+def look_up(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: the day's look-ups on the map, from the tiers at dawn (``today.looked``,
+    ``sighted``, ``tipped``, ``sightings``)."""
+    pub = publicize(ctx.spec, ctx.params, ctx.key, ctx.day, state, today.tier_before)
+    return state, replace(today, **pub)

@@ -8,13 +8,15 @@ expiry - resolution + 1 and expiry days later (exactly `expiry` days when resolu
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index, lookup2
-from socialcredit.engine.state import State, event_field
+from socialcredit.engine.state import Context, State, Today, event_field
 
 
 def expire(spec: Spec, params: Params, day: jax.Array, state: State) -> State:
@@ -56,7 +58,7 @@ def remember_false(spec: Spec, params: Params, day: jax.Array, state: State) -> 
     made = day - 1
     until = ((made // spec.resolution + K) * spec.resolution).astype(jnp.int16)
     new = {"false_until": jnp.where(false, until, state.false_until)}
-    if spec.appeals:  # the points are needed only to undo the record on appeal
+    if spec.appeals is not None:  # the points are needed only to undo the record on appeal
         new["false_pts"] = jnp.where(false, points, state.false_pts)
     return State(**{**state.__dict__, **new})
 
@@ -69,13 +71,14 @@ def appeal(
     delay_days on average); an upheld appeal removes the record's points from its bucket and
     from the score. Only the latest false record of an agent is tracked, so an earlier one
     within its expiry is not corrected. Returns the state and who won an appeal today."""
-    if not spec.appeals:
+    if spec.appeals is None:
         return state, jnp.zeros(state.events.shape, bool)
     (word,) = rng.agent_words(
         rng.stage_seeds(key, day, rng.APPEALS, 1), jnp.arange(spec.padded, dtype=jnp.uint32), 1
     )
     jur = jur_index(spec, state.jur)
-    won = false_active(day, state) & (word < rng.threshold(by_place(spec, params.appeal_rate, jur)))
+    rate = by_place(spec, params.appeals.rate, jur)
+    won = false_active(day, state) & (word < rng.threshold(rate))
     pts = jnp.where(won, state.false_pts, jnp.int16(0))
     K_j = by_place(spec, params.expiry_buckets, jur)
     slot = (state.false_until.astype(jnp.int32) // spec.resolution - K_j) % spec.buckets
@@ -100,3 +103,18 @@ def record(spec: Spec, params: Params, day: jax.Array, state: State, points: jax
     row = jax.lax.dynamic_index_in_dim(state.ring, slot, 0, keepdims=False)
     ring = jax.lax.dynamic_update_index_in_dim(state.ring, row + points.astype(row.dtype), slot, 0)
     return State(**{**state.__dict__, "ring": ring})
+
+
+def review(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: remember yesterday's false record, then decide today's appeals
+    (``today.appealed``)."""
+    state = remember_false(ctx.spec, ctx.params, ctx.day, state)
+    state, appealed = appeal(ctx.spec, ctx.params, ctx.key, ctx.day, state)
+    return state, replace(today, appealed=appealed)
+
+
+def file_records(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: today's records, and the points paid to informants (``today.reward``), into the
+    credit file."""
+    points = today.points if today.reward is None else today.points + today.reward
+    return record(ctx.spec, ctx.params, ctx.day, state, points), today

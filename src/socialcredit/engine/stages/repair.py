@@ -15,12 +15,15 @@ which keeps the day's draws from being fused into these updates, see engine/run.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import by_place, jur_index, lookup2
-from socialcredit.engine.state import State, event_field
+from socialcredit.engine.stages.listing import repay
+from socialcredit.engine.state import Context, State, Today, event_field
 
 
 def repair_budget(spec: Spec, params: Params, state: State) -> jax.Array:
@@ -29,8 +32,8 @@ def repair_budget(spec: Spec, params: Params, state: State) -> jax.Array:
     outcome = event_field(state.events, "outcome").astype(jnp.int32)
     act = (event_field(state.events, "recorded") == 1) & (outcome < B)
     jur = jur_index(spec, state.jur)
-    repairs = act & lookup2(spec, params.repair_mask, jur, jnp.clip(outcome, 0, B - 1))
-    return jnp.where(repairs, by_place(spec, params.repair_points, jur), 0).astype(jnp.int32)
+    repairs = act & lookup2(spec, params.court.repair_mask, jur, jnp.clip(outcome, 0, B - 1))
+    return jnp.where(repairs, by_place(spec, params.court.repair_points, jur), 0).astype(jnp.int32)
 
 
 def clear_negative(
@@ -73,3 +76,24 @@ def _clear(
     cleared = budget - left
     new = State(**{**state.__dict__, "ring": ring})
     return new, cleared
+
+
+def settle_debts(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
+    """Stage: court-listed debtors pay (and clear the debt record); yesterday's repairing acts
+    clear negative records. Before today's records, from the carried state (``today.paid``,
+    ``today.repaired``)."""
+    spec, params, key, day = ctx.spec, ctx.params, ctx.key, ctx.day
+    court = spec.court
+    if not court.events2:  # listing grounds only: nothing to pay or repair
+        return state, today
+    paid = repaired = None
+    budget = jnp.zeros(state.events.shape, jnp.int32)
+    if court.repayment:
+        state, paid, budget = repay(spec, params, key, day, state, today.tipped)
+    if court.repair:
+        repairing = repair_budget(spec, params, state)
+        budget = budget + repairing
+    state, cleared = clear_negative(spec, params, day, state, budget)
+    if court.repair:
+        repaired = (repairing > 0) & (cleared > 0)
+    return state, replace(today, paid=paid, repaired=repaired)

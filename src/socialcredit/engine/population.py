@@ -1,4 +1,5 @@
-"""Synthetic individuals: who lives where, their wealth and their propensity to misbehave.
+"""The engine's first day: synthetic individuals, who lives where, their wealth and their
+propensity to misbehave.
 
 Everything is drawn on the device from the run key, so a population of any size costs no
 host memory and a run with and without the system starts from the same people.
@@ -39,7 +40,7 @@ def carried(spec: Spec) -> dict[str, bool]:
     place or group is index 0) and `trust_of`; the snapshot regenerates the static ones from
     the run key (`synthesize(..., slim=False)`). See docs/decisions.md.
     """
-    inf = spec.informants
+    inf = spec.informants is not None
     return {
         "jur": len(spec.jurisdictions) > 1,
         "group": len(spec.groups) > 1,
@@ -50,7 +51,7 @@ def carried(spec: Spec) -> dict[str, bool]:
         "inf_first": inf and not packed_informants(spec),
         "reward_due": inf,
         "pay_due": inf,
-        "false_pts": spec.appeals,  # only an appeal needs the false record's points
+        "false_pts": spec.appeals is not None,  # only an appeal needs the false record's points
     }
 
 
@@ -75,7 +76,9 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
     propensity = lognormal(w_prop, params.propensity_sigma)
     traits = households(spec, params, idx, jur, group, w_pair, w_kids)
     real = idx < spec.agents
-    informant = (rng.unit(w_inf) < params.informant_share[g]) & real
+    informant = jnp.zeros(n, bool)
+    if spec.informants is not None:
+        informant = (rng.unit(w_inf) < params.informants.share[g]) & real
     traits = traits | jnp.where(informant, jnp.uint8(TRAIT_INFORMANT), jnp.uint8(0))
     state = State(
         ring=jnp.zeros((spec.buckets, n), spec.ring_dtype),
@@ -96,8 +99,8 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
         inf_first=_first_contact(spec, informant),
         reward_due=jnp.zeros(n, jnp.int16),
         pay_due=jnp.zeros(n, jnp.int16),
-        events2=jnp.zeros(n if spec.events2 else 0, jnp.uint8),
-        sightings=jnp.zeros(n if spec.map else 0, jnp.uint16),
+        events2=jnp.zeros(n * spec.events2, jnp.uint8),
+        sightings=jnp.zeros(n * (spec.map is not None), jnp.uint16),
         spent=jnp.zeros(len(spec.jurisdictions), jnp.float32),
         budget_open=jnp.ones(len(spec.jurisdictions), bool),
         budget_day=jnp.zeros((2, spec.n_cells), jnp.float32),
@@ -151,9 +154,10 @@ def _first_contact(spec: Spec, flag: jax.Array) -> jax.Array:
 
 def _count_contacts(spec: Spec, flag: jax.Array) -> jax.Array:
     """How many of each agent's contacts have ``flag`` (static, so counted once)."""
-    if not spec.contact_offsets:
+    offsets = spec.contact_offsets
+    if not offsets:
         return jnp.zeros(flag.shape, jnp.uint8)
-    return shifted_sum(flag.astype(jnp.uint8), spec.contact_offsets)
+    return shifted_sum(flag.astype(jnp.uint8), offsets)
 
 
 def households(
@@ -161,17 +165,17 @@ def households(
 ) -> jax.Array:
     """Household bits: agents 2m and 2m+1 of one cell form a couple with the chance that gives
     `partner_share` two-adult households; every head holds the household's children."""
-    if not spec.households:
+    if spec.households is None:
         return jnp.zeros(idx.shape, jnp.uint8)
     even = (idx % 2) == 0
     same_cell = (
         (jur == jnp.roll(jur, -1)) & (group == jnp.roll(group, -1)) & (idx + 1 < spec.agents)
     )
-    couple = even & same_cell & (rng.unit(w_pair) < params.partner_pair)
+    couple = even & same_cell & (rng.unit(w_pair) < params.households.partner_pair)
     partner = jnp.roll(couple, 1) & ~even  # agent 2m+1 of a couple
-    kids = jnp.sum(rng.unit(w_kids)[:, None] >= params.children_cdf[None, :3], axis=1).astype(
-        jnp.uint8
-    )
+    kids = jnp.sum(
+        rng.unit(w_kids)[:, None] >= params.households.children_cdf[None, :3], axis=1
+    ).astype(jnp.uint8)
     head = ~partner & (idx < spec.agents)
     bits = jnp.where(head, kids, 0).astype(jnp.uint8)
     bits = bits | jnp.where(couple, jnp.uint8(TRAIT_HAS_PARTNER), jnp.uint8(0))

@@ -127,27 +127,11 @@ def _layout(o: Organisations, agents: int) -> tuple[int, tuple[int, ...]]:
     return int(counts.sum()), tuple(int(x) for x in np.concatenate([[0], np.cumsum(counts)]))
 
 
-def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
-    """The organisations section -> (OrgSpec, OrgParams)."""
-    f32 = np.float32
-    F, starts = _layout(o, agents)
-    counts = np.diff(starts).astype(f32)
-    m, fm = o.market, o.firms
-    inst = o.institutions
-    party = int(round(inst.count * inst.party_organ_share))
-    insp = o.inspections
-    c = o.corporate
-    demand = np.array([s.demand for s in o.sectors], np.float64)
-    # an average firm's daily profit from citizens' purchases: the model's unit of money
-    # for firms (fines, trades, costs); per sector, firms share their sector's demand
-    sales_day = agents * m.purchase_rate * demand / counts  # per firm, in purchases
-    profit_sector = sales_day * m.price * m.margin
-    profit_day = float(agents * m.purchase_rate * m.price * m.margin / F)
-
-    grades = tuple(g.name for g in c.grades) if c else ()
+def _corporate_tables(c, grades: tuple[str, ...], lists: tuple[str, ...]) -> dict:
+    """The corporate credit rule, grade and list tables (neutral ones without corporate
+    credit); memoranda folded into one sanction table."""
     G = max(len(grades), 1)
     A, C, K = len(ORG_ACTS), len(CONTEXTS), len(SANCTIONS)
-    lists = tuple(x.name for x in c.lists) if c else ()
     L = len(lists)
     rules = np.zeros((A, C), np.int32)
     floors = np.zeros(1, np.int32)
@@ -197,6 +181,43 @@ def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
                 memo[i, SANCTIONS.index(k)] = True
     sanction = own | memo
     by_memo = memo & ~own
+    return {
+        "rules": rules,
+        "floors": floors,
+        "regular": regular,
+        "new_grade": new_grade,
+        "new_min": new_min,
+        "poor": poor,
+        "accept": accept,
+        "red": red,
+        "list_act": list_act,
+        "list_grade": list_grade,
+        "term": term,
+        "sanction": sanction,
+        "by_memo": by_memo,
+    }
+
+
+def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
+    """The organisations section -> (OrgSpec, OrgParams)."""
+    f32 = np.float32
+    F, starts = _layout(o, agents)
+    counts = np.diff(starts).astype(f32)
+    m, fm = o.market, o.firms
+    inst = o.institutions
+    party = int(round(inst.count * inst.party_organ_share))
+    insp = o.inspections
+    c = o.corporate
+    demand = np.array([s.demand for s in o.sectors], np.float64)
+    # an average firm's daily profit from citizens' purchases: the model's unit of money
+    # for firms (fines, trades, costs); per sector, firms share their sector's demand
+    sales_day = agents * m.purchase_rate * demand / counts  # per firm, in purchases
+    profit_sector = sales_day * m.price * m.margin
+    profit_day = float(agents * m.purchase_rate * m.price * m.margin / F)
+
+    grades = tuple(g.name for g in c.grades) if c else ()
+    lists = tuple(x.name for x in c.lists) if c else ()
+    t = _corporate_tables(c, grades, lists)
 
     spec = OrgSpec(
         firms=F,
@@ -265,20 +286,20 @@ def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
         score_sigma=s_(c.score_sigma if c else 0.0),
         lo=a(np.int32(c.bounds[0] if c else 0)),
         hi=a(np.int32(c.bounds[1] if c else 0)),
-        floors=a(floors),
-        regular=a(regular),
-        new_grade=a(np.int32(new_grade)),
-        new_min=a(np.int32(new_min)),
+        floors=a(t["floors"]),
+        regular=a(t["regular"]),
+        new_grade=a(np.int32(t["new_grade"])),
+        new_min=a(np.int32(t["new_min"])),
         new_days=a(np.int32(c.new_firm_days if c else 0)),
-        poor=a(poor),
-        accept=a(accept),
-        rules=a(rules),
-        list_act=a(list_act),
-        list_grade=a(list_grade),
-        term=a(term),
-        sanction=a(sanction),
-        by_memo=a(by_memo),
-        red=a(red),
+        poor=a(t["poor"]),
+        accept=a(t["accept"]),
+        rules=a(t["rules"]),
+        list_act=a(t["list_act"]),
+        list_grade=a(t["list_grade"]),
+        term=a(t["term"]),
+        sanction=a(t["sanction"]),
+        by_memo=a(t["by_memo"]),
+        red=a(t["red"]),
         red_factor=s_(c.redlist.inspection_factor if c and c.redlist else 1.0),
         insp_mult=s_(c.inspection_multiplier if c else 1.0),
         reputation=s_(c.reputation if c else 0.0),
