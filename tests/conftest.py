@@ -13,6 +13,17 @@ purpose (docs/decisions.md, "Strict JAX in the tests").
 from __future__ import annotations
 
 import jax
+import pytest
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 jax.config.update("jax_debug_key_reuse", True)
+
+
+@pytest.fixture(scope="session")
+def xinjiang():
+    """`xinjiang-informants` at 20,000 agents for 150 days with its counterfactual: one run that
+    the targeting, informant and household tests all read (made once per session)."""
+    import socialcredit as sc
+
+    scenario = sc.load_scenario("xinjiang-informants", agents=20_000, days=150)
+    return sc.simulate(scenario, counterfactual=True)

@@ -50,17 +50,6 @@ def test_scenario_modules_import_one_way():
         visit(mod, ())
 
 
-def test_no_long_functions_in_the_scenario_package():
-    long = [
-        f"{path.name}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
-        for path in PACKAGE.glob("*.py")
-        for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        and node.end_lineno - node.lineno + 1 > 120
-    ]
-    assert not long, long
-
-
 # Names that code outside the package imports, or did before the split, from each module.
 MODEL_NAMES = """
     Scenario tier_floors Strict Probability NonNegFloat Identifier Slug Score MAX_AGENTS MAX_DAYS
