@@ -165,8 +165,14 @@ def households(
 ) -> jax.Array:
     """Household bits: agents 2m and 2m+1 of one cell form a couple with the chance that gives
     `partner_share` two-adult households; every head holds the household's children."""
-    if spec.households is None:
-        return jnp.zeros(idx.shape, jnp.uint8)
+    if spec.households is not None:
+        return _household_bits(spec, params, idx, jur, group, w_pair, w_kids)
+    return jnp.zeros(idx.shape, jnp.uint8)
+
+
+def _household_bits(
+    spec: Spec, params: Params, idx: jax.Array, jur: jax.Array, group: jax.Array, w_pair, w_kids
+) -> jax.Array:
     even = (idx % 2) == 0
     same_cell = (
         (jur == jnp.roll(jur, -1)) & (group == jnp.roll(group, -1)) & (idx + 1 < spec.agents)

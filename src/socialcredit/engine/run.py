@@ -248,9 +248,9 @@ def run_chunk(
 def org_out(spec: Spec, state: State) -> tuple:
     """The day's organisation metrics, flat (firm metrics by sector, then institutions), as a
     one-element tuple; empty without organisations, so their scenarios copy out nothing more."""
-    if spec.orgs is None:
-        return ()
-    return (jnp.concatenate([state.orgs.firm_counts.reshape(-1), state.orgs.inst_counts]),)
+    if spec.orgs is not None:
+        return (jnp.concatenate([state.orgs.firm_counts.reshape(-1), state.orgs.inst_counts]),)
+    return ()
 
 
 @partial(jax.jit, static_argnums=(0,), static_argnames=("mesh",))

@@ -110,8 +110,12 @@ def rewards_open(spec: Spec, state: State) -> jax.Array:
 def measure_budget(spec: Spec, params: Params, state: State) -> jax.Array:
     """float32 [C, 4]: money spent (channels and rewards), money spent on rewards, rewards
     withheld, and the sum of funded coverage, for the day that ``state`` ends."""
-    if spec.budgets is None:
-        return jnp.zeros((spec.n_cells, 4), jnp.float32)
+    if spec.budgets is not None:
+        return _budget_sums(spec, params, state)
+    return jnp.zeros((spec.n_cells, 4), jnp.float32)
+
+
+def _budget_sums(spec: Spec, params: Params, state: State) -> jax.Array:
     jur = jur_index(spec, state.jur)
     perk = perk_today(spec, params, state)
     is_open = rewards_open(spec, state)

@@ -32,9 +32,14 @@ def contact_share(spec: Spec, flag: jax.Array) -> jax.Array:
 
 
 def learn(spec: Spec, params: Params, state: State) -> State:
-    """Update perceived risk from yesterday's sanctions; the result guides tomorrow."""
-    if spec.adaptive is None:
-        return state
+    """Update perceived risk from yesterday's sanctions; the result guides tomorrow (under the
+    adaptive response model; a fixed perceived risk stays as it is)."""
+    if spec.adaptive is not None:
+        return _learned_risk(spec, params, state)
+    return state
+
+
+def _learned_risk(spec: Spec, params: Params, state: State) -> State:
     a = params.adaptive
     sanctioned = event_field(state.events, "sanctioned").astype(jnp.uint8)
     evidence = sanctioned.astype(jnp.float32) + a.social_weight * contact_share(spec, sanctioned)

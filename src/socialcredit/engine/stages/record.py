@@ -71,8 +71,14 @@ def appeal(
     delay_days on average); an upheld appeal removes the record's points from its bucket and
     from the score. Only the latest false record of an agent is tracked, so an earlier one
     within its expiry is not corrected. Returns the state and who won an appeal today."""
-    if spec.appeals is None:
-        return state, jnp.zeros(state.events.shape, bool)
+    if spec.appeals is not None:
+        return _decide_appeals(spec, params, key, day, state)
+    return state, jnp.zeros(state.events.shape, bool)
+
+
+def _decide_appeals(
+    spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: State
+) -> tuple[State, jax.Array]:
     (word,) = rng.agent_words(
         rng.stage_seeds(key, day, rng.APPEALS, 1), jnp.arange(spec.padded, dtype=jnp.uint32), 1
     )
