@@ -29,6 +29,8 @@ from socialcredit.engine.stages.measure import measure
 from socialcredit.engine.state import Context, State, Today
 from socialcredit.scenario import load_scenario
 
+# Together these run every stage of the day (test_every_stage_is_checked_by_some_preset);
+# SLOW adds presets that run the same stages with other tables (`make test-slow`).
 PRESETS = (
     "rongcheng",
     "xinjiang-informants",
@@ -36,9 +38,8 @@ PRESETS = (
     "pilots-2021",
     "corporate",
     "due-process",
-    "court-blacklist",
-    "national",
 )
+SLOW = ("court-blacklist", "national")
 AGENTS = 600  # padded to 768: 168 ghosts
 WARM = 4  # days run before the day whose stages are checked (records, listings, events exist)
 # Per-agent fields a ghost may change (never read back by a real agent or a metric).
@@ -79,15 +80,19 @@ def _per_agent(spec, tree) -> dict[str, np.ndarray]:
 def _cases() -> list:
     """(preset, index in DAY) of every stage each preset runs."""
     out = []
-    for name in PRESETS:
+    for name in PRESETS + SLOW:
         spec, _ = compile_scenario(load_scenario(name, agents=AGENTS, days=WARM + 2))
+        marks = [pytest.mark.slow] if name in SLOW else []
         for i, (gate, stage) in enumerate(DAY):
             if gate is None or getattr(spec, gate) is not None:
-                out.append(pytest.param(name, i, id=f"{name}-{stage.__name__}"))
+                out.append(pytest.param(name, i, id=f"{name}-{stage.__name__}", marks=marks))
     return out
 
 
 CASES = _cases()
+ALL_PRESETS = [pytest.param(n) for n in PRESETS] + [
+    pytest.param(n, marks=pytest.mark.slow) for n in SLOW
+]
 
 
 def _record(name: str, i: int):
@@ -152,7 +157,7 @@ def _run_day(ctx: Context, state: State) -> tuple[State, Today]:
     return state, today
 
 
-@pytest.mark.parametrize("name", PRESETS)
+@pytest.mark.parametrize("name", ALL_PRESETS)
 def test_stages_in_order_are_the_day(name):
     _, records, want, _ = _walk(name)
     ctx, state = records[0][1], records[0][2]
@@ -164,7 +169,7 @@ def test_stages_in_order_are_the_day(name):
         assert np.array_equal(np.asarray(a), np.asarray(b))
 
 
-@pytest.mark.parametrize("name", PRESETS)
+@pytest.mark.parametrize("name", ALL_PRESETS)
 def test_ghost_events_are_empty_and_measure_ignores_ghosts(name):
     spec, records, _, (state, _) = _walk(name)
     ghost = slice(spec.agents, spec.padded)
