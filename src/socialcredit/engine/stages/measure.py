@@ -80,10 +80,10 @@ def metric_names(spec: Spec) -> list[str]:
     names += ["score_sum", "risk_sum", "wealth_sum", "trust_sum", "children_sum"]
     names += ["budget_spend", "reward_spend", "rewards_withheld", "coverage_sum"]
     sightings = ["sightings"] if spec.map is not None else []
-    return names + [name for name, _ in _people_flags(spec)] + sightings
+    return names + [name for name, _ in _events2_flags(spec)] + sightings
 
 
-def _people_flags(spec: Spec) -> list[tuple[str, int]]:
+def _events2_flags(spec: Spec) -> list[tuple[str, int]]:
     """(metric, State.events2 bit) of the court list, credit repair and the map; only the
     scenario's own mechanisms, so other scenarios measure nothing more."""
     out = []
@@ -184,7 +184,7 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             else jnp.zeros(ev.shape, jnp.float32),
         ],
     )
-    extra = _people_flags(spec)
+    extra = _events2_flags(spec)
     if not extra:
         return jnp.concatenate([counts, reals, measure_budget(spec, params, state)], axis=1)
     e2 = state.events2
