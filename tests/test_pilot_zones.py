@@ -9,19 +9,6 @@ import pytest
 import socialcredit as sc
 from socialcredit.compile import compile_scenario
 
-N = 20_000
-
-
-COSTS = [f"channels.{k}.cost_per_year=10.0" for k in range(5)]  # rongcheng: 50 a year
-
-
-def rongcheng(money: float, extra: list[str] | None = None, agents: int = N, days: int = 60):
-    ov = COSTS + [
-        f"programmes.rongcheng.budget={{per_resident_year: {money}}}",
-        "response.model=fixed",
-    ]
-    return sc.simulate(sc.load_scenario("rongcheng", ov + (extra or []), agents=agents, days=days))
-
 
 def test_pilots_and_national_share_one_society():
     """The comparison's premise: the same people, zones, behaviours and channels."""
