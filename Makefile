@@ -34,11 +34,12 @@ browser:
 	  fi; \
 	fi
 
-# The default suite (about 13 minutes on 2 cores). The stage conformance suite compiles about
-# 200 small programs and runs in a process of its own: late in one long process XLA's CPU
-# compiler has crashed on it (docs/decisions.md, "The stage conformance suite").
+# The default suite, on two processes (pytest-xdist; a module's tests stay in one). The stage
+# conformance suite compiles about 200 small programs and runs in a process of its own: late in
+# one long process XLA's CPU compiler has crashed on it (docs/decisions.md, "The stage
+# conformance suite").
 test: lint browser
-	$(BIN)/python -m pytest -q --ignore=tests/test_stages.py
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --ignore=tests/test_stages.py
 	$(BIN)/python -m pytest -q tests/test_stages.py
 
 # Heavy cases (marked slow): more presets in the stage conformance suite.

@@ -27,3 +27,23 @@ def xinjiang():
 
     scenario = sc.load_scenario("xinjiang-informants", agents=20_000, days=150)
     return sc.simulate(scenario, counterfactual=True)
+
+
+# `make test` runs the suite on two processes (pytest-xdist, --dist loadgroup). A module's tests
+# stay together, so its module-scoped fixtures are made once; modules that share a session
+# fixture share a group, so the fixture is made once too.
+SHARED = {
+    "test_golden": "golden_runs",  # test_docs reads the golden runs (golden_digest.golden_run)
+    "test_docs": "golden_runs",
+    "test_targeting": "xinjiang",  # the `xinjiang` fixture above
+    "test_informants": "xinjiang",
+    "test_households": "xinjiang",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            name = item.module.__name__.rpartition(".")[2]
+            item.add_marker(pytest.mark.xdist_group(SHARED.get(name, name)))
