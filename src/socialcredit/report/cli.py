@@ -2,8 +2,8 @@
 on the main CLI with ``app.command("report")(report_command)`` and
 ``app.command("compare")(compare_command)``. They can be called from Python as well.
 
-A run folder that is missing or cannot be read exits with code 2 and one line on stderr;
-a failure while writing exits with code 1. Neither prints a traceback. Heavy imports (pandas,
+A run folder that is missing or cannot be read exits with code 2 and one line on stderr, and
+so does an empty ``--out``; a failure while writing exits with code 1. Neither prints a traceback. Heavy imports (pandas,
 matplotlib, bokeh) happen inside the commands.
 """
 
@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from socialcredit.console import output_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.result import Result
@@ -58,6 +60,8 @@ ReportOutOpt = Annotated[
     Path | None,
     typer.Option(
         "--out",
+        parser=output_path,
+        metavar="PATH",
         help="Folder for report.html and figures/*.png (default: the run folder).",
         show_default=False,
     ),
@@ -98,6 +102,8 @@ CompareOutOpt = Annotated[
     Path | None,
     typer.Option(
         "--out",
+        parser=output_path,
+        metavar="PATH",
         help="Folder for compare.png, compare.html and compare.md "
         "(default: compare-<b's folder name> inside run a's folder).",
         show_default=False,
