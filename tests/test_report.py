@@ -533,6 +533,89 @@ def test_commands_import_no_plotting_libraries():
     assert proc.returncode == 0, proc.stderr
 
 
+# ----------------------------------------------------------------------------- whole reports
+
+
+@pytest.fixture(scope="module")
+def no_acts(tmp_path_factory):
+    """A saved run in which nobody does anything: every behaviour's base rate is zero."""
+    base = sc.load_scenario("rongcheng")
+    zero = [f"behaviours.{i}.base_rate=0" for i in range(len(base.behaviours))]
+    result = sc.simulate(sc.load_scenario("rongcheng", zero, agents=1000, days=5))
+    result.save(tmp_path_factory.mktemp("no-acts"))
+    assert not any(result.summary["acts_per_agent_year"].values())
+    return result
+
+
+def test_a_run_with_no_acts_gets_its_whole_report(no_acts, tmp_path):
+    """Every act rate zero drew a log axis of zeros: a traceback after half the report."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "socialcredit.cli", "report", str(no_acts.path), "--out", tmp_path],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert_png(tmp_path / "figures" / "behaviour-rates.png")
+    assert "every rate is zero" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def _explode(*args, **kw):
+    raise RuntimeError("chart exploded")
+
+
+def test_a_report_that_fails_leaves_the_earlier_one_as_it_was(app, no_acts, tmp_path, monkeypatch):
+    """Written whole or not at all: a chart failing after the page was rendered leaves the
+    earlier page and figures untouched, no temporary folder behind, and no traceback."""
+    import socialcredit.report.figures as figures
+
+    (tmp_path / "figures").mkdir()
+    earlier = {"report.html": "earlier page", "figures/behaviour-rates.png": "earlier png"}
+    for name, text in earlier.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(figures, "_png_disparity", _explode)
+    res = CliRunner().invoke(app, ["report", str(no_acts.path), "--out", str(tmp_path)])
+    assert res.exit_code == 1, res.output
+    assert "cannot write the report" in res.stderr and "chart exploded" in res.stderr
+    assert "Traceback" not in res.output and not res.stdout
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
+        "figures",
+        "figures/behaviour-rates.png",
+        "report.html",
+    ]
+    assert {name: (tmp_path / name).read_text() for name in earlier} == earlier
+
+    fresh = tmp_path / "new" / "report"
+    res = CliRunner().invoke(app, ["report", str(no_acts.path), "--out", str(fresh)])
+    assert res.exit_code == 1, res.output
+    assert not fresh.exists()  # a folder made for the report goes again
+
+
+def test_a_report_replaces_the_earlier_one_whole(no_acts, tmp_path):
+    """The figures folder is swapped whole (no stale charts), the page replaced."""
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "stale.png").write_text("from an earlier report")
+    (tmp_path / "report.html").write_text("earlier page")
+    report_command(no_acts.path, out=tmp_path)
+    assert not (tmp_path / "figures" / "stale.png").exists()
+    assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_a_comparison_that_fails_writes_nothing(app, no_acts, tmp_path, monkeypatch):
+    import socialcredit.report.comparison as comparison
+
+    monkeypatch.setattr(comparison, "_markdown", _explode)  # the last of its three files
+    out = tmp_path / "cmp"
+    res = CliRunner().invoke(
+        app, ["compare", str(no_acts.path), str(no_acts.path), "--out", str(out)]
+    )
+    assert res.exit_code == 1, res.output
+    assert "cannot write the comparison" in res.stderr and "Traceback" not in res.output
+    assert not out.exists()
+
+
 # ----------------------------------------------------------------------------- browser
 
 

@@ -1,8 +1,11 @@
 """The command line: run scenarios, check and inspect them, list saved runs.
 
 Errors in a scenario (a bad field, a bad ``--set``, a missing file) exit with code 2 and the
-loader's located messages; a run that fails while simulating or saving exits with code 1 and
-is marked 'failed' in the catalog. Neither prints a traceback.
+loader's located messages; so do arguments that cannot be honoured (``--devices`` beyond what
+JAX sees, an empty ``--out``, a population beyond this machine's memory), all checked before
+the run is recorded, so they leave no run folder and no catalog row. A run that fails while
+simulating or saving exits with code 1 and is marked 'failed' in the catalog. Neither prints a
+traceback.
 
 ``socialcredit.api`` (and with it the JIT machinery) is imported only inside ``run``.
 """
@@ -24,7 +27,14 @@ from rich.table import Table
 from rich.text import Text
 
 from socialcredit import __version__
-from socialcredit.console import capped_console, one_line, plain_console, print_error, progress_bar
+from socialcredit.console import (
+    capped_console,
+    one_line,
+    output_path,
+    plain_console,
+    print_error,
+    progress_bar,
+)
 from socialcredit.scenario import (
     ScenarioError,
     json_schema,
@@ -140,7 +150,13 @@ SetOpt = Annotated[
     ),
 ]
 RunsDirOpt = Annotated[
-    Path, typer.Option("--out", help="Folder holding run folders and the run catalog.")
+    Path,
+    typer.Option(
+        "--out",
+        parser=output_path,
+        metavar="PATH",
+        help="Folder holding run folders and the run catalog.",
+    ),
 ]
 
 
@@ -175,7 +191,11 @@ def run(
     out_dir: RunsDirOpt = Path("runs"),
     chunk_days: Annotated[
         int | None,
-        typer.Option("--chunk-days", min=1, help="Days per compiled chunk (default: automatic)."),
+        typer.Option(
+            "--chunk-days",
+            min=1,
+            help="Days per compiled chunk (default: automatic; at most the run's days).",
+        ),
     ] = None,
     quiet: Annotated[
         bool,
@@ -193,8 +213,9 @@ def run(
     """Simulate a scenario, save the run folder under --out, and print a summary."""
     with _scenario_errors():
         sc = load_scenario(scenario, list(set_ or []), agents=agents, days=days, seed=seed)
-    from socialcredit.memory import MemoryTooSmall, check_fits
+    from socialcredit.memory import MemoryTooSmall, check_fits  # imports JAX
 
+    _check_devices(devices)  # before anything is recorded; JAX is loaded by now anyway
     try:
         check_fits(sc.population.agents, devices=devices, scenario=sc)
     except MemoryTooSmall as e:  # an input this machine cannot take: say so before starting
@@ -250,6 +271,26 @@ def run(
         print(folder)
         return
     _print_summary(result, folder, wall=wall, t_sim=t_sim, agent_days=agent_days)
+
+
+def _check_devices(devices: int | None) -> None:
+    """Refuse ``--devices`` beyond what JAX sees (exit 2), before the run is recorded."""
+    if devices is None:
+        return
+    import jax
+
+    try:
+        seen = jax.devices()
+    except RuntimeError:  # no usable backend: the run itself fails, is recorded and says why
+        return
+    if devices > len(seen):
+        kind = seen[0].platform
+        print_error(
+            f"error: --devices {devices}: JAX sees {len(seen)} {kind} device"
+            f"{'s' if len(seen) != 1 else ''} here; use --devices {len(seen)} or fewer, "
+            "or leave --devices out to use every device"
+        )
+        raise typer.Exit(2)
 
 
 def _end_failed(root: Path, run_id: str, error: str) -> None:
@@ -481,7 +522,10 @@ def validate(
 @app.command()
 def schema(
     out_file: Annotated[
-        Path | None, typer.Option("--out", help="Write the schema to this file.")
+        Path | None,
+        typer.Option(
+            "--out", parser=output_path, metavar="PATH", help="Write the schema to this file."
+        ),
     ] = None,
 ) -> None:
     """Print the JSON Schema of the scenario language (for editors)."""

@@ -4,6 +4,7 @@ progress bar of a long command."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -56,3 +57,18 @@ def progress_bar(unit: str, *columns: ProgressColumn, max_width: int = 100) -> P
         TimeElapsedColumn(),
         console=capped_console(max_width, stderr=True),
     )
+
+
+def output_path(value: str | Path) -> Path:
+    """The ``--out`` options' parser: a path, never the empty one.
+
+    ``Path('')`` is the current folder, so ``--out ''`` (an unset shell variable, say) would
+    write there; it is refused as a usage error (exit 2) naming the option and the fix."""
+    import typer
+
+    if not str(value).strip():
+        raise typer.BadParameter(
+            "an empty path would write into the current folder; "
+            "give a folder (use --out . to mean the current one)"
+        )
+    return Path(value)

@@ -2,8 +2,9 @@
 
 ``audit_command`` is a plain function with typer annotations; the main app registers it with
 ``app.command("audit")(audit_command)``. Errors in the scenario exit with code 2 and the
-loader's located messages; a failure while simulating exits with code 1. Neither prints a
-traceback. The audit machinery (pandas, JAX) is imported only when the command runs.
+loader's located messages, and so does a population this machine cannot hold (refused before
+anything runs, as ``run`` refuses it); a failure while simulating exits with code 1. Neither
+prints a traceback. The audit machinery (pandas, JAX) is imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from socialcredit.console import capped_console, one_line, print_error, progress_bar
+from socialcredit.console import capped_console, one_line, output_path, print_error, progress_bar
 
 MAX_WIDTH = 120
 
@@ -63,7 +64,13 @@ def audit_command(
         ),
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", help="Folder under which the audit folder is written.")
+        Path,
+        typer.Option(
+            "--out",
+            parser=output_path,
+            metavar="PATH",
+            help="Folder under which the audit folder is written.",
+        ),
     ] = Path("runs"),
 ) -> None:
     """Audit a scenario against its counterfactual: effects on stated aims and harms, with 95%
@@ -74,6 +81,14 @@ def audit_command(
         sc = load_scenario(scenario, list(set_ or []), agents=agents, days=days, seed=seed)
     except ScenarioError as e:
         print_error(str(e))
+        raise typer.Exit(2) from None
+
+    from socialcredit.memory import MemoryTooSmall, check_fits
+
+    try:  # an input this machine cannot take: refused before starting, as `run` refuses it
+        check_fits(sc.population.agents, scenario=sc)
+    except MemoryTooSmall as e:
+        print_error(f"error: {e}")
         raise typer.Exit(2) from None
 
     from socialcredit.audit.runner import audit
@@ -102,6 +117,9 @@ def audit_command(
         raise typer.Exit(130) from None
     except ScenarioError as e:  # a problem only compiling the scenario could find
         print_error(str(e))
+        raise typer.Exit(2) from None
+    except MemoryTooSmall as e:  # the same refusal, from inside a replicate
+        print_error(f"error: {e}")
         raise typer.Exit(2) from None
     except Exception as e:
         print_error(f"error: audit failed: {one_line(e)}")

@@ -281,7 +281,9 @@ def simulate_arrays(
     end-of-day scores [days, S] (S = 0 without a sample), and the organisation metrics
     [days, M_org] (None without organisations), all on the host.
     """
-    chunk = chunk_days or default_chunk(spec.days)
+    # no longer than the run: a longer chunk compiles and scans days that are all skipped
+    # (the chunk size never changes a result, so clamping it is safe)
+    chunk = min(chunk_days or default_chunk(spec.days), spec.days)
     mesh = agent_mesh(devices)
     spec = pad_for(spec, mesh)
     state = initial_state(spec, params, key, mesh=mesh)

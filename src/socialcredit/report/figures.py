@@ -604,6 +604,9 @@ def _png_scores(fig, df: pd.DataFrame, label: str, tiers: Mapping[str, list[int]
     ax.legend(title="group")
 
 
+NO_ACTS = "every rate is zero: no acts in this run, so no log scale"
+
+
 def _png_behaviours(fig, df: pd.DataFrame, label: str) -> None:
     ax = fig.subplots()
     names = [f"{b} ({c})" for b, c in zip(df["behaviour"], df["category"], strict=True)]
@@ -611,13 +614,20 @@ def _png_behaviours(fig, df: pd.DataFrame, label: str) -> None:
     series = [("system", "o", "tab:red")]
     if "counterfactual" in df:
         series.append(("counterfactual", "s", "tab:blue"))
+    # a log axis needs a positive rate: with none (no acts at all) the zeros are drawn on a
+    # linear axis, with a note, instead of failing
+    log = any((df[col].to_numpy(float) > 0).any() for col, _, _ in series)
     for col, marker, colour in series:
         vals = df[col].to_numpy(float)
-        ok = vals > 0
+        ok = vals > 0 if log else np.isfinite(vals)
         ax.scatter(vals[ok], pos[ok], marker=marker, color=colour, label=col, zorder=3, alpha=0.8)
     ax.set_yticks(pos, names, fontsize=8)
-    ax.set_xscale("log")
-    ax.set_xlabel("acts per agent-year (log scale)")
+    if log:
+        ax.set_xscale("log")
+        ax.set_xlabel("acts per agent-year (log scale)")
+    else:
+        ax.set_xlim(-0.05, 1)
+        ax.set_xlabel(f"acts per agent-year ({NO_ACTS})")
     ax.set_title(f"{label}Behaviour rates, with the system and without it")
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend()

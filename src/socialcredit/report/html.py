@@ -21,6 +21,7 @@ from socialcredit.report.figures import (
     DISPARITY_METRICS,
     MAP_RADIUS_M,
     MAX_TIER_PLOTS,
+    NO_ACTS,
     chart_id,
     charted_jurisdictions,
     density_grid,
@@ -235,16 +236,18 @@ def _behaviours_chart(df: pd.DataFrame):
         label=[f"{b} ({c})" for b, c in zip(df["behaviour"], df["category"], strict=True)]
     )
     has_cf = "counterfactual" in df
-    for col in ("system", "counterfactual") if has_cf else ("system",):
-        df[f"{col}_plot"] = df[col].where(df[col] > 0)
+    cols = ("system", "counterfactual") if has_cf else ("system",)
+    log = any((df[col] > 0).any() for col in cols)  # else no acts at all: zeros, linear axis
+    for col in cols:
+        df[f"{col}_plot"] = df[col].where(df[col] > 0) if log else df[col]
     if not has_cf:
         df["counterfactual"] = np.nan
         df["difference"] = np.nan
     p = _figure(
         title="Acts per agent-year, with the system" + (" and without it" if has_cf else ""),
-        x_axis_label="acts per agent-year (log scale)",
+        x_axis_label="acts per agent-year " + ("(log scale)" if log else f"({NO_ACTS})"),
         y_range=FactorRange(factors=list(df["label"])[::-1]),
-        x_axis_type="log",
+        x_axis_type="log" if log else "linear",
         height=max(300, 60 + 32 * len(df)),
     )
     src = source(df)
