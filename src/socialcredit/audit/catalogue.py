@@ -527,6 +527,7 @@ register(
         comparison="system",
         label="Informants among the population",
         scale="share",
+        without_system=0.0,
     )
 )
 register(
@@ -538,6 +539,7 @@ register(
         per_agent_year(["records_by.informants"]),
         comparison="system",
         label="Informant reports per agent-year",
+        without_system=0.0,
     )
 )
 register(
@@ -562,6 +564,7 @@ register(
         per_agent_year(["sighted"]),
         comparison="system",
         label="Days seen on the deadbeat map per agent-year",
+        without_system=0.0,
     )
 )
 register(

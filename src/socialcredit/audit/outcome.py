@@ -87,6 +87,9 @@ class Outcome:
     comparison: Comparison = "difference"
     label: str = ""
     scale: Scale = "number"
+    # the value without the system where the counterfactual lacks the metric because it lacks
+    # the mechanism that makes it (no informants, no map: none of them); None: not modelled
+    without_system: float | None = None
 
     @property
     def title(self) -> str:
