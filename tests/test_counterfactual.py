@@ -1,11 +1,14 @@
-"""The counterfactual removes the whole system and keeps the society (issue 12, "Audits you
-can trust").
+"""The counterfactual removes the whole system and keeps the society; unset consequences are
+neutral (issue 12, "Audits you can trust").
 
 - Every top-level section of a Scenario (and of its organisations) is classified as system,
   society or run in ``api.SECTIONS``: a new section must be classified before it can be audited.
 - Over every preset, the compiled counterfactual has no mechanism of the system active and the
   same society (agents, groups, households, contacts, places, economy, organisations' market).
 - The xinjiang-informants audit has no informants without the system.
+- A consequence left unset changes nothing: a programme whose tiers and listing set no
+  consequence, with no points and no channels, gives the same loans, trips, income, schools and
+  matches as the same society with no programme.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import jax
 import numpy as np
 import pytest
 
+import socialcredit as sc
 from socialcredit.api import ORG_SECTIONS, SECTIONS, counterfactual_of
 from socialcredit.compile import compile_scenario
 from socialcredit.scenario import list_presets, load_scenario
-from socialcredit.scenario.model import Organisations, Scenario
+from socialcredit.scenario.model import Consequence, Organisations, Scenario
 
 PRESETS = [name for name, _ in list_presets()]
 KINDS = {"system", "society", "run", "mixed"}
@@ -136,3 +140,98 @@ def test_xinjiang_informants_vanish_without_the_system():
     assert row["system"] > 0.01
     cf = a.example.counterfactual
     assert cf.metrics.query("metric == 'informants'")["value"].sum() == 0
+
+
+# ----------------------------------------------------------------------------- neutral defaults
+
+# How each consequence field reaches the compiled tables: (Params attribute, value of a
+# jurisdiction without a programme). A new Consequence field must be entered here.
+COMPILED = {
+    "loan_approval": ("loan_approval", "base"),
+    "travel_ban": ("travel_ban", False),
+    "income_effect": ("income_effect", 0.0),
+    "matching_penalty": ("matching_penalty", 0.0),
+    "public_shaming": ("shaming", "off"),  # "off": the mechanism is absent or marks nobody
+    "school_block": ("households.school_block", "off"),
+    "on_map": ("map", "off"),
+}
+
+# metrics that exist only where a programme runs, or count what it does by design
+SYSTEM_ONLY = ("tier.", "tier_up", "tier_down", "listed", "newly_listed", "delisted", "mean_score")
+
+
+def _neutral(base_score: int, days: int = 20, agents: int = 2000) -> Scenario:
+    """The xinjiang society (households, adaptive response) under a programme that scores
+    nothing, observes nothing and whose tiers and listing set no consequence. With
+    ``base_score`` 0 everybody sits in the bottom tier and is listed; with 100, in the top."""
+    s = counterfactual_of(load_scenario("xinjiang-informants", agents=agents, days=days, seed=2))
+    programme = {
+        "base_score": base_score,
+        "bounds": [0, 100],
+        "points": {},
+        "channels": [],
+        "record_expiry_days": 30,
+        "tiers": [
+            {"name": "high", "min": 50, "max": None},
+            {"name": "low", "min": None, "max": 49},
+        ],
+        "blacklist": {"tiers": ["low"], "term_days": 30},
+        "consequences": {"high": {}, "low": {}, "listed": {}},
+    }
+    data = s.model_dump()
+    data["programmes"] = {"empty": programme}
+    data["jurisdictions"] = [{**j, "programme": "empty"} for j in data["jurisdictions"]]
+    return Scenario.model_validate(data, strict=False)
+
+
+def _lookup(params, path: str):
+    x = params
+    for part in path.split("."):
+        x = None if x is None else getattr(x, part, None)
+    return x
+
+
+def test_every_consequence_field_has_a_neutral_default():
+    assert set(COMPILED) == set(Consequence.model_fields), (
+        "say in COMPILED how a new consequence field compiles and what it is without a programme"
+    )
+    s = _neutral(0)
+    _, params = compile_scenario(s)
+    base = s.economy.base_loan_approval
+    for field, (attr, without) in COMPILED.items():
+        value = _lookup(params, attr)
+        if without == "off":
+            assert value is None or not np.asarray(value).any(), field
+        else:
+            expected = base if without == "base" else without
+            np.testing.assert_allclose(np.asarray(value, np.float64), expected, err_msg=field)
+
+
+@pytest.mark.parametrize("base_score", [0, 100])
+def test_unset_consequences_change_nothing(base_score):
+    s = _neutral(base_score)
+    with_programme = sc.simulate(s).metrics
+    without = sc.simulate(counterfactual_of(s)).metrics
+    if base_score == 0:
+        assert with_programme.query("metric == 'listed'")["value"].iloc[-1] > 0
+    keep = lambda m: m[~m["metric"].str.startswith(SYSTEM_ONLY)]  # noqa: E731
+    a = keep(with_programme).set_index(["day", "jurisdiction", "group", "metric"])["value"]
+    b = keep(without).set_index(["day", "jurisdiction", "group", "metric"])["value"]
+    for metric in (
+        "loans_applied",
+        "loans_refused",
+        "trips",
+        "trips_blocked",
+        "mean_wealth",
+        "school_applications",
+        "children_excluded",
+        "match_attempts",
+        "matches_lost",
+        "sanctioned",
+        "mean_risk",
+    ):
+        assert metric in a.index.get_level_values("metric"), metric
+    common = a.index.intersection(b.index)
+    assert len(common) == len(b)
+    diff = (a[common] - b[common]).abs()
+    assert (diff == 0).all(), diff[diff != 0].groupby(level="metric").size().to_dict()
