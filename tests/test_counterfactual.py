@@ -235,3 +235,13 @@ def test_unset_consequences_change_nothing(base_score):
     assert len(common) == len(b)
     diff = (a[common] - b[common]).abs()
     assert (diff == 0).all(), diff[diff != 0].groupby(level="metric").size().to_dict()
+
+
+def test_xinjiang_trust_effect_is_the_whole_systems():
+    """Without informants trust stays at its initial level, so the audit has a trust effect."""
+    from socialcredit.audit import audit
+
+    s = load_scenario("xinjiang-informants", agents=3000, days=30, seed=1)
+    row = audit(s, 2).row("mean_trust")
+    assert row["counterfactual"] == pytest.approx(s.trust.initial, abs=1e-3)
+    assert row["effect"] < 0

@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from socialcredit.audit.formulas import (
     MetricView,
     div,
@@ -550,6 +552,8 @@ register(
         "Interpersonal trust: mean_trust on the last day, agent-weighted over cells.",
         last_mean("mean_trust"),
         label="Interpersonal trust",
+        # without informants trust stays at its initial level, as the engine stores it
+        without_system=lambda sc: float(np.float32(np.float16(sc.trust.initial))),
     )
 )
 

@@ -45,7 +45,8 @@ def _evaluate(
         value = value if isinstance(value, Counted) else float(value)
     except NotModelled as e:
         if counterfactual and outcome.without_system is not None:
-            return outcome.without_system, None, True
+            v = outcome.without_system
+            return (v(result.scenario) if callable(v) else v), None, True
         return math.nan, str(e), False
     except Undefined as e:
         return math.nan, str(e) or "a denominator was zero", True
