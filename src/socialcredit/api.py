@@ -43,8 +43,8 @@ def simulate(
     one unless there are several accelerators or hosts; see engine/shard.py). A sharded run
     gives the same results as a one-device run of the same seed.
     ``progress(days_done, days_total)`` is called after each chunk of days. With
-    ``counterfactual=True`` the same population is also run with no system (every
-    jurisdiction's programme removed) on the same random numbers, and attached as
+    ``counterfactual=True`` the same society is also run without the system
+    (``counterfactual_of``: the whole system removed) on the same random numbers, and attached as
     ``result.counterfactual``: differences between the two are the system's effect, not noise.
     """
     if counterfactual:
@@ -102,15 +102,60 @@ def simulate(
     )
 
 
-def counterfactual_of(scenario: Scenario) -> Scenario:
-    """The same scenario with no system: every programme removed, everything else kept.
+# What the counterfactual does with each top-level section of a Scenario (docs/audit.md): the
+# society is kept, the system removed, the run's settings kept; a mixed section keeps its
+# society and loses its system (see _strip). A new section must be entered here: a test
+# (tests/test_counterfactual.py) fails on a section this table does not classify.
+SECTIONS: dict[str, str] = {
+    "metadata": "run",  # kept, the name marked "-counterfactual"
+    "population": "society",  # people, groups, dispositions, wealth, contacts, households
+    "jurisdictions": "mixed",  # the places kept; their `programme` removed
+    "programmes": "system",  # scores, tiers, consequences, lists, appeals, repair, budgets
+    "behaviours": "society",
+    "channels": "system",  # cameras, data feeds, grid workers: what the system observes with
+    "informants": "system",  # informants, their rewards and reports
+    "trust": "society",  # how people trust (what erodes it is the system's)
+    "economy": "society",  # loans, trips, matches at their base rates; shunning
+    "response": "society",  # how people respond to a system (inert without one)
+    "days": "run",
+    "seed": "run",  # the same random numbers
+    "record": "run",
+    "map": "system",  # the deadbeat map
+    "organisations": "mixed",  # sectors, firms, market, institutions kept; the rest removed
+}
 
-    Organisations keep their market and institutions (the same economy) but lose
-    inspections, ratings and listings."""
+# The same for the organisations section: the economy of firms and institutions is society;
+# inspections (with their fines and bribes) and corporate credit are the system.
+ORG_SECTIONS: dict[str, str] = {
+    "sectors": "society",
+    "firms": "society",
+    "market": "society",
+    "institutions": "society",
+    "inspections": "system",
+    "corporate": "system",
+}
+
+_EMPTY = {"programmes": {}, "channels": [], "informants": None, "map": None}
+
+
+def _strip(section: str, value):
+    """The society part of a section (``value``: its model_dump)."""
+    if SECTIONS[section] == "system":
+        return _EMPTY[section]
+    if section == "jurisdictions":
+        return [{**j, "programme": None} for j in value]
+    if section == "organisations" and value is not None:
+        return {k: (None if ORG_SECTIONS[k] == "system" else v) for k, v in value.items()}
+    return value
+
+
+def counterfactual_of(scenario: Scenario) -> Scenario:
+    """The same society with no system: every section that SECTIONS calls the system removed
+    (programmes with their tiers, consequences, lists, appeals, repair and budgets; channels;
+    informants and their rewards; the map; inspections and corporate credit), the society kept
+    (people, dispositions, households, contacts, places, behaviours, trust, the economy, the
+    organisations' market and institutions), and the run's seed and length kept."""
     data = scenario.model_dump()
-    if data.get("organisations") is not None:
-        data["organisations"] = {**data["organisations"], "inspections": None, "corporate": None}
-    data["jurisdictions"] = [{**j, "programme": None} for j in data["jurisdictions"]]
-    data["programmes"] = {}
+    data = {k: _strip(k, v) for k, v in data.items()}
     data["metadata"]["name"] = (scenario.metadata.name + "-counterfactual")[:60]
     return Scenario.model_validate(data, strict=False)

@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from socialcredit.audit.formulas import (
     MetricView,
     div,
@@ -527,6 +529,7 @@ register(
         comparison="system",
         label="Informants among the population",
         scale="share",
+        without_system=0.0,
     )
 )
 register(
@@ -538,6 +541,7 @@ register(
         per_agent_year(["records_by.informants"]),
         comparison="system",
         label="Informant reports per agent-year",
+        without_system=0.0,
     )
 )
 register(
@@ -548,6 +552,8 @@ register(
         "Interpersonal trust: mean_trust on the last day, agent-weighted over cells.",
         last_mean("mean_trust"),
         label="Interpersonal trust",
+        # without informants trust stays at its initial level, as the engine stores it
+        without_system=lambda sc: float(np.float32(np.float16(sc.trust.initial))),
     )
 )
 
@@ -562,6 +568,7 @@ register(
         per_agent_year(["sighted"]),
         comparison="system",
         label="Days seen on the deadbeat map per agent-year",
+        without_system=0.0,
     )
 )
 register(

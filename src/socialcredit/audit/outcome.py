@@ -87,6 +87,10 @@ class Outcome:
     comparison: Comparison = "difference"
     label: str = ""
     scale: Scale = "number"
+    # the value without the system where the counterfactual lacks the metric because it lacks
+    # the mechanism that makes it (no informants, no map: none of them), or a function of the
+    # counterfactual's scenario giving it (trust stays at trust.initial); None: not modelled
+    without_system: float | Callable[[Scenario], float] | None = None
 
     @property
     def title(self) -> str:

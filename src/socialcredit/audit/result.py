@@ -104,8 +104,10 @@ class AuditResult:
             f"{sc.population.agents:,} synthetic agents, {sc.days:,} days, "
             f"{self.replicates} replicate{'s' if self.replicates != 1 else ''} (seeds {seeds}).",
             "",
-            "Each replicate runs the scenario and its counterfactual (the same society, every "
-            "programme removed) on the same random numbers. *Effect* is with minus without "
+            "Each replicate runs the scenario and its counterfactual (the same society, the "
+            "whole system removed: programmes, channels, informants, lists, the map, budgets, "
+            "inspections and corporate credit) on the same random numbers. *Effect* is with "
+            "minus without "
             "(differences of shares in percentage points, pp); *relative* is the effect as a "
             "share of the counterfactual. Brackets hold 95% intervals across replicates "
             f"(Student's t, {max(self.replicates - 1, 0)} degrees of freedom): they measure "

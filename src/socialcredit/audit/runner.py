@@ -33,13 +33,20 @@ if TYPE_CHECKING:
     from socialcredit.scenario.model import Scenario
 
 
-def _evaluate(outcome: Outcome, result: Result) -> tuple[float, str | None, bool]:
+def _evaluate(
+    outcome: Outcome, result: Result, counterfactual: bool = False
+) -> tuple[float, str | None, bool]:
     """(value, reason, modelled): NaN with a reason when not modelled or undefined. The value
-    keeps its counts when the formula returns a ``Counted``."""
+    keeps its counts when the formula returns a ``Counted``. ``counterfactual``: this is the
+    counterfactual arm of an outcome the system arm models, so an outcome of a mechanism the
+    system brings (``without_system``: informants, the map) takes that value there."""
     try:
         value = outcome.formula(result)
         value = value if isinstance(value, Counted) else float(value)
     except NotModelled as e:
+        if counterfactual and outcome.without_system is not None:
+            v = outcome.without_system
+            return (v(result.scenario) if callable(v) else v), None, True
         return math.nan, str(e), False
     except Undefined as e:
         return math.nan, str(e) or "a denominator was zero", True
@@ -98,7 +105,7 @@ def audit(
             example = result
         for o in defs:
             sys_v, sys_why, ok = _evaluate(o, result)
-            cf_v, cf_why, _ = _evaluate(o, cf)
+            cf_v, cf_why, _ = _evaluate(o, cf, counterfactual=ok)
             modelled[o.name] |= ok
             if sys_why:
                 reasons[(o.name, "system")] = sys_why

@@ -305,16 +305,16 @@ def _programme(sc: Scenario, p: Programme, j: int, T: int, res: int, t: dict) ->
         t["term"][j] = p.blacklist.term_days
         for name in p.blacklist.tiers:
             t["listed_tier"][j, names.index(name)] = True
-    t["loan"][j, :] = 1.0
+    base = sc.economy.base_loan_approval  # unset consequences are neutral (see Consequence)
     for name, c in p.consequences.items():
         k = T if name == "listed" else names.index(name)
-        t["loan"][j, k] = c.loan_approval
+        t["loan"][j, k] = base if c.loan_approval is None else c.loan_approval
         t["travel"][j, k] = c.travel_ban
         t["income"][j, k] = c.income_effect
         t["matching"][j, k] = c.matching_penalty
         t["shaming"][j, k] = c.public_shaming
     if "listed" not in p.consequences:  # a listing alone changes nothing material
-        t["loan"][j, T], t["travel"][j, T], t["income"][j, T] = 1.0, False, 0.0
+        t["loan"][j, T], t["travel"][j, T], t["income"][j, T] = base, False, 0.0
     scale = sc.response.severity_scale
     pts = t["points"][j]
     t["severity"][j] = np.where(pts < 0, -pts / scale, 0.0)

@@ -318,14 +318,19 @@ class Repair(Strict):
 
 
 class Consequence(Strict):
-    """What a tier (or a listing) does to a person's material life, and their children's."""
+    """What a tier (or a listing) does to a person's material life, and their children's.
+
+    Every field's default is neutral: a consequence left unset is life as without the system
+    (tests/test_counterfactual.py holds this for every field)."""
 
     school_block: bool = Field(
         default=False,
         description="The household's children are refused good schools and universities.",
     )
-    loan_approval: Probability = Field(
-        default=1.0, description="Chance that a loan application is approved."
+    loan_approval: Probability | None = Field(
+        default=None,
+        description="Chance that a loan application is approved (null: the economy's base "
+        "rate, economy.base_loan_approval, as without the system).",
     )
     travel_ban: bool = Field(
         default=False, description="Flight and high-speed train tickets blocked."

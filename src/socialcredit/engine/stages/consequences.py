@@ -3,7 +3,8 @@
 Each day an agent may apply for a loan (approved with the chance its tier, or listing,
 allows; a refusal costs wealth) or want a long trip (blocked under a travel ban). Each tier
 also carries an income effect: rewards such as discounts and free services are gains,
-surcharges are losses. Where no programme runs, loans are approved at the base rate.
+surcharges are losses. Where no programme runs, loans are approved at the base rate,
+and a refusal counts as a sanction only where the base rate would have approved the loan.
 One random word per agent decides both demands and the approval.
 """
 
@@ -79,6 +80,9 @@ def consequences(
         loan_t.astype(jnp.float32), 1.0
     )  # uniform in [0,1) given applied
     refused = applied & (within >= approval)
+    # the system's refusals: those the base rate would have approved (same draw, so a refusal
+    # that would have happened without the system is not felt as a sanction)
+    refused_by_system = refused & (within < params.base_loan_approval)
     travelled = (word >= loan_t) & (word < trip_t) & real
     blocked = travelled & ban
     wealth = (
@@ -115,7 +119,9 @@ def consequences(
     shunned = shamed if sighted is None else shamed | sighted
     chance = params.match_success * (1.0 - penalty) * (1.0 - params.shunning * shunned)
     lost = attempted & (u_match >= jnp.clip(chance, 0.0, 1.0)) & (u_match < params.match_success)
-    sanctioned = recorded_loss | blocked | (refused & bites) | school_refused | lost | shunned
+    sanctioned = (
+        recorded_loss | blocked | (refused_by_system & bites) | school_refused | lost | shunned
+    )
     facts = {
         "match_attempted": attempted,
         "match_lost": lost,
