@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
 
 from socialcredit import __version__
-from socialcredit.compile import compile_scenario
+from socialcredit.compile import Params, Spec, compile_scenario
 from socialcredit.engine.run import simulate_arrays
 from socialcredit.memory import check_fits
 from socialcredit.result import Result
@@ -53,8 +54,6 @@ def simulate(
             counterfactual_of(scenario), chunk_days=chunk_days, devices=devices
         )
         return result
-    from socialcredit.scenario import scenario_hash
-
     check_fits(scenario.population.agents, devices=devices, scenario=scenario)  # before allocating
     started, t0 = _now(), time.perf_counter()
     spec, params = compile_scenario(scenario)
@@ -63,31 +62,62 @@ def simulate(
     state, raw, ev, sc, org_raw = simulate_arrays(
         spec, params, key, chunk_days, progress, sample, devices=devices
     )
+    run = RunArrays(state, raw, ev, sc, org_raw)
+    devs = len(jax.devices()) if devices is None else devices
+    info = {"started": started, "t0": t0, "devices": devs}
+    return assemble(scenario, spec, params, key, run, sample, info)
+
+
+class RunArrays(NamedTuple):
+    """What the engine hands back for one run, on the host: the final state, metrics
+    [days, C, M], the sampled agents' event words and scores [days, S], and the organisation
+    metrics [days, M_org] (None without organisations)."""
+
+    state: Any
+    raw: np.ndarray
+    events: np.ndarray
+    scores: np.ndarray
+    org_raw: np.ndarray | None
+
+
+def assemble(
+    scenario: Scenario,
+    spec: Spec,
+    params: Params,
+    key: jax.Array,
+    run: RunArrays,
+    sample: np.ndarray,
+    info: dict[str, Any],
+) -> Result:
+    """The Result of one run from the engine's arrays (``simulate``; a sweep's batches, whose
+    experiments are assembled one by one from a batched call: experiments/batch.py).
+    ``info`` gives started, t0 (``time.perf_counter()`` when the run began) and devices."""
+    from socialcredit.scenario import scenario_hash
+
     bases = np.asarray(params.base_score)
-    metrics = tidy_metrics(spec, raw, bases, scenario.record.metrics_every)
-    agents = snapshot(spec, state, params, key) if scenario.record.snapshot else None
-    summary = summarize(spec, raw, bases)
+    metrics = tidy_metrics(spec, run.raw, bases, scenario.record.metrics_every)
+    agents = snapshot(spec, run.state, params, key) if scenario.record.snapshot else None
+    summary = summarize(spec, run.raw, bases)
     org_metrics = firms = None
     if spec.orgs is not None:  # businesses and institutions: their own tables
         from socialcredit.results.orgs import firms_table, summarize_orgs, tidy_org_metrics
 
-        org_metrics = tidy_org_metrics(spec, org_raw, scenario.record.metrics_every)
-        firms = firms_table(spec, params, state)
+        org_metrics = tidy_org_metrics(spec, run.org_raw, scenario.record.metrics_every)
+        firms = firms_table(spec, params, run.state)
         summary["organisations"] = summarize_orgs(org_metrics, spec.orgs.grades)
-    wall = time.perf_counter() - t0
     info = {
         "scenario_name": scenario.metadata.name,
         "scenario_hash": scenario_hash(scenario),
         "seed": scenario.seed,
         "version": __version__,
-        "started": started,
+        "started": info["started"],
         "ended": _now(),
-        "wall_s": round(wall, 3),
+        "wall_s": round(time.perf_counter() - info["t0"], 3),
         "agents": spec.agents,
         "days": spec.days,
         "status": "done",
         "device": str(jax.devices()[0].platform),
-        "devices": len(jax.devices()) if devices is None else devices,
+        "devices": info["devices"],
     }
     return Result(
         scenario=scenario,
@@ -95,7 +125,7 @@ def simulate(
         agents=agents,
         summary=summary,
         info=info,
-        events=decode_events(spec, scenario, sample, ev, sc),
+        events=decode_events(spec, scenario, sample, run.events, run.scores),
         sample=sample,
         org_metrics=org_metrics,
         firms=firms,
