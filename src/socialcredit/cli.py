@@ -698,6 +698,9 @@ def _register_subcommands() -> None:
     app.command("audit")(audit_command)
     app.command("report")(report_command)
     app.command("compare")(compare_command)
+    from socialcredit.experiments.cli import sweep_command
+
+    app.command("sweep")(sweep_command)
 
 
 _register_subcommands()

@@ -72,6 +72,8 @@ class ScenarioError(Exception):
     """A scenario that cannot be used, with every problem found in it (the first
     MAX_REPORTED of them, in file order, and in ``more`` how many others there are)."""
 
+    what = "scenario"  # the kind of file, in the headline (experiments: "experiment file")
+
     def __init__(self, issues: list[ScenarioIssue], file: str | None = None, more: int = 0) -> None:
         self.issues = list(issues[:MAX_REPORTED])
         self.more = more + len(issues) - len(self.issues)
@@ -83,7 +85,7 @@ class ScenarioError(Exception):
 
     def __str__(self) -> str:
         n = len(self.issues) + self.more
-        head = f"invalid scenario {self.file}: {n:,} problem{'' if n == 1 else 's'}"
+        head = f"invalid {self.what} {self.file}: {n:,} problem{'' if n == 1 else 's'}"
         lines = [head, *(f"  {i}" for i in self.issues)]
         if self.more:
             lines.append(
@@ -325,8 +327,10 @@ def _set(data: dict, keys: tuple[str, ...], value: Any, text: str, line_of: Line
                     cur[seg] = {}
             bad = not last and seg not in cur
         elif isinstance(cur, list):
-            seg = int(key) if key.isdigit() else key
+            seg = int(key) if key.isdigit() else _index_of_name(cur, key)
+            names = [x["name"] for x in cur if isinstance(x, dict) and isinstance(x.get("name"), str)]
             msg = f"{where} is a list of {len(cur)} item(s); use an index from 0 to {len(cur) - 1}"
+            msg += f" or an item's name ({', '.join(names)})" if names else ""
             bad = not isinstance(seg, int) or seg >= len(cur)
         else:
             seg, bad = key, True
@@ -342,6 +346,15 @@ def _set(data: dict, keys: tuple[str, ...], value: Any, text: str, line_of: Line
         del line_of[p]
     line_of[path] = text
     return None
+
+
+def _index_of_name(items: list, name: str) -> int | str:
+    """The index of the list item whose ``name`` is ``name`` (behaviours.littering is
+    behaviours.<its index>), or ``name`` unchanged if no item has it."""
+    for i, x in enumerate(items):
+        if isinstance(x, dict) and x.get("name") == name:
+            return i
+    return name
 
 
 def _override_issue(text: str, path: str, value: object, message: str) -> ScenarioIssue:
