@@ -22,8 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.run import default_chunk, run_chunk
 from socialcredit.engine.population import synthesize
+from socialcredit.engine.run import default_chunk, run_chunk
 from socialcredit.engine.state import State
 
 
@@ -84,7 +84,9 @@ def simulate_batch(
         state, out = run_chunks(spec, chunk, params, state, keys, jnp.int32(spec.days))
         parts.append((np.asarray(out[0])[:, :1], *(np.asarray(x)[:, :1] for x in out[3:])))
     keep = list(range(1, spec.days + 1))
-    metrics, *org = (np.concatenate([p[k] for p in parts], axis=1)[:, keep] for k in range(len(parts[0])))
+    metrics, *org = (
+        np.concatenate([p[k] for p in parts], axis=1)[:, keep] for k in range(len(parts[0]))
+    )
     return state, metrics, (org[0] if org else None)
 
 
