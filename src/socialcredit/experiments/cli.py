@@ -86,7 +86,7 @@ class Reporter:
         )
         if math.isfinite(speed):
             line += f", {speed:,.0f} agent-days/s"
-        if s["batches_done"] == 0 and s.get("skipped"):
+        if s.get("first") and s.get("skipped"):
             line += f" ({s['skipped']} batches already done: resuming)"
         print(line, file=sys.stderr, flush=True)
 
@@ -167,6 +167,9 @@ def sweep_command(
     except ScenarioError as e:  # ExperimentError too
         print_error(str(e))
         raise typer.Exit(2) from None
+    from socialcredit.jit_cache import enable_compile_cache
+
+    enable_compile_cache()  # a resumed or repeated sweep loads its compiled batches
     ex = executor_from(executor, workers, scheduler)
     folder = out_dir / f"{exp.name}-{plan.digest}"
     sc = base.scenario

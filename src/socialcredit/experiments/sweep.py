@@ -409,7 +409,7 @@ def run_plan(
         "workers": getattr(executor, "workers", 1),
     }
     if progress:
-        progress(dict(state))
+        progress({**state, "first": True})
     agent_days = 0.0
     for res in executor.run(todo):
         _write_batch(folder, plan, res)
@@ -473,11 +473,11 @@ def finish(
 
 
 def _figures(folder, experiments, outcomes, sens, manifest, info) -> None:
-    try:
-        from socialcredit.experiments import figures
-    except ImportError:  # pragma: no cover
-        return
-    if not hasattr(figures, "write_figures"):
-        return
-    figures.write_figures(folder, experiments, outcomes, sens, manifest["factors"], info, manifest)
-    figures.write_page(folder, experiments, outcomes, sens, manifest["factors"], info, manifest)
+    from socialcredit.experiments import figures
+
+    made = figures.write_figures(
+        folder, experiments, outcomes, sens, manifest["factors"], info, manifest
+    )
+    figures.write_page(
+        folder, experiments, outcomes, sens, manifest["factors"], info, manifest, made
+    )
