@@ -102,7 +102,7 @@ def phases(preset: str, agents: int | None, days: int | None, out: str) -> list[
 
     result = Result(sc, metrics, agents_df, summary, {"wall_s": 0.0}, events=events, sample=sample)
     save_run(result, out)
-    mark("save the run folder (Parquet, DuckDB, catalog)")
+    mark("save the run folder (Parquet, DuckDB)")
     return marks
 
 

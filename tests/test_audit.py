@@ -34,6 +34,7 @@ from socialcredit.audit import (
 from socialcredit.audit.catalogue import outcomes_for
 from socialcredit.audit.result import TABLE_COLUMNS
 from socialcredit.scenario import load_scenario
+from socialcredit.store import catalog
 
 TIERS = ["AAA", "AA", "A", "B", "C", "D", "listed"]
 HALF = ", ".join(f"{t}: {{loan_approval: 0.5}}" for t in TIERS)
@@ -248,6 +249,8 @@ def test_save_writes_parquet_json_and_markdown(deterrence_audit, tmp_path):
     data = json.loads((folder / "audit.json").read_text())
     assert data["seeds"] == deterrence_audit.seeds
     assert data["replicates"] == 3
+    listed = catalog(tmp_path)  # the folder's audit.json is its catalog entry
+    assert listed[["kind", "path", "replicates"]].values.tolist() == [["audit", "audit", 3]]
     assert len(data["values"]) == 3 * len(deterrence_audit.table)
     assert {o["name"] for o in data["outcomes"]} == set(deterrence_audit.table["outcome"])
     assert (folder / "audit.md").read_text() == deterrence_audit.to_markdown()
@@ -390,6 +393,8 @@ def test_cli_audit_prints_the_table_and_saves(tmp_path):
         assert (folders[0] / name).is_file()
     data = json.loads((folders[0] / "audit.json").read_text())
     assert data["seeds"] == replicate_seeds(1, 2)
+    assert data["overrides"]["set"] == ["response.model=fixed", "behaviours.8.category=speech"]
+    assert (data["overrides"]["seed"], data["overrides"]["replicates"]) == (1, 2)
     assert "chilling.volunteering" in {o["name"] for o in data["outcomes"]}
 
 

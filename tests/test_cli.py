@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -41,17 +40,16 @@ def run_folder(proc: subprocess.CompletedProcess, root: Path) -> Path:
 
 
 def metrics(folder: Path) -> pd.DataFrame:
-    return pd.read_parquet(folder / "metrics.parquet").astype(
-        {"jurisdiction": str, "group": str, "metric": str}
-    )
+    """The run's metrics file without its run_id column (which differs between runs)."""
+    table = pd.read_parquet(folder / "metrics.parquet")
+    assert set(table["run_id"].astype(str)) == {folder.name}
+    return table.drop(columns="run_id").astype({"jurisdiction": str, "group": str, "metric": str})
 
 
 def catalog(root: Path) -> pd.DataFrame:
-    con = duckdb.connect(str(root / "catalog.duckdb"), read_only=True)
-    try:
-        return con.execute("SELECT * FROM runs").df()
-    finally:
-        con.close()
+    from socialcredit.store import list_runs
+
+    return list_runs(root)
 
 
 # ----------------------------------------------------------------------------- run
@@ -59,7 +57,8 @@ def catalog(root: Path) -> pd.DataFrame:
 
 def test_run_writes_a_complete_run_folder_and_catalog_row(tmp_path):
     root = tmp_path / "runs"
-    proc = ok(cli("run", "rongcheng", "--agents", 3000, "--days", 20, "--out", root))
+    args = ("--agents", 3000, "--days", 20, "--set", "response.model=fixed")
+    proc = ok(cli("run", "rongcheng", *args, "--out", root))
     folder = run_folder(proc, root)
     for name in ("scenario.yaml", "metrics.parquet", "agents.parquet", "summary.json"):
         assert (folder / name).is_file(), name
@@ -76,6 +75,10 @@ def test_run_writes_a_complete_run_folder_and_catalog_row(tmp_path):
     assert (row.status, row.agents, row.days, row.scenario_name) == ("done", 3000, 20, "rongcheng")
     assert row.run_id == folder.name
     assert json.loads((folder / "summary.json").read_text())["info"]["run_id"] == folder.name
+    overrides = {"set": ["response.model=fixed"], "agents": 3000, "days": 20}
+    assert json.loads((folder / "info.json").read_text())["overrides"] == overrides
+    assert json.loads(row.overrides) == overrides
+    assert set(pd.read_parquet(folder / "agents.parquet")["run_id"].astype(str)) == {folder.name}
 
     # the summary the command prints
     for text in ("Tiers", "Listed", "Behaviour", "littering", "Mean score", "majority"):
@@ -146,7 +149,10 @@ def test_failing_run_is_marked_failed_without_traceback(tmp_path):
     rows = catalog(tmp_path)
     assert list(rows["status"]) == ["failed"]
     assert "no-such-backend" in rows.iloc[0]["error"]
-    assert not [p for p in tmp_path.iterdir() if p.is_dir()]  # no run folder
+    assert json.loads(rows.iloc[0]["overrides"]) == {"agents": 100, "days": 3}
+    assert [p.name for p in tmp_path.iterdir()] == [".started"]  # a marker, no run folder
+    listed = ok(cli("runs", "--out", tmp_path, "--json"))
+    assert [(r["kind"], r["status"]) for r in json.loads(listed.stdout)] == [("run", "failed")]
 
 
 # ----------------------------------------------------------------------------- scenario errors
@@ -158,7 +164,7 @@ def test_bad_override_on_run_exits_2(tmp_path):
     assert "population.agents" in proc.stderr and "<command line>" in proc.stderr
     assert "[population.agents=-5]" in proc.stderr  # brackets survive: no rich markup
     assert "Traceback" not in proc.stderr
-    assert not (tmp_path / "catalog.duckdb").exists()  # nothing recorded for an invalid scenario
+    assert list(tmp_path.iterdir()) == []  # nothing recorded for an invalid scenario
 
 
 def test_missing_scenario_file_exits_2(tmp_path):
@@ -228,6 +234,39 @@ def test_runs_on_an_empty_folder(tmp_path):
     assert "no runs" in ok(cli("runs", "--out", tmp_path)).stdout
 
 
+def test_runs_lists_sweeps_and_searches_filters_and_refuses_bad_input(tmp_path):
+    base = {"scenario_hash": "abc", "ended": None, "status": "running", "agents": 200}
+    base |= {"days": 5, "wall_s": None, "version": "0.1.0", "experiments": 3, "replicates": 2}
+    for kind, folder, scenario in (
+        ("sweep", tmp_path / "sweeps" / "s1", "rongcheng"),
+        ("search", tmp_path / "q1", "court-blacklist"),
+    ):
+        folder.mkdir(parents=True)
+        manifest = base | {"kind": kind, "id": folder.name, "name": f"my {kind}"}
+        manifest |= {"scenario_name": scenario, "created": "2024-07-01T09:00:00Z"}
+        (folder / f"{kind}.json").write_text(json.dumps(manifest))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "sweep.json").write_text("{")
+
+    table = ok(cli("runs", "--out", tmp_path))
+    assert "s1" in table.stdout and "q1" in table.stdout and "3×2" in table.stdout
+    assert "broken" in table.stderr and "unreadable" in table.stderr
+    listed = ok(cli("runs", "--out", tmp_path, "--kind", "search", "--json"))
+    rows = json.loads(listed.stdout)  # the whole of stdout is the array
+    assert [(r["kind"], r["id"], r["status"]) for r in rows] == [("search", "q1", "running")]
+    assert rows[0]["created"] == "2024-07-01T09:00:00Z" and rows[0]["ended"] is None
+    rows = json.loads(ok(cli("runs", "--out", tmp_path, "--scenario", "rong", "--json")).stdout)
+    assert [r["id"] for r in rows] == ["s1"]
+
+    for args, text in (
+        (("--kind", "bogus"), "--kind 'bogus': use one of run, audit, sweep, search"),
+        (("--out", tmp_path / "sweeps" / "s1" / "sweep.json"), "is a file"),
+    ):
+        proc = cli("runs", "--out", tmp_path, *args)
+        assert proc.returncode == 2 and text in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
 def test_run_that_cannot_fit_is_refused_before_it_starts(tmp_path):
     """A population beyond this machine's memory gets the estimate and exit code 2."""
     res = subprocess.run(
@@ -248,4 +287,4 @@ def test_run_that_cannot_fit_is_refused_before_it_starts(tmp_path):
     )
     assert res.returncode == 2, res.stderr
     assert "GiB" in res.stderr and "--agents" in res.stderr and "Traceback" not in res.stderr
-    assert not (tmp_path / "catalog.duckdb").exists()
+    assert list(tmp_path.iterdir()) == []  # nothing recorded

@@ -51,7 +51,7 @@ def test_more_devices_than_jax_sees_is_refused_before_the_run_is_recorded(tmp_pa
     seen = len(jax.devices())  # the subprocess sees the same
     proc = cli("run", "rongcheng", *SMALL, "--devices", "99", "--out", "runs", cwd=tmp_path)
     refused(proc, "error: --devices 99: JAX sees", f"use --devices {seen} or fewer")
-    assert everything_in(tmp_path) == []  # no runs/, no catalog.duckdb, no run folder
+    assert everything_in(tmp_path) == []  # no runs/, no .started marker, no run folder
 
 
 # ----------------------------------------------------------------------------- --chunk-days
@@ -83,7 +83,10 @@ def test_a_huge_chunk_on_the_command_line_runs_like_the_default(tmp_path):
     b = cli("run", *small, "--chunk-days", "100000", "--out", "b", cwd=tmp_path, timeout=120)
     for proc in (a, b):
         assert proc.returncode == 0, proc.stderr
-    metrics = [pd.read_parquet(tmp_path / p.stdout.strip() / "metrics.parquet") for p in (a, b)]
+    metrics = [
+        pd.read_parquet(tmp_path / p.stdout.strip() / "metrics.parquet").drop(columns="run_id")
+        for p in (a, b)
+    ]
     pd.testing.assert_frame_equal(*metrics)
 
 

@@ -1,7 +1,9 @@
-"""Run folders and the catalog: round trips, lifecycle, crashes, dead writers."""
+"""Run folders and the catalog: round trips, lifecycle, crashes, dead writers, and the listing
+of runs, audits, sweeps and searches read from the folders' own manifests."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -11,7 +13,6 @@ import time
 import types
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,6 +22,7 @@ from socialcredit.result import Result, open_run
 from socialcredit.scenario.model import Scenario
 from socialcredit.store import (
     RunNotFound,
+    catalog,
     list_runs,
     record_end,
     record_start,
@@ -121,8 +123,12 @@ def test_metrics_parquet_is_dictionary_encoded(tmp_path):
     path = save_run(make_result(), tmp_path)
     schema = pq.read_schema(path / "metrics.parquet")
     assert schema.field("day").type == pa.int32()
-    for col in ("jurisdiction", "group", "metric"):
+    for col in ("jurisdiction", "group", "metric", "run_id"):
         assert pa.types.is_dictionary(schema.field(col).type)
+    run_id = path.name
+    for name in ("metrics", "agents"):
+        ids = pq.read_table(path / f"{name}.parquet", columns=["run_id"]).column(0)
+        assert set(ids.to_pylist()) == {run_id}
     meta = pq.ParquetFile(path / "agents.parquet").metadata
     assert meta.row_group(0).column(0).compression == "ZSTD"
 
@@ -148,7 +154,7 @@ def test_catalog_row_done(tmp_path):
     assert (row.version, row.agents, row.days, row.wall_s) == ("0.1.0", 10, 5, 2.5)
     assert row.started == pd.Timestamp("2024-05-01 10:00:00")
     assert row.ended == pd.Timestamp("2024-05-01 10:00:02")
-    assert Path(row.path) == path.resolve() and pd.isna(row.error)
+    assert tmp_path / row.path == path and pd.isna(row.error)  # relative to the root
 
 
 def test_list_runs_newest_first_and_empty(tmp_path):
@@ -181,7 +187,9 @@ def test_record_start_end_lifecycle(tmp_path):
     runs = list_runs(tmp_path).set_index("run_id")
     assert len(runs) == 2
     row = runs.loc[result.info["run_id"]]
-    assert row.status == "done" and Path(row.path) == path.resolve() and pd.isna(row.error)
+    assert row.status == "done" and tmp_path / row.path == path and pd.isna(row.error)
+    markers = [p.stem for p in (tmp_path / ".started").iterdir()]
+    assert markers == [run_id]  # the saved run's folder replaced its marker; the failed one stays
 
     with pytest.raises(ValueError, match="status"):
         record_end(tmp_path, run_id, "exploded")
@@ -232,12 +240,10 @@ def test_dead_running_row_shows_failed(tmp_path):
     dead.wait()
     gone = record_start(tmp_path, {"scenario_name": "rongcheng", "seed": 1})
     elsewhere = record_start(tmp_path, {"scenario_name": "rongcheng", "seed": 2})
-    con = duckdb.connect(str(tmp_path / "catalog.duckdb"))
-    con.execute("UPDATE runs SET pid = ? WHERE run_id = ?", [dead.pid, gone])
-    con.execute(
-        "UPDATE runs SET pid = ?, hostname = 'other-host' WHERE run_id = ?", [dead.pid, elsewhere]
-    )
-    con.close()
+    for run_id, host in ((gone, socket.gethostname()), (elsewhere, "other-host")):
+        marker = tmp_path / ".started" / f"{run_id}.json"
+        info = json.loads(marker.read_text()) | {"pid": dead.pid, "hostname": host}
+        marker.write_text(json.dumps(info))
     runs = list_runs(tmp_path).set_index("run_id")
     assert runs.loc[gone, "status"] == "failed"
     assert str(dead.pid) in runs.loc[gone, "error"]
@@ -293,3 +299,107 @@ def test_refuses_bad_input(tmp_path):
     with pytest.raises(ValueError, match="invalid run_id"):
         save_run(sneaky, tmp_path)
     assert isinstance(open_run(path), Result)
+
+
+# ----------------------------------------------------------------------------- the catalog
+
+
+def experiment(folder: Path, kind: str, **fields) -> Path:
+    """A fake sweep or search folder: only its manifest, as the experiments code writes it."""
+    manifest = {
+        "kind": kind,
+        "id": folder.name,
+        "name": f"{kind} of rongcheng",
+        "scenario_name": "rongcheng",
+        "scenario_hash": "abc123",
+        "created": "2024-07-01T09:00:00Z",
+        "ended": "2024-07-01T09:10:00Z",
+        "status": "done",
+        "experiments": 4,
+        "replicates": 3,
+        "agents": 200,
+        "days": 5,
+        "wall_s": 600.0,
+        "version": "0.1.0",
+    } | fields
+    folder.mkdir(parents=True)
+    (folder / f"{kind}.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def fake_audit(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    audit = {"scenario_hash": "def456", "root_seed": 7, "version": "0.1.0", "agents": 200}
+    audit |= {"started": "2024-06-15T12:00:00+00:00", "wall_s": 30.0, "days": 5}
+    audit |= {"scenario_name": "court-blacklist", "replicates": 2, "table": []}
+    (folder / "audit.json").write_text(json.dumps(audit), encoding="utf-8")
+    return folder
+
+
+def test_catalog_lists_every_kind_from_the_folders(tmp_path):
+    run = save_run(make_result(), tmp_path)
+    fake_audit(tmp_path / "audit-court-blacklist-20240615-120000")
+    experiment(tmp_path / "sweeps" / "sweep-1", "sweep")
+    experiment(
+        tmp_path / "search-1",
+        "search",
+        status="running",
+        ended=None,
+        created="2024-08-01T00:00:00Z",
+    )
+    experiment(tmp_path / "a" / "b" / "too-deep", "sweep")  # depth 4: not looked for
+    (tmp_path / "catalog.duckdb").write_bytes(b"an older version's table, not a database")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+
+    rows = catalog(tmp_path)
+    assert list(rows.kind) == ["search", "sweep", "audit", "run"]  # newest first
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # reads only
+    by = rows.set_index("kind")
+    assert by.loc["sweep", "path"] == "sweeps/sweep-1" and by.loc["sweep", "id"] == "sweep-1"
+    assert (by.loc["sweep", "experiments"], by.loc["sweep", "replicates"]) == (4, 3)
+    assert by.loc["search", "status"] == "running" and pd.isna(by.loc["search", "ended"])
+    assert by.loc["audit", "status"] == "done" and by.loc["audit", "seed"] == 7
+    assert by.loc["audit", "ended"] == pd.Timestamp("2024-06-15 12:00:30")
+    assert by.loc["audit", "replicates"] == 2
+    assert by.loc["run", "id"] == run.name and by.loc["run", "path"] == run.name
+    assert rows.created.dtype.kind == "M" and str(rows.agents.dtype) == "Int64"
+    assert rows.attrs["unreadable"] == []
+
+    assert list(catalog(tmp_path, kind="sweep").id) == ["sweep-1"]
+    assert list(catalog(tmp_path, scenario="court").kind) == ["audit"]  # a substring
+    assert catalog(tmp_path, kind="run", scenario="nowhere").empty
+    with pytest.raises(ValueError, match="kind"):
+        catalog(tmp_path, kind="bogus")
+    assert catalog(tmp_path / "missing").empty
+
+
+def test_damaged_folders_are_skipped_with_a_reason(tmp_path):
+    save_run(make_result(), tmp_path)
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "sweep.json").write_text('{"kind": "sweep", "id": "ha', encoding="utf-8")
+    experiment(tmp_path / "odd", "search", status="paused")
+    experiment(tmp_path / "bad-number", "sweep", agents="many")
+    (tmp_path / "listless").mkdir()
+    (tmp_path / "listless" / "metrics.parquet").write_bytes(b"")
+    (tmp_path / "notes").mkdir()  # neither a manifest nor a run's file: not a catalog entry
+    (tmp_path / ".tmp-20240101-000000-rongcheng-0-abcdef").mkdir()  # an unfinished write
+
+    rows = catalog(tmp_path)
+    assert list(rows.kind) == ["run"]
+    reasons = dict(rows.attrs["unreadable"])
+    assert sorted(reasons) == ["bad-number", "half", "listless", "odd"]
+    assert "not valid JSON" in reasons["half"] and "paused" in reasons["odd"]
+    assert "agents" in reasons["bad-number"] and "no manifest" in reasons["listless"]
+    assert all("\n" not in reason for reason in reasons.values())
+
+
+def test_parquet_files_carry_run_ids_for_duckdb(tmp_path):
+    from socialcredit.store.catalog import connect
+
+    a, b = save_run(make_result(), tmp_path), save_run(make_result(), tmp_path)
+    con = connect(tmp_path)
+    counts = dict(con.execute("SELECT run_id, count(*) FROM metrics GROUP BY run_id").fetchall())
+    assert counts == {a.name: 10, b.name: 10}
+    assert con.execute("SELECT count(*) FROM agents").fetchone() == (20,)
+    assert con.execute("SELECT count(*) FROM catalog WHERE kind = 'run'").fetchone() == (2,)
+    pd.testing.assert_frame_equal(open_run(a).metrics, make_result().metrics)

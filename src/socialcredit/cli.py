@@ -3,9 +3,9 @@
 Errors in a scenario (a bad field, a bad ``--set``, a missing file) exit with code 2 and the
 loader's located messages; so do arguments that cannot be honoured (``--devices`` beyond what
 JAX sees, an empty ``--out``, a population beyond this machine's memory), all checked before
-the run is recorded, so they leave no run folder and no catalog row. A run that fails while
-simulating or saving exits with code 1 and is marked 'failed' in the catalog. Neither prints a
-traceback.
+the run is recorded, so they leave no run folder and no trace in `socialcredit runs`. A run that
+fails while simulating or saving exits with code 1 and is listed as 'failed' (its marker in
+``<out>/.started/``). Neither prints a traceback.
 
 ``socialcredit.api`` (and with it the JIT machinery) is imported only inside ``run``.
 """
@@ -29,6 +29,7 @@ from rich.text import Text
 from socialcredit import __version__
 from socialcredit.console import (
     capped_console,
+    command_overrides,
     one_line,
     output_path,
     plain_console,
@@ -155,7 +156,7 @@ RunsDirOpt = Annotated[
         "--out",
         parser=output_path,
         metavar="PATH",
-        help="Folder holding run folders and the run catalog.",
+        help="Folder holding run folders (listed by `socialcredit runs`).",
     ),
 ]
 
@@ -231,10 +232,11 @@ def run(
         "version": __version__,
         "agents": sc.population.agents,
         "days": sc.days,
+        "overrides": command_overrides(set_, agents=agents, days=days, seed=seed),
     }
     try:
         run_id = record_start(out_dir, info)
-    except Exception as e:  # an unwritable folder, a catalog locked for too long, ...
+    except Exception as e:  # an unwritable folder, ...
         print_error(f"error: cannot record the run in {out_dir}: {one_line(e)}")
         raise typer.Exit(1) from None
 
@@ -252,10 +254,11 @@ def run(
         result = _simulate(sc, chunk_days, quiet, devices)
         t_sim = time.perf_counter() - t0
         result.info["run_id"] = run_id
+        result.info["overrides"] = info["overrides"]
         folder = result.save(out_dir)
     except KeyboardInterrupt:
         _end_failed(out_dir, run_id, "interrupted")
-        print_error("interrupted; the run is marked failed in the catalog")
+        print_error("interrupted; the run is listed as failed")
         raise typer.Exit(130) from None
     except ScenarioError as e:  # a problem only compiling the scenario could find
         _end_failed(out_dir, run_id, str(e))
@@ -298,8 +301,8 @@ def _end_failed(root: Path, run_id: str, error: str) -> None:
 
     try:
         record_end(root, run_id, "failed", error=error)
-    except Exception as e:  # the catalog itself is broken: say so, keep the first error
-        print_error(f"warning: could not mark run {run_id} failed in the catalog: {one_line(e)}")
+    except Exception as e:  # the folder is unwritable now: say so, keep the first error
+        print_error(f"warning: could not list run {run_id} as failed: {one_line(e)}")
 
 
 def _simulate(sc: Scenario, chunk_days: int | None, quiet: bool, devices: int | None) -> Result:
@@ -567,35 +570,101 @@ def show(
 
 
 @app.command()
-def runs(out_dir: RunsDirOpt = Path("runs")) -> None:
-    """List the runs in a catalog, newest first."""
-    from socialcredit.store import list_runs
+def runs(
+    out_dir: RunsDirOpt = Path("runs"),
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            metavar="run|audit|sweep|search",
+            help="List only this kind (default: every kind).",
+            show_default=False,
+        ),
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            metavar="NAME",
+            help="List only entries whose scenario name contains NAME (e.g. --scenario court).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array of the entries, nothing else.")
+    ] = False,
+) -> None:
+    """List the runs, audits, sweeps and policy searches under --out, newest first."""
+    from socialcredit.store.catalog import KINDS, catalog
 
+    if kind is not None and kind not in KINDS:
+        print_error(f"error: --kind {kind!r}: use one of {', '.join(KINDS)}")
+        raise typer.Exit(2)
+    if out_dir.exists() and not out_dir.is_dir():
+        print_error(f"error: --out {out_dir} is a file; give the folder that holds the runs")
+        raise typer.Exit(2)
     try:
-        df = list_runs(out_dir)
+        df = catalog(out_dir, kind=kind, scenario=scenario)
     except Exception as e:
-        print_error(f"error: cannot read the catalog in {out_dir}: {one_line(e)}")
+        print_error(f"error: cannot list the runs in {out_dir}: {one_line(e)}")
         raise typer.Exit(1) from None
-    if df.empty:
-        out.print(f"no runs in {out_dir}", highlight=False)
-        return
-    t = _table(f"Runs in {out_dir}")
-    t.add_column("Run", no_wrap=True)
-    for name in ("Status", "Agents", "Days", "Seed", "Wall"):
-        t.add_column(name, justify="left" if name == "Status" else "right")
+    unreadable = df.attrs.get("unreadable", [])
+    if as_json:
+        sys.stdout.write(json.dumps(_json_rows(df), indent=2, ensure_ascii=False) + "\n")
+    elif df.empty:
+        out.print(f"no {_kind_words(kind)} in {out_dir}", highlight=False)
+    else:
+        _print_catalog(df, out_dir, kind)
+    for path, reason in unreadable:
+        print_error(f"skipped {out_dir / path}: unreadable: {reason}")
+
+
+def _kind_words(kind: str | None) -> str:
+    return {None: "runs", "search": "searches"}.get(kind, f"{kind}s")
+
+
+def _json_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The catalog's rows in plain JSON: times as ISO 8601 UTC, missing values as null."""
+    rows = []
+    for record in df.to_dict(orient="records"):
+        row = {}
+        for key, value in record.items():
+            if not _present(value):
+                value = None
+            elif key in ("created", "ended"):
+                value = value.isoformat() + "Z"
+            elif key == "overrides":
+                value = json.loads(value)
+            elif hasattr(value, "item"):
+                value = value.item()
+            row[key] = value
+        rows.append(row)
+    return rows
+
+
+def _print_catalog(df: pd.DataFrame, out_dir: Path, kind: str | None) -> None:
+    t = _table(f"{_kind_words(kind).capitalize()} in {out_dir}")
+    t.add_column("Id", no_wrap=True)
+    for name in ("Kind", "Status", "Agents", "Days", "Seed", "Exp×rep", "Wall"):
+        t.add_column(name, justify="left" if name in ("Kind", "Status") else "right")
     style = {"done": "green", "failed": "red", "running": "yellow"}
     errors = []
     for row in df.itertuples(index=False):
+        size = "–"
+        if row.kind != "run" and _present(row.experiments) and _present(row.replicates):
+            size = f"{int(row.experiments)}×{int(row.replicates)}"
         t.add_row(
-            str(row.run_id),
+            str(row.id),
+            str(row.kind),
             Text(str(row.status), style=style.get(row.status, "")),
             _int_cell(row.agents),
             _int_cell(row.days),
             _int_cell(row.seed),
+            size,
             _seconds(float(row.wall_s)) if _present(row.wall_s) else "–",
         )
         if row.status == "failed" and _present(row.error):
-            errors.append((str(row.run_id), str(row.error).strip().splitlines()[0]))
+            errors.append((str(row.id), str(row.error).strip().splitlines()[0]))
     out.print(t, highlight=False)
     for run_id, error in errors:
         out.print(Text.assemble((run_id, "red"), f": {error}"), soft_wrap=True)

@@ -72,3 +72,12 @@ def output_path(value: str | Path) -> Path:
             "give a folder (use --out . to mean the current one)"
         )
     return Path(value)
+
+
+def command_overrides(set_: list[str] | None, **options: int | None) -> dict[str, list[str] | int]:
+    """What the command line changed in the scenario, for the run's manifest: the ``--set``
+    overrides as given (key ``set``) and the options given (``agents``, ``days``, ``seed``)."""
+    found: dict[str, list[str] | int] = {k: v for k, v in options.items() if v is not None}
+    if set_:
+        found = {"set": list(set_), **found}
+    return found

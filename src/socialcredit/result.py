@@ -37,7 +37,7 @@ class Result:
     firms: pd.DataFrame | None = None
 
     def save(self, root: str | Path = "runs") -> Path:
-        """Write the run folder under ``root`` (atomically) and list it in root's catalog."""
+        """Write the run folder under ``root`` (atomically); `socialcredit runs` lists it."""
         from socialcredit.store import save_run
 
         self.path = save_run(self, root)

@@ -17,7 +17,14 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from socialcredit.console import capped_console, one_line, output_path, print_error, progress_bar
+from socialcredit.console import (
+    capped_console,
+    command_overrides,
+    one_line,
+    output_path,
+    print_error,
+    progress_bar,
+)
 
 MAX_WIDTH = 120
 
@@ -111,6 +118,8 @@ def audit_command(
 
             result = audit(sc, replicates, progress=on_progress)
             progress.update(task, description="done")
+        overrides = command_overrides(set_, agents=agents, days=days, seed=seed)
+        result.info["overrides"] = overrides | {"replicates": replicates}
         folder = result.save(_folder(out, sc.metadata.name))
     except KeyboardInterrupt:
         print_error("interrupted; nothing was saved")

@@ -208,16 +208,17 @@ class AuditResult:
         """Write audit.parquet (the table), audit.json (everything), audit.md, scenario.yaml
         and, with ``report``, the HTML report and figures of replicate 0 against its
         counterfactual (report.html, figures/*.png)."""
+        from socialcredit.atomic import write_text_atomic
         from socialcredit.scenario import resolved_yaml
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.table.to_parquet(folder / "audit.parquet", index=False)
-        (folder / "audit.json").write_text(
-            json.dumps(self.to_json(), indent=2, allow_nan=False) + "\n", encoding="utf-8"
-        )
         (folder / "audit.md").write_text(self.to_markdown(), encoding="utf-8")
         (folder / "scenario.yaml").write_text(resolved_yaml(self.scenario), encoding="utf-8")
+        # the manifest `socialcredit runs` lists the folder by: written whole
+        text = json.dumps(self.to_json(), indent=2, allow_nan=False) + "\n"
+        write_text_atomic(folder / "audit.json", text)
         if report and self.example is not None:
             from socialcredit.report.figures import FIGURES_DIR, figure_data, write_pngs
             from socialcredit.report.html import REPORT_FILE, write_report

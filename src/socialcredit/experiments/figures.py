@@ -11,7 +11,7 @@ one, else as its value ``with`` the system; every axis label says which. An outc
 finite value at all is left out of the figures and named in a note on the page.
 
 The figures are PNGs drawn with matplotlib's Agg canvas (no pyplot state) and written whole
-into ``folder/figures/`` (``report.atomic.written_whole``); ``write_page`` embeds them as
+into ``folder/figures/`` (``socialcredit.atomic.written_whole``); ``write_page`` embeds them as
 base64 data URIs in one ``index.html``, so the page opens with no network. Every string that
 comes from the data (factor and outcome names, labels, manifest values) is escaped.
 """
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from socialcredit.report.atomic import written_whole
+from socialcredit.atomic import written_whole
 from socialcredit.report.page import esc, page, table
 
 if TYPE_CHECKING:  # pragma: no cover

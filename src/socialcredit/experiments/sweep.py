@@ -23,7 +23,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from socialcredit.atomic import write_parquet_atomic, write_text_atomic
 from socialcredit.experiments.base import Base, check_factors
 from socialcredit.experiments.design import Design, make_design
 from socialcredit.experiments.file import Experiment, ExperimentError
@@ -217,21 +217,12 @@ def _digest(base: Base, exp: Experiment, outcomes: list[str], batch_size, chunk_
 # ----------------------------------------------------------------------------- the folder
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    write(tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    _write_atomic(path, lambda p: df.to_parquet(p, index=False))
+    write_parquet_atomic(path, df)
 
 
 def _write_json(obj: Any, path: Path) -> None:
-    text = json.dumps(obj, indent=2, default=_json_default)
-    _write_atomic(path, lambda p: p.write_text(text + "\n", encoding="utf-8"))
+    write_text_atomic(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
 
 
 def _json_default(v: Any) -> Any:

@@ -4,8 +4,8 @@ on the main CLI with ``app.command("report")(report_command)`` and
 
 A run folder that is missing or cannot be read exits with code 2 and one line on stderr, and
 so does an empty ``--out``; a failure while writing exits with code 1 and leaves the report or
-comparison as it was (their files are written whole or not at all: report/atomic.py). Neither
-prints a traceback. Heavy imports (pandas, matplotlib, bokeh) happen inside the commands.
+comparison as it was (their files are written whole or not at all: socialcredit/atomic.py).
+Neither prints a traceback. Heavy imports (pandas, matplotlib, bokeh) happen inside the commands.
 """
 
 from __future__ import annotations
@@ -86,9 +86,9 @@ def report_command(run: RunArg, against: AgainstOpt = None, out: ReportOutOpt = 
 
 def write_report_files(result: Result, other: Result | None, folder: Path) -> list[Path]:
     """report.html and figures/*.png in ``folder``, written whole or not at all
-    (report/atomic.py): the page and its figures are rendered into a temporary folder and
+    (socialcredit/atomic.py): the page and its figures are rendered into a temporary folder and
     moved into place only once every file is complete. Returns the final paths."""
-    from socialcredit.report.atomic import written_whole
+    from socialcredit.atomic import written_whole
     from socialcredit.report.figures import (
         FIGURES_DIR,
         figure_data,
@@ -126,7 +126,7 @@ CompareOutOpt = Annotated[
 
 def compare_command(run_a: RunAArg, run_b: RunBArg, out: CompareOutOpt = None) -> None:
     """Compare two runs' summary numbers (a - b): a bar chart, an offline HTML page, Markdown."""
-    from socialcredit.report.atomic import written_whole
+    from socialcredit.atomic import written_whole
     from socialcredit.report.comparison import write_compare
 
     a = _open(run_a, "run a")

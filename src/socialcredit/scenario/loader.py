@@ -328,7 +328,9 @@ def _set(data: dict, keys: tuple[str, ...], value: Any, text: str, line_of: Line
             bad = not last and seg not in cur
         elif isinstance(cur, list):
             seg = int(key) if key.isdigit() else _index_of_name(cur, key)
-            names = [x["name"] for x in cur if isinstance(x, dict) and isinstance(x.get("name"), str)]
+            names = [
+                x["name"] for x in cur if isinstance(x, dict) and isinstance(x.get("name"), str)
+            ]
             msg = f"{where} is a list of {len(cur)} item(s); use an index from 0 to {len(cur) - 1}"
             msg += f" or an item's name ({', '.join(names)})" if names else ""
             bad = not isinstance(seg, int) or seg >= len(cur)

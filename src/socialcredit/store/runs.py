@@ -4,9 +4,11 @@ The store knows the files, not the in-memory Result: `read_run` returns the part
 `socialcredit.result.open_run` makes a Result of them, so the store never imports the layer
 above it (docs/decisions.md, "Results, report and audit seams").
 
-Everything is written into ``<root>/.tmp-<run_id>/``, fsynced, then renamed into place, and only
-then listed in the catalog; so a run folder the catalog points at is always complete, and a
-crash leaves at most a ``.tmp-*`` folder that a later save sweeps away.
+Everything is written into ``<root>/.tmp-<run_id>/``, fsynced, then renamed into place; the
+folder's ``info.json`` is what the catalog lists (store/catalog.py), so a listed run folder is
+always complete, and a crash leaves at most a ``.tmp-*`` folder that a later save sweeps away.
+Every Parquet file of a run folder carries a ``run_id`` column (dictionary-encoded), so that
+many runs' files globbed together in DuckDB stay apart; `read_run` drops it again.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from socialcredit.store.catalog import check_run_id, new_run_id, record_saved
+from socialcredit.atomic import TMP_PREFIX, fsync_dir, fsync_file, sweep_stale
+from socialcredit.store.catalog import check_run_id, forget_started, new_run_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.result import Result
@@ -31,8 +33,6 @@ if TYPE_CHECKING:  # pragma: no cover
 # Columns of the tidy daily metrics table, in order.
 METRIC_COLUMNS = ["day", "jurisdiction", "group", "metric", "value"]
 
-TMP_PREFIX = ".tmp-"
-STALE_TMP_S = 3600.0
 REQUIRED = ("scenario.yaml", "metrics.parquet", "summary.json", "info.json")
 _CATEGORIES = ["jurisdiction", "group", "metric"]
 _DICT = pa.dictionary(pa.int32(), pa.string())
@@ -40,6 +40,7 @@ METRICS_SCHEMA = pa.schema(
     [("day", pa.int32()), ("jurisdiction", _DICT), ("group", _DICT), ("metric", _DICT)]
     + [("value", pa.float64())]
 )
+RUN_ID_COLUMN = "run_id"  # in every Parquet file of a run folder: the folder's run id
 
 
 class RunNotFound(FileNotFoundError):
@@ -55,27 +56,6 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, indent=2, default=_json_default, ensure_ascii=False) + "\n"
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:  # directories cannot be fsynced on some platforms
-        pass
-    finally:
-        os.close(fd)
-
-
-def _sweep_stale(root: Path, max_age_s: float = STALE_TMP_S) -> None:
-    """Remove ``.tmp-*`` folders old enough that their writer must be dead."""
-    now = time.time()
-    for tmp in root.glob(f"{TMP_PREFIX}*"):
-        try:
-            if tmp.is_dir() and now - tmp.stat().st_mtime > max_age_s:
-                shutil.rmtree(tmp, ignore_errors=True)
-        except FileNotFoundError:  # another process swept it first
-            pass
-
-
 def _metrics_table(metrics: pd.DataFrame) -> pa.Table:
     """The tidy metrics with fixed types: int32 days, dictionary-encoded labels."""
     cols = list(metrics.columns)
@@ -86,23 +66,40 @@ def _metrics_table(metrics: pd.DataFrame) -> pa.Table:
     )
 
 
+def _with_run_id(table: pa.Table, run_id: str) -> pa.Table:
+    """The table with a first column ``run_id``: one dictionary entry, every row pointing at it."""
+    if RUN_ID_COLUMN in table.column_names:
+        table = table.drop_columns([RUN_ID_COLUMN])
+    indices = pa.array(np.zeros(table.num_rows, dtype=np.int32))
+    column = pa.DictionaryArray.from_arrays(indices, pa.array([run_id], pa.string()))
+    return table.add_column(0, RUN_ID_COLUMN, column)
+
+
+def _write_parquet(table: pa.Table, run_id: str, path: Path) -> None:
+    pq.write_table(_with_run_id(table, run_id), path, compression="zstd")
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A run folder's Parquet file as it was before saving: without the ``run_id`` column."""
+    table = pq.read_table(path)
+    if RUN_ID_COLUMN in table.column_names:
+        table = table.drop_columns([RUN_ID_COLUMN])
+    return table.to_pandas()
+
+
 def _write_folder(result: Result, info: dict[str, Any], folder: Path) -> None:
     from socialcredit.scenario.loader import resolved_yaml
 
+    run_id = info["run_id"]
     folder.mkdir(parents=True)
     (folder / "scenario.yaml").write_text(resolved_yaml(result.scenario), encoding="utf-8")
-    pq.write_table(_metrics_table(result.metrics), folder / "metrics.parquet", compression="zstd")
+    _write_parquet(_metrics_table(result.metrics), run_id, folder / "metrics.parquet")
     if result.agents is not None:
-        pq.write_table(
-            pa.Table.from_pandas(result.agents), folder / "agents.parquet", compression="zstd"
-        )
+        _write_parquet(pa.Table.from_pandas(result.agents), run_id, folder / "agents.parquet")
     for name, table in (("org_metrics", result.org_metrics), ("firms", result.firms)):
         if table is not None:  # organisations: their own tables
-            pq.write_table(
-                pa.Table.from_pandas(table, preserve_index=False),
-                folder / f"{name}.parquet",
-                compression="zstd",
-            )
+            frame = pa.Table.from_pandas(table, preserve_index=False)
+            _write_parquet(frame, run_id, folder / f"{name}.parquet")
     if result.events is not None:
         from socialcredit.results.credit import write_credit_db
 
@@ -111,19 +108,20 @@ def _write_folder(result: Result, info: dict[str, Any], folder: Path) -> None:
     (folder / "summary.json").write_text(_dumps(summary), encoding="utf-8")
     (folder / "info.json").write_text(_dumps(info), encoding="utf-8")
     for file in folder.iterdir():
-        _fsync(file)
-    _fsync(folder)
+        fsync_file(file)
+    fsync_dir(folder)
 
 
 def save_run(result: Result, root: str | Path = "runs") -> Path:
-    """Write ``result`` to ``<root>/<run_id>/`` atomically, then mark it done in the catalog.
+    """Write ``result`` to ``<root>/<run_id>/`` atomically; the folder is its catalog entry.
 
     Sets ``result.path`` and ``result.info['run_id']`` (kept if already there, e.g. from
-    record_start). Raises FileExistsError rather than overwrite an existing run.
+    record_start, whose marker is removed once the folder is in place). Raises
+    FileExistsError rather than overwrite an existing run.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    _sweep_stale(root)
+    sweep_stale(root, TMP_PREFIX)
     info = result.info
     info.setdefault("scenario_name", result.scenario.metadata.name)
     info.setdefault("seed", result.scenario.seed)
@@ -139,9 +137,9 @@ def save_run(result: Result, root: str | Path = "runs") -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _fsync(root)
+    fsync_dir(root)
     info["status"] = "done"
-    record_saved(root, info, final.resolve())
+    forget_started(root, run_id)
     result.path = final
     return final
 
@@ -161,10 +159,10 @@ def read_run(path: str | Path) -> dict[str, Any]:
     missing = [name for name in REQUIRED if not (path / name).is_file()]
     if missing:
         raise RunNotFound(f"run folder {path} is missing {', '.join(missing)}")
-    metrics = pq.read_table(path / "metrics.parquet").to_pandas()
+    metrics = _read_parquet(path / "metrics.parquet")
     metrics[_CATEGORIES] = metrics[_CATEGORIES].astype(str)
     agents_file = path / "agents.parquet"
-    agents = pq.read_table(agents_file).to_pandas() if agents_file.is_file() else None
+    agents = _read_parquet(agents_file) if agents_file.is_file() else None
     summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))["summary"]
     info = json.loads((path / "info.json").read_text(encoding="utf-8"))
     scenario = load_scenario(path / "scenario.yaml")
@@ -176,7 +174,7 @@ def read_run(path: str | Path) -> dict[str, Any]:
     org = {}
     for name in ("org_metrics", "firms"):
         if (path / f"{name}.parquet").is_file():
-            org[name] = pq.read_table(path / f"{name}.parquet").to_pandas()
+            org[name] = _read_parquet(path / f"{name}.parquet")
     return dict(
         scenario=scenario,
         metrics=metrics,
