@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialcredit.atomic import write_parquet_atomic, write_text_atomic
+from socialcredit.atomic import sweep_stale, write_parquet_atomic, write_text_atomic
 from socialcredit.experiments.base import Base, check_factors
 from socialcredit.experiments.design import Design, make_design
 from socialcredit.experiments.file import Experiment, ExperimentError
@@ -344,6 +344,9 @@ def run_plan(
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "batches").mkdir(exist_ok=True)
+    # what a killed writer left half-written: one sweep is run by one process at a time
+    sweep_stale(folder / "batches", max_age_s=0)
+    sweep_stale(folder, max_age_s=0)
     sc = plan.base.scenario
     manifest = {
         "kind": "sweep",
