@@ -10,10 +10,19 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["Result", "ScenarioError", "__version__", "load_scenario", "open_run", "simulate"]
+__all__ = [
+    "Result",
+    "ScenarioError",
+    "__version__",
+    "load_scenario",
+    "open_run",
+    "simulate",
+    "sweep",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.api import simulate
+    from socialcredit.experiments import sweep
     from socialcredit.result import Result, open_run
     from socialcredit.scenario import ScenarioError, load_scenario
 
@@ -23,6 +32,7 @@ _WHERE = {
     "load_scenario": "socialcredit.scenario",
     "ScenarioError": "socialcredit.scenario",
     "open_run": "socialcredit.result",
+    "sweep": "socialcredit.experiments",
 }
 
 

@@ -212,14 +212,20 @@ def _print_table(res, wall: float) -> None:
     col = {n: ("effect" if g["effect"].notna().any() else "with") for n, g in o.groupby("outcome")}
     t = Table(title=f"Outcomes over {len(res.experiments):,} experiments (mean over replicates)")
     for c in ("outcome", "shown", "min", "median", "max"):
+        num = c not in ("outcome", "shown")
         t.add_column(
-            c, justify="left" if c in ("outcome", "shown") else "right", no_wrap=c == "outcome"
+            c,
+            justify="right" if num else "left",
+            no_wrap=num,
+            overflow="fold",
+            min_width=9 if num else None,
+            max_width=None if num else 30,
         )
     missing = []
     for name, g in o.groupby("outcome", sort=False):
         m = g.groupby("experiment")[col[name]].mean()
         if m.notna().any():
-            t.add_row(name, col[name], f"{m.min():.4g}", f"{m.median():.4g}", f"{m.max():.4g}")
+            t.add_row(name, col[name], f"{m.min():.3g}", f"{m.median():.3g}", f"{m.max():.3g}")
         else:
             missing.append(str(name))
     con = capped_console(MAX_WIDTH)
