@@ -287,3 +287,28 @@ def test_plan_groups_by_shape_and_shares_counterfactuals():
     )
     plan2 = make_plan(base, exp2, batch_size=64)
     assert len(plan2.batches) == 4  # two population sizes: two shapes, each with its own society
+
+
+def test_the_example_experiment_plans_and_daily_series_are_hive_partitioned(tmp_path):
+    """examples/experiments/informants.yaml plans against its preset; `series: true` keeps each
+    run's daily metrics under series/arm=.../experiment=.../, readable as one Hive dataset."""
+    import pyarrow.dataset as ds
+
+    from socialcredit.experiments import load_experiment
+
+    exp, line_of, _ = load_experiment(ROOT / "examples" / "experiments" / "informants.yaml")
+    plan = make_plan(Base.load("xinjiang-informants", agents=500, days=5), exp, line_of=line_of)
+    assert len(plan.design.table) == 16 and plan.n_runs == 16 * 2 + 2
+    res = sweep(
+        "rongcheng",
+        {"levers": [{"field": COVERAGE, "values": [0.3, 0.6]}], "outcomes": ["records"]}
+        | {"series": True},
+        agents=300,
+        days=4,
+        out=tmp_path,
+        figures=False,
+    )
+    data = ds.dataset(res.folder / "series", format="parquet", partitioning="hive").to_table()
+    df = data.to_pandas()
+    assert set(df["arm"]) == {"system", "counterfactual"}
+    assert set(df["experiment"]) == {0, 1} and set(df["day"]) == {1, 2, 3, 4}

@@ -125,7 +125,10 @@ def assemble(
         agents=agents,
         summary=summary,
         info=info,
-        events=decode_events(spec, scenario, sample, run.events, run.scores),
+        # a sweep's runs keep no credit files (an empty sample): nothing to decode
+        events=decode_events(spec, scenario, sample, run.events, run.scores)
+        if len(sample)
+        else None,
         sample=sample,
         org_metrics=org_metrics,
         firms=firms,
