@@ -367,6 +367,19 @@ def run_plan(
         "agents": sc.population.agents,
         "days": sc.days,
         "root_seed": plan.root_seed,
+        "seed": plan.root_seed,
+        "overrides": {
+            "set": list(plan.base.overrides),
+            **{
+                k: v
+                for k, v in (
+                    ("agents", plan.base.agents),
+                    ("days", plan.base.days),
+                    ("seed", plan.base.seed),
+                )
+                if v is not None
+            },
+        },
         "seeds": plan.seeds,
         "counterfactual": plan.experiment.counterfactual,
         "outcomes": plan.outcomes,
