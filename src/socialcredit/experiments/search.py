@@ -354,8 +354,9 @@ def _check(base: Base, s: Search, line_of: dict, filename: str) -> _Checked:
         raise SearchError(found, filename)
     try:
         kinds = check_factors(base, Experiment(levers=s.levers), line_of, filename, sampled=True)
-    except ExperimentError as e:
-        raise SearchError(e.issues, filename, e.more) from None
+    except ExperimentError as e:  # reported with the outcomes' problems
+        kinds = {}
+        found.extend(e.issues)
     defs = {o.name: o for o in outcomes_for(base.scenario)}
 
     def resolve(section: str, i: int, item: Any) -> Any:
