@@ -524,7 +524,7 @@ class _Evaluator:
                     G[i, j] = con.min - v
                     j += 1
             row = {"generation": generation, "design": self.ids[k]}
-            row.update(table.iloc[i].to_dict())
+            row.update({n: table[n].iloc[i] for n in table.columns})  # ints stay ints
             row.update(vals)
             cv = float(np.maximum(np.nan_to_num(G[i], nan=WORST), 0).sum()) if G.shape[1] else 0.0
             row.update(violation=cv, feasible=cv <= 0, cached=k not in fresh)
