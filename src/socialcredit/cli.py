@@ -770,6 +770,9 @@ def _register_subcommands() -> None:
     from socialcredit.experiments.cli import sweep_command
 
     app.command("sweep")(sweep_command)
+    from socialcredit.experiments.search_cli import search_command
+
+    app.command("optimize")(search_command)
 
 
 _register_subcommands()

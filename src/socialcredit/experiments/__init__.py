@@ -11,6 +11,7 @@ from socialcredit.experiments.file import (
     parse_vary,
 )
 from socialcredit.experiments.run import sweep
+from socialcredit.experiments.search import Search, SearchError, SearchResult, nsga2, optimize
 from socialcredit.experiments.sweep import SweepResult, make_plan, run_plan
 
 __all__ = [
@@ -18,9 +19,14 @@ __all__ = [
     "Experiment",
     "ExperimentError",
     "Factor",
+    "Search",
+    "SearchError",
+    "SearchResult",
     "SweepResult",
     "load_experiment",
     "make_plan",
+    "nsga2",
+    "optimize",
     "parse_experiment",
     "parse_vary",
     "run_plan",

@@ -154,3 +154,10 @@ def make_design(
     if len(X) > MAX_EXPERIMENTS:
         raise fail("samples", N, f"{len(X):,} experiments (at most {MAX_EXPERIMENTS:,})")
     return Design(_decode(factors, kinds, X), d.method, problem, np.asarray(X), d.second_order)
+
+
+def explicit_design(table: pd.DataFrame) -> Design:
+    """A design that is a given table of experiments (one row per experiment, one column per
+    factor label, in the factors' own values): what a policy search hands a sweep, one
+    generation of designs at a time (experiments/search.py)."""
+    return Design(table.reset_index(drop=True), "explicit", None, None)

@@ -113,9 +113,11 @@ def make_plan(
     batch_size: int | None = None,
     chunk_days: int | None = None,
     outcomes_extra: list[str] | None = None,
+    design: Design | None = None,
 ) -> Plan:
     """Check an experiment against its scenario and plan its runs (raises ExperimentError or
-    ScenarioError, before anything is run or written)."""
+    ScenarioError, before anything is run or written). ``design``: run this table of
+    experiments (design.explicit_design) instead of drawing one from ``exp.design``."""
     from socialcredit.api import counterfactual_of
     from socialcredit.audit.catalogue import outcomes_for
     from socialcredit.audit.statistics import replicate_seeds
@@ -126,7 +128,8 @@ def make_plan(
     d = exp.design
     kinds = check_factors(base, exp, line_of, filename, sampled=d.method != "full_factorial")
     root = exp.seed if exp.seed is not None else base.scenario.seed
-    design = make_design(exp, kinds, root, line_of, filename)
+    if design is None:
+        design = make_design(exp, kinds, root, line_of, filename)
     known = [o.name for o in outcomes_for(base.scenario)]
     names = list(exp.outcomes) if exp.outcomes is not None else known
     _unknown_outcomes(names, known, line_of, filename)
@@ -183,7 +186,7 @@ def make_plan(
                     chunk_days,
                 )
             )
-    digest = _digest(base, exp, out_names, batch_size, chunk_days)
+    digest = _digest(base, exp, out_names, batch_size, chunk_days, design)
     return Plan(base, exp, design, seeds, root, out_names, runs, batches, digest)
 
 
@@ -194,11 +197,17 @@ def _shape_of(shapes: dict, cf_hash: str):
     raise AssertionError("a counterfactual's shape was not recorded")
 
 
-def _digest(base: Base, exp: Experiment, outcomes: list[str], batch_size, chunk_days) -> str:
+def _digest(
+    base: Base, exp: Experiment, outcomes: list[str], batch_size, chunk_days, design=None
+) -> str:
     from socialcredit import __version__
 
+    extra = {}
+    if design is not None and design.method == "explicit":  # the table is the design
+        extra["explicit"] = design.table.to_json(orient="split", double_precision=15)
     text = json.dumps(
         {
+            **extra,
             "scenario": base.text,
             "file": base.filename,
             "overrides": list(base.overrides),
