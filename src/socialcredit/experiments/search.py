@@ -688,7 +688,8 @@ def run_search(
 
 
 def _finish(c: _Checked, folder, manifest, ev: _Evaluator, wall_s, figures) -> SearchResult:
-    from socialcredit.experiments.sweep import _now, _write_atomic, _write_json, _write_parquet
+    from socialcredit.atomic import write_bytes_atomic, write_text_atomic
+    from socialcredit.experiments.sweep import _now, _write_json, _write_parquet
     from socialcredit.scenario.loader import resolved_yaml
 
     labels = [f.label for f in c.search.levers]
@@ -717,7 +718,7 @@ def _finish(c: _Checked, folder, manifest, ev: _Evaluator, wall_s, figures) -> S
         )
         text = head + resolved_yaml(sc)
         path = fdir / f"design-{int(row['design']):0{width}d}.yaml"
-        _write_atomic(path, lambda p, t=text: p.write_text(t, encoding="utf-8"))
+        write_text_atomic(path, text)
     manifest.update(
         status="done",
         ended=_now(),
@@ -728,9 +729,9 @@ def _finish(c: _Checked, folder, manifest, ev: _Evaluator, wall_s, figures) -> S
     )
     if figures:
         png = front_figure(c, designs, front)
-        _write_atomic(folder / "front.png", lambda p: p.write_bytes(png))
+        write_bytes_atomic(folder / "front.png", png)
         page = front_page(c, manifest, front, png)
-        _write_atomic(folder / "index.html", lambda p: p.write_text(page, encoding="utf-8"))
+        write_text_atomic(folder / "index.html", page)
     _write_json(manifest, folder / "search.json")
     return SearchResult(folder, evaluations, front, manifest)
 
