@@ -16,13 +16,14 @@ __all__ = [
     "__version__",
     "load_scenario",
     "open_run",
+    "optimize",
     "simulate",
     "sweep",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.api import simulate
-    from socialcredit.experiments import sweep
+    from socialcredit.experiments import optimize, sweep
     from socialcredit.result import Result, open_run
     from socialcredit.scenario import ScenarioError, load_scenario
 
@@ -33,6 +34,7 @@ _WHERE = {
     "ScenarioError": "socialcredit.scenario",
     "open_run": "socialcredit.result",
     "sweep": "socialcredit.experiments",
+    "optimize": "socialcredit.experiments",
 }
 
 

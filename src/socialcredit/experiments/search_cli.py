@@ -132,15 +132,24 @@ def _print_front(res, checked, wall: float) -> None:
 
     levers = [f.label for f in checked.search.levers]
     objs = [o.column for o in checked.objectives]
+    from rich import box
+
     t = Table(
-        title=f"Pareto front: {len(res.front)} of {len(res.evaluations.design.unique())} designs"
+        title=f"Pareto front: {len(res.front)} of {len(res.evaluations.design.unique())} designs",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
-    for c in ["design", *levers, *objs]:
-        t.add_column(c, justify="right", overflow="fold")
+    keys = [f"L{i + 1}" for i in range(len(levers))] + [f"O{i + 1}" for i in range(len(objs))]
+    t.add_column("design", justify="right")
+    for k in keys:
+        t.add_column(k, justify="right", no_wrap=True)
     for _, r in res.front.head(30).iterrows():
-        t.add_row(str(int(r["design"])), *(f"{r[c]:.4g}" for c in levers + objs))
+        t.add_row(str(int(r["design"])), *(f"{r[c]:.3g}" for c in levers + objs))
+    dirs = [f"{o.column} ({o.direction})" for o in checked.objectives]
+    legend = ", ".join(f"{k} {name}" for k, name in zip(keys, levers + dirs, strict=True))
     con = capped_console(MAX_WIDTH)
     con.print(t)
+    con.print(legend, soft_wrap=False, highlight=False)
     if len(res.front) > 30:
         con.print(f"... {len(res.front) - 30} more in front.parquet", soft_wrap=True)
     con.print(
