@@ -105,6 +105,30 @@ def executor_from(executor: str, workers: int | None, scheduler: str | None):
         raise typer.Exit(2) from None
 
 
+def command_line(name: str) -> str:
+    """The command as typed, for the manifest."""
+    return f"socialcredit {name} " + shlex.join(sys.argv[2:]) if len(sys.argv) > 2 else ""
+
+
+def run_guarded(what: str, folder: Path, ex, work):
+    """Run ``work()``; an interruption exits 130, a failure exits 1, each with one line that
+    says the finished batches are kept (the same command resumes); the executor is closed."""
+    try:
+        return work()
+    except KeyboardInterrupt:
+        print_error(
+            f"interrupted; finished batches are kept in {folder}: run the same command to resume"
+        )
+        raise typer.Exit(130) from None
+    except Exception as e:
+        print_error(
+            f"error: the {what} failed: {one_line(e)}; finished batches are kept in {folder}"
+        )
+        raise typer.Exit(1) from None
+    finally:
+        ex.close()
+
+
 def sweep_command(
     scenario: Annotated[str, typer.Argument(help="Preset name or scenario YAML file.")],
     experiment: Annotated[
@@ -180,23 +204,13 @@ def sweep_command(
             f"{plan.n_runs:,} runs in {len(plan.batches)} batches on {ex.name} -> {folder}",
             file=sys.stderr,
         )
-    command = "socialcredit sweep " + shlex.join(sys.argv[2:]) if len(sys.argv) > 2 else ""
     t0 = time.perf_counter()
-    try:
+
+    def work():
         with Reporter("sweep", quiet) as rep:
-            res = run_plan(plan, folder, ex, rep, command, figures=not no_figures)
-    except KeyboardInterrupt:
-        print_error(
-            f"interrupted; finished batches are kept in {folder}: run the same command to resume"
-        )
-        raise typer.Exit(130) from None
-    except Exception as e:
-        print_error(
-            f"error: the sweep failed: {one_line(e)}; finished batches are kept in {folder}"
-        )
-        raise typer.Exit(1) from None
-    finally:
-        ex.close()
+            return run_plan(plan, folder, ex, rep, command_line("sweep"), figures=not no_figures)
+
+    res = run_guarded("sweep", folder, ex, work)
     if quiet:
         print(folder)
         return

@@ -147,17 +147,25 @@ def _issue(file: str, line_of: dict, loc: tuple, value: Any, message: str) -> Sc
     return ScenarioIssue(file, line if isinstance(line, int) else None, dotted, value, message)
 
 
-def parse_experiment(text: str, filename: str = "<string>") -> tuple[Experiment, dict]:
-    """An Experiment from YAML text, with the line of every key (for later messages)."""
+def parse_model(
+    text: str,
+    filename: str,
+    model: type[BaseModel],
+    error: type[ScenarioError],
+    subs: dict[str, type[BaseModel]],
+):
+    """A strict model from YAML text, with the line of every key; every problem raised at once
+    as ``error`` (located: file, line, field). ``subs`` names the models of nested sections, so
+    an unknown key is answered with the keys allowed where it stands."""
     issues: list[ScenarioIssue] = []
     try:
         data, line_of = load_yaml_with_lines(text, filename, issues)
     except ScenarioError as e:
-        raise ExperimentError(e.issues, filename, e.more) from None
+        raise error(e.issues, filename, e.more) from None
     if issues:
-        raise ExperimentError(issues, filename)
+        raise error(issues, filename)
     try:
-        return Experiment.model_validate(data), line_of
+        return model.model_validate(data), line_of
     except ValidationError as err:
         found = []
         for e in err.errors(include_url=False):
@@ -166,26 +174,29 @@ def parse_experiment(text: str, filename: str = "<string>") -> tuple[Experiment,
             )
             msg = e["msg"].removeprefix("Value error, ")
             if e["type"] == "extra_forbidden":
-                allowed = _allowed(loc)
+                allowed = _allowed(loc, model, subs)
                 msg = f"unknown field; allowed here: {allowed}" if allowed else "unknown field"
             value = e.get("input") if e["type"] != "missing" else None
             found.append(_issue(filename, line_of, loc, value, msg))
-        raise ExperimentError(found, filename) from None
+        raise error(found, filename) from None
 
 
-def _allowed(loc: tuple) -> str:
-    model: type[BaseModel] = Experiment
+def _allowed(loc: tuple, model: type[BaseModel], subs: dict[str, type[BaseModel]]) -> str:
     for seg in loc[:-1]:
         if isinstance(seg, int):
             continue
-        ann = model.model_fields.get(seg)
-        if ann is None:
+        if seg not in subs:
             return ""
-        sub = {"design": Design, "uncertainties": Factor, "levers": Factor}.get(seg)
-        if sub is None:
-            return ""
-        model = sub
+        model = subs[seg]
     return ", ".join(model.model_fields)
+
+
+_SUBS: dict[str, type[BaseModel]] = {"design": Design, "uncertainties": Factor, "levers": Factor}
+
+
+def parse_experiment(text: str, filename: str = "<string>") -> tuple[Experiment, dict]:
+    """An Experiment from YAML text, with the line of every key (for later messages)."""
+    return parse_model(text, filename, Experiment, ExperimentError, _SUBS)
 
 
 def load_experiment(path: str | Path) -> tuple[Experiment, dict, str]:

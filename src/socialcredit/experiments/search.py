@@ -47,7 +47,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from socialcredit.experiments.base import Base, check_factors
 from socialcredit.experiments.file import (
@@ -56,8 +56,9 @@ from socialcredit.experiments.file import (
     Factor,
     _issue,
     _Strict,
+    parse_model,
 )
-from socialcredit.scenario.loader import ScenarioError, ScenarioIssue, load_yaml_with_lines
+from socialcredit.scenario.loader import ScenarioIssue
 
 DEFAULT_OUT = Path("runs") / "searches"
 WORST = 1e12  # a design whose objective has no value (undefined, not modelled) is the worst
@@ -134,44 +135,8 @@ class Search(_Strict):
 
 def parse_search(text: str, filename: str = "<string>") -> tuple[Search, dict]:
     """A Search from YAML text, with the line of every key."""
-    issues: list[ScenarioIssue] = []
-    try:
-        data, line_of = load_yaml_with_lines(text, filename, issues)
-    except ScenarioError as e:
-        raise SearchError(e.issues, filename, e.more) from None
-    if issues:
-        raise SearchError(issues, filename)
-    try:
-        return Search.model_validate(data), line_of
-    except ValidationError as err:
-        found = []
-        for e in err.errors(include_url=False):
-            loc = tuple(
-                x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-"))
-            )
-            msg = e["msg"].removeprefix("Value error, ")
-            if e["type"] == "extra_forbidden":
-                allowed = _allowed(loc)
-                msg = f"unknown field; allowed here: {allowed}" if allowed else "unknown field"
-            value = e.get("input") if e["type"] != "missing" else None
-            found.append(_issue(filename, line_of, loc, value, msg))
-        raise SearchError(found, filename) from None
-
-
-def _allowed(loc: tuple) -> str:
-    subs: dict[str, type[BaseModel]] = {
-        "levers": Factor,
-        "objectives": Objective,
-        "constraints": Constraint,
-    }
-    model: type[BaseModel] = Search
-    for seg in loc[:-1]:
-        if isinstance(seg, int):
-            continue
-        if seg not in subs:
-            return ""
-        model = subs[seg]
-    return ", ".join(model.model_fields)
+    subs = {"levers": Factor, "objectives": Objective, "constraints": Constraint}
+    return parse_model(text, filename, Search, SearchError, subs)
 
 
 def load_search(path: str | Path) -> tuple[Search, dict]:

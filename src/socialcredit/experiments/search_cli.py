@@ -8,7 +8,6 @@ generation's batches on disk, so the same command resumes.
 
 from __future__ import annotations
 
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -16,14 +15,16 @@ from typing import Annotated, Any
 
 import typer
 
-from socialcredit.console import one_line, output_path, print_error
+from socialcredit.console import output_path, print_error
 from socialcredit.experiments.cli import (
     MAX_WIDTH,
     ExecutorOpt,
     SchedulerOpt,
     WorkersOpt,
     _fmt_s,
+    command_line,
     executor_from,
+    run_guarded,
 )
 
 
@@ -103,22 +104,15 @@ def search_command(
             f"x {sc.days:,} days) on {ex.name} -> {folder}",
             file=sys.stderr,
         )
-    command = "socialcredit optimize " + shlex.join(sys.argv[2:]) if len(sys.argv) > 2 else ""
     t0 = time.perf_counter()
-    try:
-        res = run_search(checked, folder, ex, _progress(quiet), command, batch_size=batch_size)
-    except KeyboardInterrupt:
-        print_error(
-            f"interrupted; finished batches are kept in {folder}: run the same command to resume"
-        )
-        raise typer.Exit(130) from None
-    except Exception as e:
-        print_error(
-            f"error: the search failed: {one_line(e)}; finished batches are kept in {folder}"
-        )
-        raise typer.Exit(1) from None
-    finally:
-        ex.close()
+    res = run_guarded(
+        "search",
+        folder,
+        ex,
+        lambda: run_search(
+            checked, folder, ex, _progress(quiet), command_line("optimize"), batch_size=batch_size
+        ),
+    )
     if quiet:
         print(folder)
         return
