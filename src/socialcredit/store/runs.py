@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from socialcredit.atomic import TMP_PREFIX, fsync_dir, fsync_file, sweep_stale
-from socialcredit.integrity import DamagedRun, RunNotFound
+from socialcredit.integrity import DamagedRun, RunNotFound, verify_folder, write_manifest
 from socialcredit.store.catalog import check_run_id, forget_started, new_run_id
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,6 +109,7 @@ def _write_folder(result: Result, info: dict[str, Any], folder: Path) -> None:
     summary = {"summary": result.summary, "info": info}
     (folder / "summary.json").write_text(_dumps(summary), encoding="utf-8")
     (folder / "info.json").write_text(_dumps(info), encoding="utf-8")
+    write_manifest(folder)  # last: sizes and checksums of everything above
     for file in folder.iterdir():
         fsync_file(file)
     fsync_dir(folder)
@@ -169,7 +170,9 @@ def _reading(folder: Path, name: str) -> Iterator[None]:
 def read_run(path: str | Path) -> dict[str, Any]:
     """Read a run folder's parts: the keyword arguments of a Result, ``path`` included.
 
-    A file that cannot be parsed raises DamagedRun (a RunNotFound) naming it."""
+    The folder's file manifest (``checksums.json``) is checked first, when it has one: a file
+    missing, truncated, altered or added raises DamagedRun (a RunNotFound) naming it, and so
+    does a file that cannot be parsed."""
     from socialcredit.scenario.loader import load_scenario
 
     path = Path(path)
@@ -180,6 +183,7 @@ def read_run(path: str | Path) -> dict[str, Any]:
         )
     if not path.is_dir():
         raise RunNotFound(f"no run folder at {path}")
+    verify_folder(path, DATA_FILES)
     missing = [name for name in REQUIRED if not (path / name).is_file()]
     if missing:
         raise RunNotFound(f"run folder {path} is missing {', '.join(missing)}")
