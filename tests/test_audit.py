@@ -254,6 +254,9 @@ def test_save_writes_parquet_json_and_markdown(deterrence_audit, tmp_path):
     assert len(data["values"]) == 3 * len(deterrence_audit.table)
     assert {o["name"] for o in data["outcomes"]} == set(deterrence_audit.table["outcome"])
     assert (folder / "audit.md").read_text() == deterrence_audit.to_markdown()
+    from socialcredit.integrity import verify_folder
+
+    assert verify_folder(folder) is True  # checksums.json, written last, holds
 
 
 # ----------------------------------------------------------------------------- the registry

@@ -104,6 +104,7 @@ def test_round_trip(tmp_path):
     assert path == tmp_path / result.info["run_id"] and result.path == path
     assert sorted(p.name for p in path.iterdir()) == sorted(
         ["scenario.yaml", "metrics.parquet", "agents.parquet", "summary.json", "info.json"]
+        + ["checksums.json"]
     )
     back = open_run(path)
     pd.testing.assert_frame_equal(back.metrics, result.metrics)

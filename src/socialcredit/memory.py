@@ -9,10 +9,17 @@ live on the device, so the host holds only the snapshot (with a copy of the fina
 the fixed cost. Device memory on an accelerator is XLA's own plan for the scenario's compiled
 chunk (arguments + outputs - donated + temporaries, per device when sharded), read from the
 compiled program before anything is allocated.
+
+What the host can give is the least of three figures: the machine's MemAvailable, the
+headroom of the cgroup limits this process is under (v2 memory.max - memory.current, or v1
+limit_in_bytes - usage_in_bytes, from its own cgroup up to the root: a container or a Slurm
+job), and RLIMIT_AS (``ulimit -v``) less the address space already mapped. A run refused
+against the tighter limit is told which one.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jax
@@ -32,15 +39,113 @@ class MemoryTooSmall(RuntimeError):
     """The run would not fit in this machine's memory."""
 
 
-def _available_host_bytes() -> int | None:
+# Where the limits are read (module constants, so tests can point them at fake files).
+MEMINFO = Path("/proc/meminfo")
+PROC_CGROUP = Path("/proc/self/cgroup")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_STATUS = Path("/proc/self/status")
+UNLIMITED = 2**60  # cgroup v1 writes 'no limit' as a number near 2**63
+
+
+def _meminfo_available() -> int | None:
     try:
-        with open("/proc/meminfo", encoding="ascii") as f:
+        with open(MEMINFO, encoding="ascii") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def _read_int(path: Path) -> int | None:
+    """A cgroup file's number; None for 'max', a missing or unreadable file."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _cgroup_paths() -> tuple[list[str], list[str]]:
+    """This process's cgroup v2 path and its cgroup v1 memory path (from /proc/self/cgroup),
+    each as a list of parts ([] for the root or when not named)."""
+    v2 = v1 = ""
+    try:
+        for line in PROC_CGROUP.read_text(encoding="ascii").splitlines():
+            number, _, rest = line.partition(":")
+            controllers, _, path = rest.partition(":")
+            if number == "0" and controllers == "":
+                v2 = path
+            elif "memory" in controllers.split(","):
+                v1 = path
+    except (OSError, UnicodeDecodeError):
+        pass
+
+    def parts(path: str) -> list[str]:
+        return [p for p in path.strip().split("/") if p and p not in (".", "..")]
+
+    return parts(v2), parts(v1)
+
+
+def _cgroup_available() -> int | None:
+    """The least headroom (limit - usage) of the cgroups this process is in, from its own up
+    to the root (a limit anywhere on the way applies): cgroup v2's memory.max and
+    memory.current, or cgroup v1's memory.limit_in_bytes and memory.usage_in_bytes."""
+    v2, v1 = _cgroup_paths()
+    chains = [
+        (CGROUP_ROOT, v2, "memory.max", "memory.current"),
+        (CGROUP_ROOT / "memory", v1, "memory.limit_in_bytes", "memory.usage_in_bytes"),
+    ]
+    best = None
+    for base, parts, limit_file, usage_file in chains:
+        for i in range(len(parts), -1, -1):
+            folder = base.joinpath(*parts[:i])
+            limit = _read_int(folder / limit_file)
+            if limit is None or limit >= UNLIMITED:
+                continue
+            room = max(limit - (_read_int(folder / usage_file) or 0), 0)
+            best = room if best is None else min(best, room)
+    return best
+
+
+def _rlimit_available() -> int | None:
+    """RLIMIT_AS (``ulimit -v``) less the address space this process already maps."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        return None
+    if soft == resource.RLIM_INFINITY or soft < 0:
+        return None
+    size = 0
+    try:
+        for line in PROC_STATUS.read_text(encoding="ascii").splitlines():
+            if line.startswith("VmSize:"):
+                size = int(line.split()[1]) * 1024
+    except (OSError, UnicodeDecodeError, ValueError, IndexError):
+        pass
+    return max(soft - size, 0)
+
+
+def available_host_memory() -> tuple[int | None, str]:
+    """(bytes this process can still use, what sets it): the least of the machine's
+    MemAvailable, the cgroup limit's headroom (v2 or v1: a container or a Slurm job) and RLIMIT_AS
+    (``ulimit -v``) less what is mapped; (None, "") when none can be read."""
+    found = [
+        (_meminfo_available(), "this machine has {} available"),
+        (_cgroup_available(), "this process's cgroup memory limit leaves {}"),
+        (_rlimit_available(), "this process's address-space limit (ulimit -v) leaves {}"),
+    ]
+    found = [(b, how) for b, how in found if b is not None]
+    if not found:
+        return None, ""
+    return min(found, key=lambda x: x[0])
+
+
+def _available_host_bytes() -> int | None:
+    return available_host_memory()[0]
 
 
 def host_bytes_per_agent(on_cpu: bool, snapshot: bool) -> int:
@@ -98,7 +203,8 @@ def check_fits(
     snapshot = scenario.record.snapshot if scenario is not None else True
     per = host_bytes_per_agent(on_cpu, snapshot)
     need = int(FIXED_BYTES + per * agents)
-    have = _available_host_bytes() if available is None else available
+    have, how = available_host_memory() if available is None else (available, "")
+    how = how or "this machine has {} available"
     gib = 2**30
     if have is not None and need > have:
         fits = max(0, int((have - FIXED_BYTES) / per)) if per else 0
@@ -106,7 +212,7 @@ def check_fits(
         raise MemoryTooSmall(
             f"a run of {agents:,} agents needs about {need / gib:.1f} GiB of memory "
             f"({FIXED_BYTES / gib:.1f} GiB fixed + ~{per} bytes per agent), but "
-            f"this machine has {have / gib:.1f} GiB available; use --agents {fits:,} or fewer"
+            f"{how.format(f'{have / gib:.1f} GiB')}; use --agents {fits:,} or fewer"
             f"{hint}, or a bigger machine"
         )
     if dev is None:

@@ -226,6 +226,9 @@ class AuditResult:
             data = figure_data(self.example, self.example.counterfactual)
             write_report(self.example, folder / REPORT_FILE, self.example.counterfactual, data=data)
             write_pngs(data, folder / FIGURES_DIR)
+        from socialcredit.integrity import write_manifest
+
+        write_manifest(folder)  # last: sizes and checksums of the folder's files
         return folder
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from socialcredit.compile.budgets import funded_share
 from socialcredit.scenario.model import Programme, Scenario, tier_floors
+from socialcredit.scenario.types import INT16_MAX
 
 if TYPE_CHECKING:
     from socialcredit.compile.budgets import BudgetParams, BudgetSpec
@@ -253,14 +254,16 @@ def contact_offsets(
     return tuple(x for d in dists for x in (d, -d))
 
 
-def _ring(progs: list) -> tuple[int, int, str]:
-    """(days per expiry bucket, buckets, ring dtype) over every programme."""
+def _ring(progs: list, pay: int = 0) -> tuple[int, int, str]:
+    """(days per expiry bucket, buckets, ring dtype) over every programme; ``pay`` bounds the
+    points an informant can be paid in one day (Scenario.informant_pay_bound), which the
+    record stage adds to that day's record points in the same bucket."""
     resolutions = [p.expiry_resolution_days for p in progs if p]
     res = math.gcd(*resolutions) if resolutions else 1
     buckets = max([p.record_expiry_days // res for p in progs if p] or [1])
-    # one bucket holds at most `res` records (one a day) of at most max|points| each
+    # one bucket holds `res` days, each of at most one record of max|points| plus a day's pay
     max_points = max([abs(v) for p in progs if p for v in p.points.values()] or [0])
-    return res, buckets, "int16" if res * max_points <= 32767 else "int32"
+    return res, buckets, "int16" if res * (max_points + pay) <= INT16_MAX else "int32"
 
 
 def _channels(sc: Scenario, p: Programme, j: int, t: dict) -> None:
@@ -357,7 +360,7 @@ def compile_core(sc: Scenario) -> tuple[Spec, Params, Tables]:
     J = len(sc.jurisdictions)
     progs = [sc.programmes[j.programme] if j.programme else None for j in sc.jurisdictions]
     T = max([len(p.tiers) for p in progs if p] or [1])
-    res, buckets, ring_dtype = _ring(progs)
+    res, buckets, ring_dtype = _ring(progs, math.prod(sc.informant_pay_bound()))
     t = _empty_tables(sc, J, B, max(len(chans), 1), T)
     tier_names = []
     for j, p in enumerate(progs):

@@ -434,22 +434,32 @@ def load_events(result: Result) -> pd.DataFrame | None:
 
 
 def _read_duckdb_events(file: Path) -> pd.DataFrame | None:
+    """The event table of a DuckDB file, read as data only (socialcredit/integrity.py): base
+    tables only, names quoted; a view, a macro or a computed column is never run. A file that
+    cannot be read so gives no events."""
     import duckdb
 
-    con = duckdb.connect(str(file), read_only=True)
+    from socialcredit.integrity import base_tables, open_data_only, read_table
+
     try:
-        tables = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
-        name = next((t for t in EVENT_TABLES if t in tables), None)
-        if name is None:
-            with_agent = [
-                t
-                for t in tables
-                if "agent" in [c[0] for c in con.execute(f'DESCRIBE "{t}"').fetchall()]
-            ]
-            name = with_agent[0] if len(with_agent) == 1 else None
-        return None if name is None else con.execute(f'SELECT * FROM "{name}"').df()
-    finally:
-        con.close()
+        with open_data_only(file) as con:
+            tables = base_tables(con)
+            name = next((t for t in EVENT_TABLES if t in tables), None)
+            if name is None:
+                with_agent = [t for t in tables if "agent" in _columns_or_none(con, t)]
+                name = with_agent[0] if len(with_agent) == 1 else None
+            return None if name is None else read_table(con, name)
+    except (duckdb.Error, ValueError, OSError):
+        return None
+
+
+def _columns_or_none(con: Any, table: str) -> list[str]:
+    from socialcredit.integrity import table_columns
+
+    try:
+        return table_columns(con, table)
+    except ValueError:  # computed columns: not read
+        return []
 
 
 def _normalise_events(events: pd.DataFrame) -> pd.DataFrame | None:

@@ -19,6 +19,10 @@ from socialcredit.engine.state import event_field
 from socialcredit.scenario.model import Scenario
 
 SAMPLE_MAX = 20_000
+# The event log's columns, in order (credit.duckdb, table events).
+EVENT_LOG_COLUMNS = [
+    "day", "agent", "kind", "behaviour", "channel", "points", "true", "expires_day", "score"
+]  # fmt: skip
 
 # event kinds, in the order a day's events are listed
 KINDS = (
@@ -117,9 +121,7 @@ def decode_events(
         .drop(columns="_k")
         .reset_index(drop=True)
     )
-    df = df[
-        ["day", "agent", "kind", "behaviour", "channel", "points", "true", "expires_day", "score"]
-    ]
+    df = df[EVENT_LOG_COLUMNS]
     return df.astype(
         {
             "day": "int32",
@@ -150,15 +152,26 @@ def write_credit_db(path: Path, events: pd.DataFrame, sample: np.ndarray) -> Non
 
 
 def read_credit_db(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """The event log and the sample from a run's ``credit.duckdb``, read as data only
+    (socialcredit/integrity.py): a read-only connection that can reach no other file, and only
+    the base tables ``events`` and ``sample`` with their named columns, never a view or a macro.
+    Raises ValueError with the reason when the file is not such a database."""
     import duckdb
 
-    con = duckdb.connect(str(path), read_only=True)
+    from socialcredit.integrity import open_data_only, read_table
+
     try:
-        events = con.execute("SELECT * FROM events ORDER BY agent, day").df()
-        sample = con.execute("SELECT agent FROM sample ORDER BY agent").df()["agent"].to_numpy()
-    finally:
-        con.close()
+        with open_data_only(path) as con:
+            events = read_table(con, "events", EVENT_LOG_COLUMNS, order="agent,day")
+            sample = read_table(con, "sample", ["agent"], order="agent")["agent"].to_numpy()
+    except duckdb.Error as e:
+        raise ValueError(f"is not a DuckDB file this version can read ({_first_line(e)})") from None
     return events, sample
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def credit_file(result, agent: int) -> tuple[dict, pd.DataFrame]:

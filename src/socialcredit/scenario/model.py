@@ -250,12 +250,13 @@ class Scenario(Strict):
             out += self._reward_issues(self.informants)
         return out
 
-    def _reward_issues(self, inf: Informants) -> list[Issue]:
-        """An informant is paid for every contact they reported the day before, and the pay is
-        added to the points of their own record that day, in one int16."""
+    def informant_pay_bound(self) -> tuple[int, int]:
+        """(contacts, points per report): an informant's pay for one day is at most their
+        product, in absolute value; (0, 0) when no programme pays informants."""
+        inf = self.informants
         paying = [p for p in self.programmes.values() if "informants" in p.channels]
-        if not paying:
-            return []
+        if inf is None or not paying:
+            return 0, 0
         c = self.population.contacts
         contacts = max(c.degree, 2 * c.long_range)  # compile.contact_offsets: at most this many
         extra: dict[tuple[str, str], int] = {}
@@ -265,6 +266,14 @@ class Scenario(Strict):
             max(abs(inf.reward_points + t), abs(inf.reward_points + t + inf.confirmed_points))
             for t in [0, *extra.values()]
         )
+        return contacts, per
+
+    def _reward_issues(self, inf: Informants) -> list[Issue]:
+        """An informant is paid for every contact they reported the day before, and the pay is
+        added to the points of their own record that day, in one int16."""
+        contacts, per = self.informant_pay_bound()
+        if not contacts:
+            return []
         record = max(abs(v) for p in self.programmes.values() for v in [0, *p.points.values()])
         if contacts * per + record <= INT16_MAX:
             return []

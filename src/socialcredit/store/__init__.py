@@ -4,9 +4,10 @@ A Result is opened from a folder by `socialcredit.open_run` (socialcredit/result
 """
 
 from socialcredit.store.catalog import catalog, list_runs, record_end, record_start
-from socialcredit.store.runs import RunNotFound, read_run, save_run
+from socialcredit.store.runs import DamagedRun, RunNotFound, read_run, save_run
 
 __all__ = [
+    "DamagedRun",
     "RunNotFound",
     "catalog",
     "list_runs",

@@ -403,10 +403,32 @@ def _catalog_view(con: Any, listing: Listing) -> None:
     con.execute(f"CREATE VIEW catalog AS SELECT {cols} FROM catalog_rows")
 
 
+def _sql_string(text: str) -> str:
+    """A SQL string literal: single quotes doubled (a folder name is never SQL)."""
+    if "\x00" in text:
+        raise ValueError("a path cannot contain a NUL character")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _literal_glob(con: Any, file: Path) -> str | None:
+    """``file`` as a DuckDB file pattern that matches that file alone: DuckDB reads '*', '?'
+    and '[' in a path as a pattern (a folder named ``x*`` would pull in every ``x...`` run), so
+    each is put in brackets; None (the file is left out) if the pattern still matches anything
+    else. Checked with DuckDB's own glob, the pattern passed as a parameter."""
+    text = str(file)
+    pattern = "".join(f"[{c}]" if c in "*?[" else c for c in text)
+    try:
+        found = con.execute("SELECT file FROM glob(?)", [pattern]).fetchall()
+    except Exception:  # a pattern DuckDB cannot expand: leave the file out
+        return None
+    return pattern if [Path(f[0]) for f in found] == [file] else None
+
+
 def connect(root: str | Path, listing: Listing | None = None) -> Any:
     """An in-memory DuckDB connection with a view ``catalog`` (the rows of `read_catalog`) and,
     per Parquet table of the done run folders (``metrics``, ``agents``, ``org_metrics``,
-    ``firms``), a view over those files, told apart by their ``run_id`` column."""
+    ``firms``), a view over those files, told apart by their ``run_id`` column. Folder names
+    go into the views' SQL only as quoted literals matching their own file (`_literal_glob`)."""
     import duckdb
 
     root = check_root(root)
@@ -417,9 +439,9 @@ def connect(root: str | Path, listing: Listing | None = None) -> Any:
     runs = rows[(rows["kind"] == "run") & (rows["status"] == "done") & rows["path"].notna()]
     for table in ("metrics", "agents", "org_metrics", "firms"):
         files = [root / p / f"{table}.parquet" for p in runs["path"]]
-        files = [str(f) for f in files if f.is_file()]
+        files = [f for f in (_literal_glob(con, f) for f in files if f.is_file()) if f]
         if files:
-            file_list = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            file_list = ", ".join(_sql_string(f) for f in files)
             con.execute(
                 f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{file_list}], "
                 "union_by_name = true)"

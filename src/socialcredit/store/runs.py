@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from socialcredit.atomic import TMP_PREFIX, fsync_dir, fsync_file, sweep_stale
+from socialcredit.integrity import DamagedRun, RunNotFound, verify_folder, write_manifest
 from socialcredit.store.catalog import check_run_id, forget_started, new_run_id
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,6 +37,9 @@ if TYPE_CHECKING:  # pragma: no cover
 METRIC_COLUMNS = ["day", "jurisdiction", "group", "metric", "value"]
 
 REQUIRED = ("scenario.yaml", "metrics.parquet", "summary.json", "info.json")
+# Everything `read_run` reads when present: a folder's manifest must list each one it holds.
+DATA_FILES = REQUIRED + ("agents.parquet", "org_metrics.parquet", "firms.parquet", "credit.duckdb")
+__all__ = ["DamagedRun", "RunNotFound", "read_run", "save_run"]
 _CATEGORIES = ["jurisdiction", "group", "metric"]
 _DICT = pa.dictionary(pa.int32(), pa.string())
 METRICS_SCHEMA = pa.schema(
@@ -41,10 +47,6 @@ METRICS_SCHEMA = pa.schema(
     + [("value", pa.float64())]
 )
 RUN_ID_COLUMN = "run_id"  # in every Parquet file of a run folder: the folder's run id
-
-
-class RunNotFound(FileNotFoundError):
-    """A run folder is missing, incomplete, or an unfinished ``.tmp-*`` write."""
 
 
 def _json_default(value: Any) -> Any:
@@ -107,6 +109,7 @@ def _write_folder(result: Result, info: dict[str, Any], folder: Path) -> None:
     summary = {"summary": result.summary, "info": info}
     (folder / "summary.json").write_text(_dumps(summary), encoding="utf-8")
     (folder / "info.json").write_text(_dumps(info), encoding="utf-8")
+    write_manifest(folder)  # last: sizes and checksums of everything above
     for file in folder.iterdir():
         fsync_file(file)
     fsync_dir(folder)
@@ -144,8 +147,32 @@ def save_run(result: Result, root: str | Path = "runs") -> Path:
     return final
 
 
+@contextmanager
+def _reading(folder: Path, name: str) -> Iterator[None]:
+    """A file that cannot be parsed (in a folder with no manifest, or damaged in a way sizes
+    and checksums cannot see) becomes DamagedRun naming it, one line."""
+    from socialcredit.scenario import ScenarioError
+
+    try:
+        yield
+    except DamagedRun:
+        raise
+    except (ValueError, KeyError, TypeError, OSError, ScenarioError, pa.ArrowException) as e:
+        text = str(e).strip().splitlines()
+        why = f"lacks {e}" if isinstance(e, KeyError) else (text[0] if text else type(e).__name__)
+        if name == "scenario.yaml":
+            why = f"does not load as a scenario ({why})"
+        elif not why.startswith(("is ", "cannot ", "lacks ")):
+            why = f"cannot be read ({why})"
+        raise DamagedRun(folder, name, why) from None
+
+
 def read_run(path: str | Path) -> dict[str, Any]:
-    """Read a run folder's parts: the keyword arguments of a Result, ``path`` included."""
+    """Read a run folder's parts: the keyword arguments of a Result, ``path`` included.
+
+    The folder's file manifest (``checksums.json``) is checked first, when it has one: a file
+    missing, truncated, altered or added raises DamagedRun (a RunNotFound) naming it, and so
+    does a file that cannot be parsed."""
     from socialcredit.scenario.loader import load_scenario
 
     path = Path(path)
@@ -156,25 +183,36 @@ def read_run(path: str | Path) -> dict[str, Any]:
         )
     if not path.is_dir():
         raise RunNotFound(f"no run folder at {path}")
+    verify_folder(path, DATA_FILES)
     missing = [name for name in REQUIRED if not (path / name).is_file()]
     if missing:
         raise RunNotFound(f"run folder {path} is missing {', '.join(missing)}")
-    metrics = _read_parquet(path / "metrics.parquet")
-    metrics[_CATEGORIES] = metrics[_CATEGORIES].astype(str)
-    agents_file = path / "agents.parquet"
-    agents = _read_parquet(agents_file) if agents_file.is_file() else None
-    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))["summary"]
-    info = json.loads((path / "info.json").read_text(encoding="utf-8"))
-    scenario = load_scenario(path / "scenario.yaml")
+    with _reading(path, "metrics.parquet"):
+        metrics = _read_parquet(path / "metrics.parquet")
+        metrics[_CATEGORIES] = metrics[_CATEGORIES].astype(str)
+    agents = None
+    if (path / "agents.parquet").is_file():
+        with _reading(path, "agents.parquet"):
+            agents = _read_parquet(path / "agents.parquet")
+    with _reading(path, "summary.json"):
+        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))["summary"]
+    with _reading(path, "info.json"):
+        info = json.loads((path / "info.json").read_text(encoding="utf-8"))
+        if not isinstance(info, dict):
+            raise ValueError("is not a JSON object")
+    with _reading(path, "scenario.yaml"):
+        scenario = load_scenario(path / "scenario.yaml")
     events = sample = None
     if (path / "credit.duckdb").is_file():
         from socialcredit.results.credit import read_credit_db
 
-        events, sample = read_credit_db(path / "credit.duckdb")
+        with _reading(path, "credit.duckdb"):
+            events, sample = read_credit_db(path / "credit.duckdb")
     org = {}
     for name in ("org_metrics", "firms"):
         if (path / f"{name}.parquet").is_file():
-            org[name] = _read_parquet(path / f"{name}.parquet")
+            with _reading(path, f"{name}.parquet"):
+                org[name] = _read_parquet(path / f"{name}.parquet")
     return dict(
         scenario=scenario,
         metrics=metrics,
