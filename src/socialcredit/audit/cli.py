@@ -98,40 +98,7 @@ def audit_command(
     """Audit a scenario against its counterfactual (or, with --against, another design on the
     same society): effects on stated aims and harms, with 95% intervals over replicates;
     saves the table, a report with a forest plot and every replicate's runs under --out."""
-    from socialcredit.scenario import ScenarioError, load_scenario
-
-    sets = list(set_ or [])
-    try:
-        sc = load_scenario(scenario, sets, agents=agents, days=days, seed=seed)
-    except ScenarioError as e:
-        print_error(str(e))
-        raise typer.Exit(2) from None
-    other = None
-    if against is not None:
-        try:
-            other = load_scenario(against, sets, agents=agents, days=days, seed=seed)
-        except ScenarioError as e:
-            print_error(f"--against {against}: {one_line_text(str(e))}")
-            raise typer.Exit(2) from None
-        from socialcredit.api import society_differences
-
-        diff = society_differences(sc, other)
-        if diff:
-            print_error(
-                f"error: --against {against}: {sc.metadata.name} and {other.metadata.name} "
-                "differ in their society, so their difference would not be the design's; "
-                f"differing fields: {'; '.join(diff)} (--agents, --days and --set apply to both)"
-            )
-            raise typer.Exit(2) from None
-
-    from socialcredit.memory import MemoryTooSmall, check_fits
-
-    try:  # an input this machine cannot take: refused before starting, as `run` refuses it
-        for design in (sc, other) if other is not None else (sc,):
-            check_fits(design.population.agents, scenario=design)
-    except MemoryTooSmall as e:
-        print_error(f"error: {e}")
-        raise typer.Exit(2) from None
+    sc, other = _designs(scenario, against, list(set_ or []), agents, days, seed)
 
     from socialcredit.audit.runner import arm_names, audit
 
@@ -178,6 +145,54 @@ def audit_command(
     con.print()
     con.print(result.rich_table(con.width), highlight=False)
     con.print(Text.assemble(("Audit folder  ", "bold"), str(folder)), soft_wrap=True)
+
+
+def _designs(
+    scenario: str,
+    against: str | None,
+    sets: list[str],
+    agents: int | None,
+    days: int | None,
+    seed: int | None,
+):
+    """The design to audit and the one it is set against (None: its counterfactual), loaded
+    with the same overrides and checked before anything runs: a bad scenario, designs whose
+    society differs, a population this machine cannot hold exit with code 2."""
+    from socialcredit.scenario import ScenarioError, load_scenario
+
+    try:
+        sc = load_scenario(scenario, sets, agents=agents, days=days, seed=seed)
+    except ScenarioError as e:
+        print_error(str(e))
+        raise typer.Exit(2) from None
+    other = None
+    if against is not None:
+        try:
+            other = load_scenario(against, sets, agents=agents, days=days, seed=seed)
+        except ScenarioError as e:
+            print_error(f"--against {against}: {one_line_text(str(e))}")
+            raise typer.Exit(2) from None
+        from socialcredit.api import society_differences
+
+        diff = society_differences(sc, other)
+        if diff:
+            print_error(
+                f"error: --against {against}: {sc.metadata.name} and {other.metadata.name} "
+                "differ in their society, so their difference would not be the design's; "
+                f"differing fields: {'; '.join(diff)} (--agents, --days and --set apply to both)"
+            )
+            raise typer.Exit(2) from None
+
+    from socialcredit.memory import MemoryTooSmall, check_fits
+
+    try:  # an input this machine cannot take: refused before starting, as `run` refuses it
+        for design in (sc, other) if other is not None else (sc,):
+            check_fits(design.population.agents, scenario=design)
+    except MemoryTooSmall as e:
+        print_error(f"error: {e}")
+        raise typer.Exit(2) from None
+
+    return sc, other
 
 
 def _fail(e: BaseException) -> NoReturn:

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -125,9 +125,8 @@ def audit(
     started, t0 = dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), time.perf_counter()
 
     rows: list[dict[str, Any]] = []
-    reasons: dict[tuple[str, str], str] = {}  # (outcome, arm) -> last reason for NaN
-    modelled: dict[str, bool] = {o.name: False for o in defs}
-    counted: dict[str, str] = {}  # outcome -> kind of counts its formula returns (rate, share)
+    state = _Seen({o.name: False for o in defs}, {}, {})
+    modelled, reasons, counted = state.modelled, state.reasons, state.counted
     if progress:
         progress(0, replicates)
     for i, seed in enumerate(seeds):
@@ -140,44 +139,7 @@ def audit(
             result.counterfactual = cf
         if i == 0:
             example = result
-        for o in defs:
-            sys_v, sys_why, sys_ok = _evaluate(o, result)
-            cf_v, cf_why, cf_ok = _evaluate(o, cf)
-            # an arm without the mechanism an outcome measures takes its value without it
-            # (nobody informs where there are no informants)
-            if sys_ok and not cf_ok and o.without_system is not None:
-                cf_v, cf_why, cf_ok = _without(o, cf)
-            elif cf_ok and not sys_ok and o.without_system is not None and against is not None:
-                sys_v, sys_why, sys_ok = _without(o, result)
-            ok = sys_ok or (against is not None and cf_ok)
-            modelled[o.name] |= ok
-            if sys_why:
-                reasons[(o.name, "system")] = sys_why
-            if cf_why:
-                reasons[(o.name, "counterfactual")] = cf_why
-            effect = math.nan
-            if o.comparison == "difference":
-                effect = sys_v - cf_v
-            elif o.comparison == "ratio" and cf_v:
-                effect = sys_v / cf_v
-            sys_num, sys_den, sys_kind = _parts(sys_v)
-            cf_num, cf_den, cf_kind = _parts(cf_v)
-            if sys_kind or cf_kind:
-                counted[o.name] = sys_kind or cf_kind
-            rows.append(
-                {
-                    "outcome": o.name,
-                    "replicate": i,
-                    "seed": seed,
-                    "system": float(sys_v),
-                    "counterfactual": float(cf_v),
-                    "effect": float(effect),
-                    "system_num": sys_num,
-                    "system_den": sys_den,
-                    "counterfactual_num": cf_num,
-                    "counterfactual_den": cf_den,
-                }
-            )
+        rows += _replicate_rows(defs, i, seed, result, cf, against is not None, state)
         if keep is not None:
             keep(i, result, cf)
         if i > 0:
@@ -209,6 +171,70 @@ def audit(
     return AuditResult(
         scenario, replicates, seeds, table, values, defs, info, example, against=against
     )
+
+
+@dataclass
+class _Seen:
+    """What the replicates showed of each outcome so far: modelled in some arm, the last
+    reason for a NaN per (outcome, arm), and the kind of counts its formula returns."""
+
+    modelled: dict[str, bool]
+    reasons: dict[tuple[str, str], str]
+    counted: dict[str, str]
+
+
+def _replicate_rows(
+    defs: list[Outcome],
+    i: int,
+    seed: int,
+    result: Result,
+    cf: Result,
+    paired_designs: bool,
+    seen: _Seen,
+) -> list[dict[str, Any]]:
+    """The values of one replicate: one row per outcome (VALUE_COLUMNS). ``cf`` is the other
+    arm; ``paired_designs``: it is a design (``--against``), not the counterfactual."""
+    modelled, reasons, counted = seen.modelled, seen.reasons, seen.counted
+    out: list[dict[str, Any]] = []
+    for o in defs:
+        sys_v, sys_why, sys_ok = _evaluate(o, result)
+        cf_v, cf_why, cf_ok = _evaluate(o, cf)
+        # an arm without the mechanism an outcome measures takes its value without it
+        # (nobody informs where there are no informants)
+        if sys_ok and not cf_ok and o.without_system is not None:
+            cf_v, cf_why, cf_ok = _without(o, cf)
+        elif cf_ok and not sys_ok and o.without_system is not None and paired_designs:
+            sys_v, sys_why, sys_ok = _without(o, result)
+        ok = sys_ok or (paired_designs and cf_ok)
+        modelled[o.name] |= ok
+        if sys_why:
+            reasons[(o.name, "system")] = sys_why
+        if cf_why:
+            reasons[(o.name, "counterfactual")] = cf_why
+        effect = math.nan
+        if o.comparison == "difference":
+            effect = sys_v - cf_v
+        elif o.comparison == "ratio" and cf_v:
+            effect = sys_v / cf_v
+        sys_num, sys_den, sys_kind = _parts(sys_v)
+        cf_num, cf_den, cf_kind = _parts(cf_v)
+        if sys_kind or cf_kind:
+            counted[o.name] = sys_kind or cf_kind
+        out.append(
+            {
+                "outcome": o.name,
+                "replicate": i,
+                "seed": seed,
+                "system": float(sys_v),
+                "counterfactual": float(cf_v),
+                "effect": float(effect),
+                "system_num": sys_num,
+                "system_den": sys_den,
+                "counterfactual_num": cf_num,
+                "counterfactual_den": cf_den,
+            }
+        )
+    return out
 
 
 def _without(o: Outcome, result: Result) -> tuple[float, str | None, bool]:
