@@ -81,7 +81,9 @@ def forest_figure(result: AuditResult) -> Figure | None:
         ax.set_xticks([])
         if isinstance(line, str):
             ax.spines["bottom"].set_visible(False)
-            ax.text(-0.02, 0.2, line, transform=ax.transAxes, ha="right", fontweight="bold")
+            ax.text(
+                -0.02, 0.5, line, transform=ax.transAxes, ha="right", va="center", fontweight="bold"
+            )
             continue
         lo, hi, x, null = line["ci_low"], line["ci_high"], line["effect"], line["null"]
         ends = [v for v in (lo, hi, x) if math.isfinite(v)]
@@ -95,9 +97,9 @@ def forest_figure(result: AuditResult) -> Figure | None:
         ax.plot([x], [0], "o", color=colour, ms=5)
         ax.set_ylim(-1, 1)
         ax.spines["bottom"].set_color("#dddddd")
-        ax.text(-0.02, 0.0, line["label"], transform=ax.transAxes, ha="right", va="center",
+        ax.text(-0.02, 0.5, line["label"], transform=ax.transAxes, ha="right", va="center",
                 fontsize=8.5)  # fmt: skip
-        ax.text(1.02, 0.0, line["text"], transform=ax.transAxes, ha="left", va="center",
+        ax.text(1.02, 0.5, line["text"], transform=ax.transAxes, ha="left", va="center",
                 fontsize=8.5)  # fmt: skip
     fig.subplots_adjust(left=0.36, right=0.70, top=1 - 0.6 / fig.get_figheight(), bottom=0.02,
                         hspace=0.0)  # fmt: skip
