@@ -2,7 +2,8 @@
 
 Every metric name in the golden runs of every preset (tests/golden_digest.py: the same runs the
 golden test makes, so this costs nothing more) appears in docs/metrics.md, and every audit
-outcome of every preset appears in docs/audit.md. A name with a part that varies per scenario
+outcome of every preset appears in docs/audit.md, whose outcome tables are made from the
+registry (tests/outcome_docs.py) and carry each outcome's unit and definition. A name with a part that varies per scenario
 (`acts.speech`, `disparate.score_gap.uyghur`) is documented by its pattern (`acts.<behaviour>`).
 """
 
@@ -15,7 +16,8 @@ import pytest
 from golden_digest import golden_run
 
 from socialcredit.audit import outcomes_for
-from socialcredit.scenario import list_presets
+from socialcredit.audit.catalogue import doc_rows
+from socialcredit.scenario import list_presets, load_scenario
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PRESETS = sorted(name for name, _ in list_presets())
@@ -61,6 +63,35 @@ def test_every_audit_outcome_is_in_docs_audit(name):
     emitted = {o.name for o in outcomes_for(golden_run(name).scenario)}
     missing = undocumented(emitted, "audit.md")
     assert not missing, f"{name}: add these outcomes to docs/audit.md: {missing}"
+
+
+def test_the_outcome_tables_of_docs_audit_are_the_registry():
+    """docs/audit.md's outcome tables say what the code computes: they are made from the
+    registry's units, comparisons and descriptions (tests/outcome_docs.py --write)."""
+    from outcome_docs import DOC, expected, tables
+
+    doc = DOC.read_text(encoding="utf-8")
+    assert doc == expected(doc), (
+        "docs/audit.md is out of date: python tests/outcome_docs.py --write"
+    )
+    made = tables()
+    for r in doc_rows():  # every registered outcome with its unit and its definition
+        line = next(x for x in made.splitlines() if x.startswith(f"| `{r['names'][0]}`"))
+        assert f"| {r['unit']} |" in line and r["description"].replace("|", "\\|") in line
+
+
+def test_every_outcome_of_every_preset_has_its_unit_in_docs_audit():
+    doc = (DOCS / "audit.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in doc.splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            for name in re.findall(r"`([^`]+)`", cells[0]):
+                rows[name] = cells[1]
+    for name in PRESETS:
+        for o in outcomes_for(load_scenario(name)):
+            unit = next(u for n, u in rows.items() if is_documented(o.name, {n}) or n == o.name)
+            assert unit == o.unit, (name, o.name, unit, o.unit)
 
 
 def test_the_pattern_matching_is_not_vacuous():

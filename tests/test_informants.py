@@ -11,7 +11,7 @@ import socialcredit as sc
 def test_informants_report_are_paid_and_false_reports_target_the_minority(xinjiang):
     m, a = xinjiang.metrics, xinjiang.agents
     assert total(m, "records_by.informants") > 100
-    # every report pays its informant the next day (reports on the last day are paid after it)
+    # every report pays its informant two days later (the last two days' reports after the run)
     assert (
         0.9 * total(m, "records_by.informants")
         <= total(m, "informant_rewards")
@@ -42,3 +42,27 @@ def test_chilling_effect_on_speech_and_prayer(xinjiang):
         assert total(m, f"acts.{b}") < 0.9 * total(cf, f"acts.{b}"), b
     # trust falls where contacts are reported (it stays at its initial value without informants)
     assert last(m, "mean_trust", "minority") < xinjiang.scenario.trust.initial
+
+
+def test_a_report_on_day_d_is_paid_on_day_d_plus_2():
+    """The engine's order (engine/run.py): a report filed on day d is owed at the end of d
+    (`owe`: reward_due), turned into each informant's pay at the end of d + 1 (`owe`:
+    pay_informants, kept at the end of the day because a shifted copy fused into the day's
+    record update was slow) and paid by `reward_today` at the start of d + 2. Reports are
+    rare here (1,500 agents, 20 days: five reports), so each day's payments are the reports
+    of two days before, and not those of the day before."""
+    r = sc.simulate(sc.load_scenario("xinjiang-informants", agents=1500, days=20, seed=1))
+    m = r.metrics
+    days = range(1, 21)
+    reports = m[m["metric"] == "records_by.informants"].groupby("day")["value"].sum()
+    paid = m[m["metric"] == "informant_rewards"].groupby("day")["value"].sum()
+    reports, paid = reports.reindex(days, fill_value=0), paid.reindex(days, fill_value=0)
+    assert reports.sum() >= 3 and paid.sum() >= 3
+    assert paid[1] == paid[2] == 0
+    assert all(paid[d] == reports[d - 2] for d in days if d >= 3)
+    assert any(paid[d] != reports[d - 1] for d in days if d >= 2)  # not the next day
+    # the credit files agree: each reward two days after a report the informants filed
+    ev = r.events
+    filed = set(ev.loc[(ev["kind"] == "record") & (ev["channel"] == "informants"), "day"])
+    rewarded = set(ev.loc[ev["kind"] == "informant_reward", "day"])
+    assert rewarded and rewarded == {d + 2 for d in filed if d + 2 <= 20}

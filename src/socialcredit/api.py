@@ -192,3 +192,61 @@ def counterfactual_of(scenario: Scenario) -> Scenario:
     data = {k: _strip(k, v) for k, v in data.items()}
     data["metadata"]["name"] = (scenario.metadata.name + "-counterfactual")[:60]
     return Scenario.model_validate(data, strict=False)
+
+
+# What two designs set against each other must share (``socialcredit audit A --against B``):
+# the society (what the counterfactual keeps of every section) and the run's horizon and
+# recording, so that the difference between them is the designs' and nothing else's.
+SHARED_RUN = ("days", "record")
+
+
+def _leaves(value, path: str):
+    """(dotted path, value) of every leaf of a model_dump; a list of named items is keyed by
+    name (``jurisdictions.prefecture.share``), other lists by index."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}.{k}" if path else str(k))
+    elif (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in value)
+    ):
+        names = [v["name"] for v in value]
+        if len(set(names)) == len(names):
+            for v in value:
+                yield from _leaves(v, f"{path}.{v['name']}")
+        else:
+            for i, v in enumerate(value):
+                yield from _leaves(v, f"{path}.{i}")
+    elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{path}.{i}")
+    else:
+        yield path, value
+
+
+def society_differences(a: Scenario, b: Scenario) -> list[str]:
+    """Where two designs differ in what they must share to be set against each other: the
+    society (``population`` and every section ``SECTIONS`` calls society, and the society part
+    of the mixed sections: the places, the organisations' market) and ``SHARED_RUN``. One
+    ``path: a vs b`` per differing field (``population.agents: 50000 vs 20000``; ``(absent)``
+    for a field one of them lacks); empty when they share them."""
+    da, db = a.model_dump(), b.model_dump()
+    out: list[str] = []
+    for section, kind in SECTIONS.items():
+        if kind not in ("society", "mixed") and section not in SHARED_RUN:
+            continue
+        sa = _strip(section, da[section]) if kind == "mixed" else da[section]
+        sb = _strip(section, db[section]) if kind == "mixed" else db[section]
+        if sa == sb:
+            continue
+        la, lb = dict(_leaves(sa, section)), dict(_leaves(sb, section))
+        for path in sorted(set(la) | set(lb), key=lambda p: (p not in la, p)):
+            va, vb = la.get(path, "(absent)"), lb.get(path, "(absent)")
+            if va != vb:
+                out.append(f"{path}: {_show(va)} vs {_show(vb)}")
+    return out
+
+
+def _show(value) -> str:
+    return "null" if value is None else str(value)

@@ -106,6 +106,16 @@ def _acts_family(
         )
         return out
 
+    family.doc = [  # type: ignore[attr-defined]  # its row in docs/audit.md (doc_rows)
+        {
+            "names": [f"{prefix}.<b>", f"{prefix}.total"],
+            "kind": kind,
+            "unit": "acts per agent-year",
+            "comparison": "difference",
+            "description": f"For each behaviour b of category {category.replace('|', ' or ')}: "
+            f"sum of acts.<b> / agent-years; `{prefix}.total`: all of them. {describe}",
+        }
+    ]
     return family
 
 
@@ -476,7 +486,68 @@ def _disparate_family(scenario: Scenario) -> list[Outcome]:
     return out
 
 
+_disparate_family.doc = [  # type: ignore[attr-defined]  # its rows in docs/audit.md
+    {
+        "names": [f"disparate.{what}.<g>"]
+        + (["disparate.sanctioned_rate_ratio"] if what == "sanctioned_rate_ratio" else []),
+        "kind": "harm",
+        "unit": unit,
+        "comparison": "within",
+        "description": description,
+    }
+    for what, unit, description in (
+        (
+            "sanctioned_rate_ratio",
+            "ratio, minority / largest group",
+            "Sanctioned per agent-day among g / the same among the largest group (1 = parity). "
+            "With one group: not modelled, in one row without the group's name.",
+        ),
+        (
+            "listed_share_ratio",
+            "ratio, minority / largest group",
+            "Share of g on the blacklist on the last day / the same for the largest group "
+            "(agents of jurisdictions with a programme); not modelled when no programme keeps "
+            "a blacklist.",
+        ),
+        (
+            "bottom_tier_ratio",
+            "ratio, minority / largest group",
+            "Share of g in their programme's lowest tier on the last day / the same for the "
+            "largest group (agents of jurisdictions with a programme).",
+        ),
+        (
+            "score_gap",
+            "score points, minority - largest group",
+            "Mean score of g minus that of the largest group on the last day (agent-weighted "
+            "over jurisdictions with a programme).",
+        ),
+    )
+]
 register(_disparate_family)
+
+
+def doc_rows(registry: Iterable[Outcome | Family] | None = None) -> list[dict]:
+    """One row per registered outcome, or per pattern of a family (its ``doc`` attribute), in
+    registry order: names, kind, unit, comparison, description. docs/audit.md's outcome
+    tables are made of them (tests/outcome_docs.py), so they say what the code computes."""
+    rows = []
+    for entry in OUTCOMES if registry is None else registry:
+        if isinstance(entry, Outcome):
+            rows.append(
+                {
+                    "names": [entry.name],
+                    "kind": entry.kind,
+                    "unit": entry.unit,
+                    "comparison": entry.comparison,
+                    "description": entry.description,
+                }
+            )
+        else:
+            doc = getattr(entry, "doc", None)
+            if doc is None:
+                raise ValueError(f"family {entry.__name__} has no doc rows (set its .doc)")
+            rows.extend(doc)
+    return rows
 
 
 def _wealth_gini(result: Result) -> float:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from socialcredit.audit.outcome import Scale
 
 MINUS = "\u2212"
-MAX_DECIMALS = 6  # beyond, a number is written as a mantissa times a power of ten
+MAX_DECIMALS = 4  # beyond, a number is written as a mantissa times a power of ten
 _SUPERSCRIPT = str.maketrans(
     "-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
 )
@@ -59,6 +59,9 @@ def _with_ci(x: float, lo: float, hi: float, unit: str = "", signed: bool = Fals
         k = 10.0**-e
         text = _with_ci(x * k, lo * k, hi * k, "", signed)
         return f"{text} ×10{str(e).translate(_SUPERSCRIPT)}{unit}"
+    if unit.startswith(" ") and math.isfinite(half):  # a word (pp): once, after the interval
+        inner = f"{_fmt(lo, d, '', signed)} to {_fmt(hi, d, '', signed)}"
+        return f"{_fmt(x, d, '', signed)} ({inner}){unit}"
     text = _fmt(x, d, unit, signed)
     if math.isfinite(half):
         text += f" ({_fmt(lo, d, unit, signed)} to {_fmt(hi, d, unit, signed)})"

@@ -37,6 +37,7 @@ TABLE_COLUMNS = [
     "interval",
 ]
 # *_num, *_den: the counts of an outcome made of counts (a Counted), NaN otherwise
+AUDIT_FILES = ("audit.json", "audit.parquet")  # what makes a folder an audit's
 VALUE_COLUMNS = [
     "outcome",
     "replicate",
@@ -76,6 +77,73 @@ class AuditResult:
     outcomes: list[Outcome] = field(default_factory=list, repr=False)
     info: dict[str, Any] = field(default_factory=dict)
     example: Any = field(default=None, repr=False)  # replicate 0: Result with .counterfactual
+    against: Scenario | None = field(default=None, repr=False)  # the other design, if any
+
+    @property
+    def arms(self) -> tuple[str, str]:
+        """The arms' names: (this design, the other arm: its counterfactual or a design)."""
+        arms = self.info.get("arms")
+        if arms:
+            return arms[0], arms[1]
+        return self.scenario.metadata.name, self.scenario.metadata.name + "-counterfactual"
+
+    @property
+    def is_design_pair(self) -> bool:
+        """Whether the other arm is a design (``--against``), not the counterfactual."""
+        return bool(self.info.get("against"))
+
+    def headers(self) -> tuple[str, str]:
+        """Column headings of the two arms: (other arm, this arm)."""
+        if self.is_design_pair:
+            return self.arms[1], self.arms[0]
+        return "Without the system", "With the system"
+
+    def modelled(self) -> list[dict[str, str]]:
+        """Formatted rows of the outcomes this scenario models (the table's rows)."""
+        return [f for f in self.formatted() if not f["note"].startswith(NOT_MODELLED)]
+
+    def not_modelled(self) -> list[str]:
+        """Labels of the outcomes this scenario does not model (the table's footnote)."""
+        return [f["label"] for f in self.formatted() if f["note"].startswith(NOT_MODELLED)]
+
+    @classmethod
+    def open(cls, path: str | Path) -> AuditResult:
+        """An audit folder read back: its table, values and outcomes (without formulas), and
+        replicate 0's two runs as ``example`` where the folder keeps them (``replicates/``)."""
+        from socialcredit.result import open_run
+        from socialcredit.scenario import load_scenario
+
+        path = Path(path)
+        data = json.loads((path / "audit.json").read_text(encoding="utf-8"))
+        table = pd.read_parquet(path / "audit.parquet")
+        values = pd.DataFrame(data.get("values") or [])
+        outcomes = [
+            Outcome(
+                o["name"],
+                o["kind"],
+                o["unit"],
+                o.get("description", ""),
+                _no_formula,
+                comparison=o["comparison"],
+                label=o.get("label") or "",
+                scale=o.get("scale", "number"),
+            )  # fmt: skip
+            for o in data.get("outcomes", [])
+        ]
+        info = {k: v for k, v in data.items() if k not in ("table", "values", "outcomes", "seeds")}
+        scenario = load_scenario(path / "scenario.yaml")
+        against = (
+            load_scenario(path / "against.yaml") if (path / "against.yaml").is_file() else None
+        )
+        runs = [r for r in info.get("replicate_runs") or [] if r.get("replicate") == 0]
+        example = None
+        if len(runs) == 2 and all((path / r["path"]).is_dir() for r in runs):
+            example = open_run(path / runs[0]["path"])
+            example.counterfactual = open_run(path / runs[1]["path"])
+        return cls(
+            scenario, int(data["replicates"]), list(data["seeds"]), table, values, outcomes,
+            info, example, against=against,
+        )  # fmt: skip
 
     def row(self, outcome: str) -> pd.Series:
         """The table row of one outcome."""
@@ -94,22 +162,40 @@ class AuditResult:
             rows.append(format_row(r, o.scale if o else "number"))
         return rows
 
+    def title(self) -> str:
+        a, b = self.arms
+        return f"Audit: {a} against {b}" if self.is_design_pair else f"Audit: {a}"
+
+    def setting(self) -> str:
+        """How the arms were made, in a sentence or two."""
+        a, b = self.arms
+        if self.is_design_pair:
+            return (
+                f"Each replicate runs {a} and {b} on the same society and the same random "
+                f"numbers (the same seed for both). *Effect* is {a} minus {b} (differences of "
+                f"shares in percentage points, pp); *relative* is the effect as a share of {b}."
+            )
+        return (
+            "Each replicate runs the scenario and its counterfactual (the same society, the "
+            "whole system removed: programmes, channels, informants, lists, the map, budgets, "
+            "inspections and corporate credit) on the same random numbers. *Effect* is with "
+            "minus without (differences of shares in percentage points, pp); *relative* is the "
+            "effect as a share of the counterfactual."
+        )
+
     def to_markdown(self) -> str:
-        """A Markdown report: the setting, how to read it, and one table row per outcome."""
+        """A Markdown report: the setting, how to read it, one table row per outcome the
+        scenario models, and the outcomes it does not model in one line."""
         sc = self.scenario
         seeds = ", ".join(str(s) for s in self.seeds)
+        without, with_ = self.headers()
         lines = [
-            f"# Audit: {sc.metadata.name}",
+            f"# {self.title()}",
             "",
             f"{sc.population.agents:,} synthetic agents, {sc.days:,} days, "
             f"{self.replicates} replicate{'s' if self.replicates != 1 else ''} (seeds {seeds}).",
             "",
-            "Each replicate runs the scenario and its counterfactual (the same society, the "
-            "whole system removed: programmes, channels, informants, lists, the map, budgets, "
-            "inspections and corporate credit) on the same random numbers. *Effect* is with "
-            "minus without "
-            "(differences of shares in percentage points, pp); *relative* is the effect as a "
-            "share of the counterfactual. Brackets hold 95% intervals across replicates "
+            self.setting() + " Brackets hold 95% intervals across replicates "
             f"(Student's t, {max(self.replicates - 1, 0)} degrees of freedom): they measure "
             "the model's randomness, not doubt about its assumptions. Where every replicate "
             'gave the same value, the note says "no variation" and the interval is the exact '
@@ -119,11 +205,11 @@ class AuditResult:
             "rates are given per 1,000 or per 100,000 agent-years and small shares in per "
             "mille (‰), as the Unit column says.",
             "",
-            "| Outcome | Kind | Unit | Without the system | With the system | "
+            f"| Outcome | Kind | Unit | {without} | {with_} | "
             "Effect (95% CI) | Relative change (95% CI) | Note |",
             "|---|---|---|---:|---:|---:|---:|---|",
         ]
-        for f in self.formatted():
+        for f in self.modelled():
             cells = [
                 f["label"],
                 f["kind"],
@@ -135,31 +221,46 @@ class AuditResult:
                 f["note"],
             ]
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        rest = self.not_modelled()
+        if rest:
+            lines += ["", f"Not modelled in this scenario: {', '.join(rest)}."]
         return "\n".join(lines) + "\n"
 
-    def rich_table(self) -> Table:
-        """The table as a rich Table, for the terminal.
+    def rich_table(self, width: int = 100) -> Table:
+        """The table as a rich Table, ``width`` columns wide at most (100: the CLI's).
 
-        Relative changes are shown without their intervals, and notes as numbered footnotes
-        in the caption, so that the table fits a terminal.
+        Relative changes are shown without their intervals, notes as numbered footnotes in
+        the caption, and the outcomes the scenario does not model in one line under them.
         """
         from rich.table import Table
         from rich.text import Text
 
         notes: dict[str, int] = {}
+        without, with_ = self.headers()
+        a, b = self.arms
+        n = self.replicates
+        what = f"{a} against {b}" if self.is_design_pair else f"{a}: effect of the system"
         t = Table(
-            title=f"Audit of {self.scenario.metadata.name}: effect of the system, "
-            f"{self.replicates} replicate{'s' if self.replicates != 1 else ''}, 95% intervals",
+            title=f"Audit of {what}, {n} replicate{'s' if n != 1 else ''}, 95% intervals",
             title_justify="left",
             caption_justify="left",
+            padding=(0, 1),
         )
-        t.add_column("Outcome", ratio=1, min_width=14)
-        t.add_column("Without", justify="right", no_wrap=True)
-        t.add_column("With", justify="right")
-        t.add_column("Effect (95% CI)", justify="right")
-        t.add_column("Relative", justify="right")
+        rows = self.modelled()
+        head_b, head_a = (
+            (f"B: {_breakable(without)}", f"A: {_breakable(with_)}")
+            if self.is_design_pair
+            else ("Without", "With")
+        )
+        w = _widths(rows, (head_b, head_a), width)
+        t.add_column("Outcome", width=w[0])
+        t.add_column(head_b, justify="right", width=w[1])
+        t.add_column(head_a, justify="right", width=w[2])
+        effect = "Effect A − B (95% CI)" if self.is_design_pair else "Effect (95% CI)"
+        t.add_column(effect, justify="right", width=w[3])
+        t.add_column("Relative", justify="right", width=w[4])
         last_kind = None
-        for f in self.formatted():
+        for f in rows:
             if f["kind"] != last_kind:
                 if last_kind is not None:
                     t.add_section()
@@ -169,15 +270,16 @@ class AuditResult:
             if f["note"]:
                 label += f" [{notes.setdefault(f['note'], len(notes) + 1)}]"
             t.add_row(
-                Text(label),
-                f["without"],
-                f["with"],
-                f["effect"],
-                f["relative"].split(" (")[0],
-                style="dim" if f["note"].startswith(NOT_MODELLED) else None,
+                Text(label), f["without"], f["with"], f["effect"], f["relative"].split(" (")[0]
             )
-        if notes:
-            t.caption = Text("\n".join(f"[{n}] {text}" for text, n in notes.items()))
+        lines = [f"[{k}] {text}" for text, k in notes.items()]
+        if self.is_design_pair:
+            lines.insert(0, f"A = {a}, B = {b}: the same society and random numbers.")
+        rest = self.not_modelled()
+        if rest:
+            lines.append(f"Not modelled in this scenario: {', '.join(rest)}.")
+        if lines:
+            t.caption = Text("\n".join(lines))
         return t
 
     def to_json(self) -> dict[str, Any]:
@@ -196,6 +298,7 @@ class AuditResult:
                         "unit": o.unit,
                         "comparison": o.comparison,
                         "description": o.description,
+                        "scale": o.scale,
                     }
                     for o in self.outcomes
                 ],
@@ -206,8 +309,10 @@ class AuditResult:
 
     def save(self, folder: str | Path, report: bool = True) -> Path:
         """Write audit.parquet (the table), audit.json (everything), audit.md, scenario.yaml
-        and, with ``report``, the HTML report and figures of replicate 0 against its
-        counterfactual (report.html, figures/*.png)."""
+        (and against.yaml: the other design, if any) and, with ``report``, report.html (the
+        table and a forest plot, then replicate 0's charts) and figures/*.png (forest.png
+        and replicate 0's figures). The replicates' run folders (``replicates/``) are written
+        as the audit goes (``audit(keep=...)``; the CLI does it)."""
         from socialcredit.atomic import write_text_atomic
         from socialcredit.scenario import resolved_yaml
 
@@ -216,20 +321,60 @@ class AuditResult:
         self.table.to_parquet(folder / "audit.parquet", index=False)
         (folder / "audit.md").write_text(self.to_markdown(), encoding="utf-8")
         (folder / "scenario.yaml").write_text(resolved_yaml(self.scenario), encoding="utf-8")
-        # the manifest `socialcredit runs` lists the folder by: written whole
+        if self.against is not None:
+            text = resolved_yaml(self.against)
+            (folder / "against.yaml").write_text(text, encoding="utf-8")
+        if report:
+            from socialcredit.audit.page import write_audit_report
+
+            write_audit_report(self, folder)
+        # the manifest `socialcredit runs` lists the folder by: written whole, last
         text = json.dumps(self.to_json(), indent=2, allow_nan=False) + "\n"
         write_text_atomic(folder / "audit.json", text)
-        if report and self.example is not None:
-            from socialcredit.report.figures import FIGURES_DIR, figure_data, write_pngs
-            from socialcredit.report.html import REPORT_FILE, write_report
-
-            data = figure_data(self.example, self.example.counterfactual)
-            write_report(self.example, folder / REPORT_FILE, self.example.counterfactual, data=data)
-            write_pngs(data, folder / FIGURES_DIR)
         from socialcredit.integrity import write_manifest
 
         write_manifest(folder)  # last: sizes and checksums of the folder's files
         return folder
+
+
+def _widths(rows: list[dict[str, str]], heads: tuple[str, str], width: int) -> list[int]:
+    """Widths of the terminal table's columns (outcome, B, A, effect, relative): the numbers
+    unbroken where they fit, the outcome's label taking the rest (at least 14)."""
+
+    def longest(key: str, head: str, cap: int) -> int:
+        cells = [len(f[key].split(" (")[0] if key == "relative" else f[key]) for f in rows]
+        return min(max([*cells, *(len(x) for x in head.split("\n"))]), cap)
+
+    rel = longest("relative", "Relative", 9)
+    arm_b = longest("without", heads[0], 12)
+    arm_a = longest("with", heads[1], 12)
+    effect = longest("effect", "Effect", 30)
+    rest = width - 16 - rel - arm_b - arm_a - effect  # 16: borders and padding of 5 columns
+    if rest < 14:
+        effect = max(effect - (14 - rest), 12)
+        rest = max(width - 16 - rel - arm_b - arm_a - effect, 8)
+    return [rest, arm_b, arm_a, effect, rel]
+
+
+def _breakable(name: str, width: int = 11) -> str:
+    """A design's name as a column heading: broken after a hyphen where it is long, since a
+    terminal wraps headings only at spaces."""
+    parts, line = [], ""
+    for piece in name.replace("-", "- ").split(" "):
+        if line and len(line) + len(piece) > width:
+            parts.append(line)
+            line = ""
+        line += piece
+    return "\n".join([*parts, line])
+
+
+def _no_formula(result: Any) -> float:
+    raise RuntimeError("an audit read back from its folder cannot compute its outcomes again")
+
+
+def is_audit_folder(path: str | Path) -> bool:
+    """Whether ``path`` is an audit folder (it has audit.json and audit.parquet)."""
+    return all((Path(path) / name).is_file() for name in AUDIT_FILES)
 
 
 def _clean(x: Any) -> Any:

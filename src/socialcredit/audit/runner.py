@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,20 +34,14 @@ if TYPE_CHECKING:
     from socialcredit.scenario.model import Scenario
 
 
-def _evaluate(
-    outcome: Outcome, result: Result, counterfactual: bool = False
-) -> tuple[float, str | None, bool]:
+def _evaluate(outcome: Outcome, result: Result) -> tuple[float, str | None, bool]:
     """(value, reason, modelled): NaN with a reason when not modelled or undefined. The value
-    keeps its counts when the formula returns a ``Counted``. ``counterfactual``: this is the
-    counterfactual arm of an outcome the system arm models, so an outcome of a mechanism the
-    system brings (``without_system``: informants, the map) takes that value there."""
+    keeps its counts when the formula returns a ``Counted``. An arm lacking the mechanism an
+    outcome measures (``without_system``: informants, the map) takes that value in ``audit``."""
     try:
         value = outcome.formula(result)
         value = value if isinstance(value, Counted) else float(value)
     except NotModelled as e:
-        if counterfactual and outcome.without_system is not None:
-            v = outcome.without_system
-            return (v(result.scenario) if callable(v) else v), None, True
         return math.nan, str(e), False
     except Undefined as e:
         return math.nan, str(e) or "a denominator was zero", True
@@ -60,80 +55,95 @@ def _parts(value: float) -> tuple[float, float, str | None]:
     return math.nan, math.nan, None
 
 
+class DesignsDiffer(ValueError):
+    """Two designs set against each other differ in their society (or horizon): the message
+    names the differing fields (``api.society_differences``)."""
+
+
+def arm_names(a: str, b: str) -> tuple[str, str]:
+    """Names of the two arms, told apart where the designs share a name."""
+    return (a, b) if a != b else (f"a-{a}", f"b-{b}")
+
+
 def audit(
     scenario: Scenario | str,
     replicates: int = 5,
     *,
+    against: Scenario | str | None = None,
     progress: Callable[[int, int], None] | None = None,
     root_seed: int | None = None,
     outcomes: Iterable[Outcome | Family] | None = None,
+    keep: Callable[[int, Result, Result], None] | None = None,
 ) -> AuditResult:
-    """Audit a scenario against its counterfactual on ``replicates`` paired seeds.
+    """Audit a scenario against its counterfactual (or, with ``against``, against another
+    design) on ``replicates`` paired seeds.
 
     Replicate seeds come from ``root_seed`` (default: the scenario's seed) through
-    ``replicate_seeds``. Each replicate runs ``simulate(scenario with that seed,
-    counterfactual=True)``: both arms share the seed. ``progress(done, total)`` is called
-    before the first and after each replicate. ``outcomes`` replaces the registry (default:
-    every registered outcome).
+    ``replicate_seeds``. Each replicate runs the scenario and the other arm (the
+    counterfactual, ``api.counterfactual_of``, or ``against``) with the replicate's seed: both
+    arms share their random numbers. ``against`` must share the scenario's society
+    (``api.society_differences``; ``DesignsDiffer`` names the differing fields otherwise).
+    ``progress(done, total)`` is called before the first and after each replicate.
+    ``outcomes`` replaces the registry (default: every registered outcome). ``keep(replicate,
+    result, other)`` is called with each replicate's two runs before they are dropped (the
+    CLI saves them as run folders).
     """
     from socialcredit import __version__
-    from socialcredit.api import simulate
+    from socialcredit.api import counterfactual_of, simulate, society_differences
 
     if isinstance(scenario, str):
         from socialcredit.scenario import load_scenario
 
         scenario = load_scenario(scenario)
+    if isinstance(against, str):
+        from socialcredit.scenario import load_scenario
+
+        against = load_scenario(against)
     if replicates < 1:
         raise ValueError("an audit needs at least one replicate")
+    if against is not None:
+        diff = society_differences(scenario, against)
+        if diff:
+            raise DesignsDiffer(
+                f"{scenario.metadata.name} and {against.metadata.name} differ in their "
+                f"society, so their difference would not be the design's: {'; '.join(diff)}"
+            )
     from socialcredit.scenario import scenario_hash
 
+    other = counterfactual_of(scenario) if against is None else against
+    arms = list(arm_names(scenario.metadata.name, other.metadata.name))
     root = scenario.seed if root_seed is None else root_seed
     seeds = replicate_seeds(root, replicates)
     defs = outcomes_for(scenario, outcomes)
+    if against is not None:  # outcomes of both designs (a family's members may differ)
+        known = {o.name for o in defs}
+        defs += [o for o in outcomes_for(against, outcomes) if o.name not in known]
+        # a figure of one system is a difference between two
+        defs = [
+            replace(o, comparison="difference") if o.comparison == "system" else o for o in defs
+        ]
     started, t0 = dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), time.perf_counter()
 
     rows: list[dict[str, Any]] = []
-    reasons: dict[tuple[str, str], str] = {}  # (outcome, arm) -> last reason for NaN
-    modelled: dict[str, bool] = {o.name: False for o in defs}
-    counted: dict[str, str] = {}  # outcome -> kind of counts its formula returns (rate, share)
+    state = _Seen({o.name: False for o in defs}, {}, {})
+    modelled, reasons, counted = state.modelled, state.reasons, state.counted
     if progress:
         progress(0, replicates)
     for i, seed in enumerate(seeds):
-        result = simulate(scenario.model_copy(update={"seed": seed}), counterfactual=True)
-        cf = result.counterfactual
+        if against is None:  # the counterfactual, as simulate makes it
+            result = simulate(scenario.model_copy(update={"seed": seed}), counterfactual=True)
+            cf = result.counterfactual
+        else:
+            result = simulate(scenario.model_copy(update={"seed": seed}))
+            cf = simulate(against.model_copy(update={"seed": seed}))
+            result.counterfactual = cf
         if i == 0:
             example = result
-        for o in defs:
-            sys_v, sys_why, ok = _evaluate(o, result)
-            cf_v, cf_why, _ = _evaluate(o, cf, counterfactual=ok)
-            modelled[o.name] |= ok
-            if sys_why:
-                reasons[(o.name, "system")] = sys_why
-            if cf_why:
-                reasons[(o.name, "counterfactual")] = cf_why
-            effect = math.nan
-            if o.comparison == "difference":
-                effect = sys_v - cf_v
-            elif o.comparison == "ratio" and cf_v:
-                effect = sys_v / cf_v
-            sys_num, sys_den, sys_kind = _parts(sys_v)
-            cf_num, cf_den, cf_kind = _parts(cf_v)
-            if sys_kind or cf_kind:
-                counted[o.name] = sys_kind or cf_kind
-            rows.append(
-                {
-                    "outcome": o.name,
-                    "replicate": i,
-                    "seed": seed,
-                    "system": float(sys_v),
-                    "counterfactual": float(cf_v),
-                    "effect": float(effect),
-                    "system_num": sys_num,
-                    "system_den": sys_den,
-                    "counterfactual_num": cf_num,
-                    "counterfactual_den": cf_den,
-                }
-            )
+        rows += _replicate_rows(defs, i, seed, result, cf, against is not None, state)
+        if keep is not None:
+            keep(i, result, cf)
+        if i > 0:
+            result.counterfactual = None
         del result, cf
         if progress:
             progress(i + 1, replicates)
@@ -141,7 +151,7 @@ def audit(
     values = pd.DataFrame(rows, columns=VALUE_COLUMNS)
     table = pd.DataFrame(
         [
-            _summarise(o, values, modelled[o.name], reasons, replicates, counted.get(o.name))
+            _summarise(o, values, modelled[o.name], reasons, replicates, counted.get(o.name), arms)
             for o in defs
         ],
         columns=TABLE_COLUMNS,
@@ -154,13 +164,91 @@ def audit(
         "wall_s": round(time.perf_counter() - t0, 3),
         "agents": scenario.population.agents,
         "days": scenario.days,
+        "arms": arms,
+        "against": None if against is None else against.metadata.name,
+        "against_hash": None if against is None else scenario_hash(against),
     }
-    return AuditResult(scenario, replicates, seeds, table, values, defs, info, example)
+    return AuditResult(
+        scenario, replicates, seeds, table, values, defs, info, example, against=against
+    )
+
+
+@dataclass
+class _Seen:
+    """What the replicates showed of each outcome so far: modelled in some arm, the last
+    reason for a NaN per (outcome, arm), and the kind of counts its formula returns."""
+
+    modelled: dict[str, bool]
+    reasons: dict[tuple[str, str], str]
+    counted: dict[str, str]
+
+
+def _replicate_rows(
+    defs: list[Outcome],
+    i: int,
+    seed: int,
+    result: Result,
+    cf: Result,
+    paired_designs: bool,
+    seen: _Seen,
+) -> list[dict[str, Any]]:
+    """The values of one replicate: one row per outcome (VALUE_COLUMNS). ``cf`` is the other
+    arm; ``paired_designs``: it is a design (``--against``), not the counterfactual."""
+    modelled, reasons, counted = seen.modelled, seen.reasons, seen.counted
+    out: list[dict[str, Any]] = []
+    for o in defs:
+        sys_v, sys_why, sys_ok = _evaluate(o, result)
+        cf_v, cf_why, cf_ok = _evaluate(o, cf)
+        # an arm without the mechanism an outcome measures takes its value without it
+        # (nobody informs where there are no informants)
+        if sys_ok and not cf_ok and o.without_system is not None:
+            cf_v, cf_why, cf_ok = _without(o, cf)
+        elif cf_ok and not sys_ok and o.without_system is not None and paired_designs:
+            sys_v, sys_why, sys_ok = _without(o, result)
+        ok = sys_ok or (paired_designs and cf_ok)
+        modelled[o.name] |= ok
+        if sys_why:
+            reasons[(o.name, "system")] = sys_why
+        if cf_why:
+            reasons[(o.name, "counterfactual")] = cf_why
+        effect = math.nan
+        if o.comparison == "difference":
+            effect = sys_v - cf_v
+        elif o.comparison == "ratio" and cf_v:
+            effect = sys_v / cf_v
+        sys_num, sys_den, sys_kind = _parts(sys_v)
+        cf_num, cf_den, cf_kind = _parts(cf_v)
+        if sys_kind or cf_kind:
+            counted[o.name] = sys_kind or cf_kind
+        out.append(
+            {
+                "outcome": o.name,
+                "replicate": i,
+                "seed": seed,
+                "system": float(sys_v),
+                "counterfactual": float(cf_v),
+                "effect": float(effect),
+                "system_num": sys_num,
+                "system_den": sys_den,
+                "counterfactual_num": cf_num,
+                "counterfactual_den": cf_den,
+            }
+        )
+    return out
+
+
+def _without(o: Outcome, result: Result) -> tuple[float, str | None, bool]:
+    v = o.without_system
+    return (v(result.scenario) if callable(v) else v), None, True
 
 
 def _varies(x: pd.Series) -> bool:
+    """Whether the replicates' values differ by more than the rounding of float sums (the
+    same count of events summed in another order differs in its last bits)."""
     x = x[np.isfinite(x)]
-    return len(x) < 2 or bool(x.max() > x.min())
+    if len(x) < 2:
+        return True
+    return bool(x.max() - x.min() > 1e-9 * max(abs(x.max()), abs(x.min()), 1e-300))
 
 
 def _pooled(v: pd.DataFrame, arm: str, among: pd.Series) -> tuple[float, float]:
@@ -197,11 +285,17 @@ def _summarise(
     reasons: dict,
     replicates: int,
     kind: str | None = None,
+    arms: list[str] | None = None,
 ) -> dict[str, Any]:
     """One row of the table. The interval is Student's t over replicates; where the replicates
     do not vary at all it is that of the pooled counts (``counts_ci``, ``difference_ci``) for
     an outcome made of counts, and none otherwise; the note says so in words. Intervals of
-    values stay where the values can lie (``_bounds``); of effects on shares, in [-1, 1]."""
+    values stay where the values can lie (``_bounds``); of effects on shares, in [-1, 1].
+    ``arms``: the two arms' names, given when the other arm is a design, not the
+    counterfactual (the notes then name them). An outcome undefined everywhere gets advice:
+    what would define it."""
+    against = arms is not None and not arms[1].endswith("-counterfactual")
+    other = f"in {arms[1]}" if against else "without the system"
     row: dict[str, Any] = {
         "outcome": o.name,
         "kind": o.kind,
@@ -274,8 +368,8 @@ def _summarise(
         if o.comparison in ("difference", "ratio"):
             why = reasons.get((o.name, "counterfactual"), "")
             notes.append(
-                f"no value without the system{' (' + why + ')' if why else ''}; "
-                "the interval is of the value with the system"
+                f"no value {other}{' (' + why + ')' if why else ''}; "
+                f"the interval is of the value {'in ' + arms[0] if against else 'with the system'}"
             )
         elif o.comparison == "within":
             notes.append(
@@ -283,9 +377,15 @@ def _summarise(
             )
         else:
             notes.append("a figure of the system only; the interval is of that value")
-    if n_sys == 0:
+    if n_sys == 0 and n_cf == 0:
+        why = reasons.get((o.name, "system")) or reasons.get(
+            (o.name, "counterfactual"), "a denominator was zero"
+        )
+        notes = [f"undefined: {why}{' in either arm' if against else ''}; {_advice(o)}"]
+    elif n_sys == 0:
         why = reasons.get((o.name, "system"), "a denominator was zero")
-        notes = [f"undefined: {why}"]
+        arm = f"in {arms[0]}" if against else "with the system"
+        notes = [f"undefined {arm}: {why}; {_advice(o)}"]
     elif n < replicates:
         why = reasons.get((o.name, "system")) or reasons.get((o.name, "counterfactual"), "")
         notes.append(f"defined in {n} of {replicates} replicates{' (' + why + ')' if why else ''}")
@@ -293,3 +393,12 @@ def _summarise(
         notes.append("one replicate: no interval")
     row["note"] = "; ".join(notes)
     return row
+
+
+def _advice(o: Outcome) -> str:
+    """What would define an outcome that was 0/0 in every replicate."""
+    if o.comparison == "within":
+        need = "enough people of each group to reach it"
+    else:
+        need = "it to happen"
+    return f"run longer (--days) or with more agents (--agents) for {need}"

@@ -45,7 +45,7 @@ class State:
     inf_k: jax.Array
     inf_first: jax.Array  # uint8 [N] that index, 255 none, where contacts are more than 14
     reward_due: jax.Array  # int16 [N] points owed to whoever reported this agent today
-    pay_due: jax.Array  # int16 [N] points this informant is paid tomorrow
+    pay_due: jax.Array  # int16 [N] points this informant is paid tomorrow (yesterday's reports)
     # Only where the scenario uses the mechanisms (Spec.events2, spec.map); length 0 otherwise,
     # so other scenarios carry nothing.
     events2: jax.Array  # uint8 [N] yesterday's extra facts (E2_* bits below)

@@ -26,16 +26,38 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _open(path: Path, what: str) -> Result:
+def _audit_run(path: Path, arm: int) -> Path:
+    """The run folder of replicate 0's arm ``arm`` (0: the audited design, 1: the other arm)
+    in an audit folder (audit.json ``replicate_runs``)."""
+    import json
+
+    from socialcredit.store import RunNotFound
+
+    data = json.loads((path / "audit.json").read_text(encoding="utf-8"))
+    runs = [r for r in data.get("replicate_runs") or [] if r.get("replicate") == 0]
+    if len(runs) != 2:
+        raise RunNotFound(
+            f"audit folder {path} keeps no replicate runs (made before they were kept, or "
+            "from Python without keep=)"
+        )
+    return path / runs[arm]["path"]
+
+
+def _open(path: Path, what: str, arm: int = 0) -> Result:
+    """A run folder, or in an audit folder replicate 0's arm ``arm`` (its other replicates
+    are run folders under replicates/<r>/<arm>/)."""
+    from socialcredit.audit.result import is_audit_folder
     from socialcredit.result import open_run
     from socialcredit.scenario import ScenarioError
     from socialcredit.store import RunNotFound
 
     try:
+        if is_audit_folder(path):
+            path = _audit_run(path, arm)
         return open_run(path)
     except RunNotFound as exc:
         raise _fail(f"error: {what}: {exc}", 2) from None
-    except (ScenarioError, OSError, ValueError) as exc:
+    except (ScenarioError, OSError, ValueError, KeyError, TypeError) as exc:
         first = (str(exc).strip().splitlines() or [""])[0]
         raise _fail(f"error: {what}: cannot read the run at {path}: {first}", 2) from None
 
@@ -70,7 +92,13 @@ ReportOutOpt = Annotated[
 
 
 def report_command(run: RunArg, against: AgainstOpt = None, out: ReportOutOpt = None) -> None:
-    """Write an offline, interactive HTML report (report.html) and PNG figures for a run."""
+    """Write an offline, interactive HTML report (report.html) and PNG figures for a run, or
+    rewrite an audit folder's (its table and forest plot, then replicate 0's charts)."""
+    from socialcredit.audit.result import is_audit_folder
+
+    if against is None and is_audit_folder(run):
+        _report_audit(run, Path(out) if out is not None else Path(run))
+        return
     result = _open(run, "run")
     other = _open(against, "--against run") if against is not None else None
     folder = Path(out) if out is not None else Path(run)
@@ -82,6 +110,25 @@ def report_command(run: RunArg, against: AgainstOpt = None, out: ReportOutOpt = 
         raise _fail(f"error: cannot write the report to {folder}: {one_line(exc)}", 1) from None
     for path in paths:
         typer.echo(str(path))
+
+
+def _report_audit(path: Path, folder: Path) -> None:
+    from socialcredit.atomic import written_whole
+    from socialcredit.audit.page import write_audit_report
+    from socialcredit.audit.result import AuditResult
+    from socialcredit.console import one_line
+
+    try:
+        result = AuditResult.open(path)
+    except Exception as exc:
+        raise _fail(f"error: run: cannot read the audit at {path}: {one_line(exc)}", 2) from None
+    try:
+        with written_whole(folder) as tmp:
+            paths = [folder / p.relative_to(tmp) for p in write_audit_report(result, tmp)]
+    except Exception as exc:  # nothing was written
+        raise _fail(f"error: cannot write the report to {folder}: {one_line(exc)}", 1) from None
+    for p in paths:
+        typer.echo(str(p))
 
 
 def write_report_files(result: Result, other: Result | None, folder: Path) -> list[Path]:
@@ -110,7 +157,14 @@ def write_report_files(result: Result, other: Result | None, folder: Path) -> li
 
 
 RunAArg = Annotated[Path, typer.Argument(help="First run folder (a).", show_default=False)]
-RunBArg = Annotated[Path, typer.Argument(help="Second run folder (b).", show_default=False)]
+RunBArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Second run folder (b); left out when run a is an audit folder, whose two arms "
+        "(replicate 0) are then compared.",
+        show_default=False,
+    ),
+]
 CompareOutOpt = Annotated[
     Path | None,
     typer.Option(
@@ -124,14 +178,21 @@ CompareOutOpt = Annotated[
 ]
 
 
-def compare_command(run_a: RunAArg, run_b: RunBArg, out: CompareOutOpt = None) -> None:
-    """Compare two runs' summary numbers (a - b): a bar chart, an offline HTML page, Markdown."""
+def compare_command(run_a: RunAArg, run_b: RunBArg = None, out: CompareOutOpt = None) -> None:
+    """Compare two runs' summary numbers (a - b): a bar chart, an offline HTML page, Markdown.
+    An audit folder stands for its replicate 0 (alone: its two arms against each other)."""
     from socialcredit.atomic import written_whole
+    from socialcredit.audit.result import is_audit_folder
     from socialcredit.report.comparison import write_compare
 
+    if run_b is None and not is_audit_folder(run_a):
+        raise _fail(f"error: run b: missing (only an audit folder is compared alone: {run_a})", 2)
     a = _open(run_a, "run a")
-    b = _open(run_b, "run b")
-    folder = Path(out) if out is not None else Path(run_a) / f"compare-{Path(run_b).resolve().name}"
+    b = _open(run_a, "run b", arm=1) if run_b is None else _open(run_b, "run b")
+    name = (
+        b.path.name if run_b is None and b.path is not None else Path(run_b or "b").resolve().name
+    )
+    folder = Path(out) if out is not None else Path(run_a) / f"compare-{name}"
     try:
         with written_whole(folder) as tmp:
             paths = [folder / p.relative_to(tmp) for p in write_compare(a, b, tmp)]

@@ -580,8 +580,13 @@ def render_report(
     result: Result,
     counterfactual: Result | None = None,
     data: Mapping[str, pd.DataFrame] | None = None,
+    *,
+    lead: str = "",
+    heading: str | None = None,
 ) -> str:
-    """The report page as HTML text (``data`` from ``figure_data``, computed if not given)."""
+    """The report page as HTML text (``data`` from ``figure_data``, computed if not given).
+    ``lead``: HTML the page opens with, right under the heading (an audit's table and forest
+    plot); ``heading``: the page's title instead of the scenario's name."""
     from socialcredit import __version__
 
     if counterfactual is None:
@@ -591,10 +596,10 @@ def render_report(
     meta = result.scenario.metadata
     charts = build_charts(data, result)
     script, divs = embed(charts)
-    parts = [
-        f"<h1>{esc(meta.name)}</h1>\n",
-        f'<p class="description">{esc(meta.description)}</p>\n',
-    ]
+    parts = [f"<h1>{esc(heading or meta.name)}</h1>\n", lead]
+    if lead:
+        parts.append(f"<h2>Replicate 0: {esc(meta.name)}</h2>\n")
+    parts.append(f'<p class="description">{esc(meta.description)}</p>\n')
     if meta.harms:
         parts.append(
             f'<section id="harms" class="note">\n<strong>Harms this models:</strong> '
@@ -620,7 +625,7 @@ def render_report(
         f"<footer>Written by socialcredit {esc(__version__)} on {esc(stamp)}. Charts: bokeh, "
         "embedded; the page needs no network.</footer>\n"
     )
-    return page(f"socialcredit report: {meta.name}", "".join(parts), script)
+    return page(f"socialcredit report: {heading or meta.name}", "".join(parts), script)
 
 
 def write_report(
@@ -629,6 +634,8 @@ def write_report(
     counterfactual: Result | None = None,
     *,
     data: Mapping[str, pd.DataFrame] | None = None,
+    lead: str = "",
+    heading: str | None = None,
 ) -> Path:
     """Write the run's report as one self-contained HTML file and return its path.
 
@@ -640,5 +647,6 @@ def write_report(
     if path.is_dir():
         path = path / REPORT_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(result, counterfactual, data), encoding="utf-8")
+    text = render_report(result, counterfactual, data, lead=lead, heading=heading)
+    path.write_text(text, encoding="utf-8")
     return path

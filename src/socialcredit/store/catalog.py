@@ -264,7 +264,12 @@ def _audit_row(data: dict[str, Any], folder_id: str) -> dict[str, Any]:
         **{k: data.get(k) for k in ("days", "wall_s", "replicates", "overrides")},
         "kind": "audit",
         "id": folder_id,
-        "name": data.get("scenario_name"),
+        # a design set against another (`audit A --against B`) is listed by both names
+        "name": (
+            f"{data.get('scenario_name')} vs {data['against']}"
+            if isinstance(data.get("against"), str)
+            else data.get("scenario_name")
+        ),
         "status": "done",  # the audit writes its folder only once every replicate has run
         "seed": data.get("root_seed"),
         "created": started,

@@ -167,6 +167,20 @@ def _reading(folder: Path, name: str) -> Iterator[None]:
         raise DamagedRun(folder, name, why) from None
 
 
+def write_run_folder(result: Result, run_id: str, folder: str | Path) -> Path:
+    """Write ``result`` as a run folder at ``folder`` (made with its parents; it must not
+    exist) with the run id ``run_id``, not atomically: for a folder inside one being written
+    whole, as an audit's replicates are (audit/cli.py). ``read_run`` opens it."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    info = dict(result.info)
+    info.setdefault("scenario_name", result.scenario.metadata.name)
+    info.setdefault("seed", result.scenario.seed)
+    info.update(run_id=check_run_id(run_id), status="done")
+    _write_folder(result, info, folder)
+    return folder
+
+
 def read_run(path: str | Path) -> dict[str, Any]:
     """Read a run folder's parts: the keyword arguments of a Result, ``path`` included.
 

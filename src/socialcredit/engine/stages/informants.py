@@ -7,8 +7,8 @@ chance coverage[b], so the informant channel catches it with 1 - (1 - coverage[b
 number of informant contacts (`observe`). Informants also file false or malicious reports at a
 rate per contact and day, weighted by the target's group (`behave`).
 
-The day after a report, the first informant among the reported agent's contacts (in contact
-order) is paid: `reward_points`, plus `confirmed_points` if the act was real, plus any
+Two days after a report (a report on day d is paid on day d + 2), the first informant among
+the reported agent's contacts (in contact order) is paid: `reward_points`, plus `confirmed_points` if the act was real, plus any
 targeted reward for that behaviour by a member of that group. Informants among one's contacts
 and contacts reported, sanctioned or shamed wear down trust (`update_trust`), and distrust
 silences speech and religion (`behave`).
@@ -69,7 +69,8 @@ def reported_yesterday(spec: Spec, state: State) -> jax.Array:
 def reward_due(
     spec: Spec, params: Params, state: State, outcome: jax.Array, reported: jax.Array
 ) -> jax.Array:
-    """Points owed today to whoever reported each agent (paid tomorrow by `pay_informants`).
+    """Points owed today to whoever reported each agent: turned into each informant's pay
+    tomorrow (`pay_informants`, at the end of the day) and paid the day after (`reward_today`).
 
     Computed with the day's facts and carried in the state, so tomorrow's payment shifts a
     stored array instead of recomputing the day's draws once per contact offset.
@@ -159,7 +160,7 @@ def distrust(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
 
 def owe(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
     """Stage, at the end of the day: what informants are paid tomorrow for yesterday's reports,
-    and what is owed for today's (both carried)."""
+    and what is owed for today's (both carried). A report on day d is so paid on day d + 2."""
     pay = pay_informants(ctx.spec, ctx.params, state)
     reported = today.recorded & (today.channel == len(ctx.spec.channels) - 1)
     due = reward_due(ctx.spec, ctx.params, state, today.outcome, reported)
