@@ -31,13 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 COVERAGE = "channels.court_records.coverage.debt_judgment"
 
 
-def _batch_vs_alone(name: str, overrides: list[str]) -> None:
+def _batch_vs_alone(name: str, overrides: list[str], micro: int) -> None:
     scs = [load_scenario(name, [*overrides, f"seed={s}"], agents=1500, days=20) for s in (3, 4, 5)]
     comp = [compile_scenario(s) for s in scs]
     spec = comp[0][0]
     assert all(c[0] == spec for c in comp)
-    keys = jax.numpy.stack([jax.random.key(s.seed) for s in scs])
-    state, metrics, org = simulate_batch(spec, stack_params([c[1] for c in comp]), keys)
+    params = stack_params([c[1] for c in comp])
+    state, metrics, org = simulate_batch(spec, params, [s.seed for s in scs], micro=micro)
     floats = np.array([m.endswith("_sum") for m in _metric_names(spec)])
     for i, (s, p) in enumerate(comp):
         alone, raw, _, _, org1 = simulate_arrays(s, p, jax.random.key(scs[i].seed))
@@ -59,16 +59,18 @@ def _metric_names(spec):
 
 
 @pytest.mark.parametrize(
-    "name,overrides",
+    "name,micro",
     [
-        ("rongcheng", []),
-        ("xinjiang-informants", []),
-        pytest.param("corporate", [], marks=pytest.mark.slow),
+        ("rongcheng", 0),
+        ("rongcheng", 1),
+        ("xinjiang-informants", 0),
+        pytest.param("corporate", 0, marks=pytest.mark.slow),
     ],
 )
-def test_a_batch_gives_each_run_its_results_alone(name, overrides):
-    """Runs of one compiled shape, stacked under vmap, give each run's state and metrics."""
-    _batch_vs_alone(name, overrides)
+def test_a_batch_gives_each_run_its_results_alone(name, micro):
+    """Runs of one compiled shape, stacked under vmap (micro 0, the accelerators' way) or run in
+    turn (micro 1, the CPU's), give each run's state and metrics."""
+    _batch_vs_alone(name, [], micro)
 
 
 def test_sweep_outcomes_are_the_audits_on_single_runs(tmp_path):

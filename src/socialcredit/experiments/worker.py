@@ -68,7 +68,6 @@ def scenario_of(base: Base, run: RunSpec):
 def run_batch(batch: Batch) -> BatchResult:
     """Run a batch and evaluate its outcomes (this is what executors call)."""
     import jax
-    import jax.numpy as jnp
 
     from socialcredit.api import RunArrays, assemble
     from socialcredit.audit.catalogue import outcomes_for
@@ -87,8 +86,8 @@ def run_batch(batch: Batch) -> BatchResult:
     if any(c[0] != spec for c in compiled):
         raise ValueError(f"batch {batch.index} mixes compiled shapes; the planner groups by shape")
     params = stack_params([c[1] for c in compiled])
-    keys = jnp.stack([jax.random.key(r.seed) for r in batch.runs])
-    state, metrics, org = simulate_batch(spec, params, keys, batch.chunk_days)
+    seeds = [r.seed for r in batch.runs]
+    state, metrics, org = simulate_batch(spec, params, seeds, batch.chunk_days)
     rows: list[tuple] = []
     series: dict[str, pd.DataFrame] | None = {} if batch.series else None
     empty = np.zeros((spec.days, 0), np.uint32)
