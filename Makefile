@@ -62,7 +62,7 @@ peer: $(STAMP)
 
 # Sweeps (issue 13): a 64-experiment sweep against one run and against 64 separate commands,
 # and a 16-point design driven by EMA Workbench over the Mesa peer (its environment, setup.sh).
-# About 15 minutes on the 2-core machine; QUICK=1 for a smoke size (under a minute).
+# About 15 minutes on the 2-core machine; QUICK=1 for a smoke size (about 30 s of CPU, under a minute when the machine is quiet).
 bench-sweep: $(STAMP)
 	PYTHON=$(PYTHON) bash benchmarks/peers/setup.sh
 	$(BIN)/python benchmarks/bench_sweep.py $(if $(QUICK),--quick) --json bench-sweep.json
