@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-slow lint browser bench ab peer firstresult clean
+.PHONY: install run test test-slow lint browser bench bench-sweep ab peer firstresult clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,13 @@ ab: $(STAMP)
 peer: $(STAMP)
 	PYTHON=$(PYTHON) bash benchmarks/peers/setup.sh
 	$(BIN)/python benchmarks/peers/compare.py
+
+# Sweeps (issue 13): a 64-experiment sweep against one run and against 64 separate commands,
+# and a 16-point design driven by EMA Workbench over the Mesa peer (its environment, setup.sh).
+# About 15 minutes on the 2-core machine; QUICK=1 for a smoke size (about 30 s of CPU, under a minute when the machine is quiet).
+bench-sweep: $(STAMP)
+	PYTHON=$(PYTHON) bash benchmarks/peers/setup.sh
+	$(BIN)/python benchmarks/bench_sweep.py $(if $(QUICK),--quick) --json bench-sweep.json
 
 # Time to first result of the README's main job (socialcredit run rongcheng).
 firstresult: $(STAMP)
