@@ -1,7 +1,9 @@
 """A run killed with SIGKILL (issue 18): nothing half-written is trusted, the run's
 ``.started`` marker shows it as failed (its process is dead) in `socialcredit runs`, and the
-next run into the same folder works. The kill lands while the run compiles or simulates; a
-kill inside the save is `tests/test_store.py::test_killed_writer_leaves_only_tmp_folder`."""
+next run into the same folder works. The kill lands while the run compiles, simulates, or
+saves (its folder written in full under ``.tmp-*`` but not yet renamed into place, a point the
+run is told to stop at by the test-only SOCIALCREDIT_TEST_PAUSE_AT). There is no catalog update
+to kill: the catalog is a view over the folders (store/catalog.py)."""
 
 from __future__ import annotations
 
@@ -91,3 +93,40 @@ def test_a_run_killed_while_simulating_then_run_again(tmp_path):
     assert folder.is_dir() and sc.open_run(folder).info["status"] == "done"
     statuses = dict(sc.store.catalog(root)[["id", "status"]].values.tolist())
     assert statuses == {dead: "failed", folder.name: "done"}
+
+
+@pytest.mark.slow  # ~15 s of CPU: a run's compile, then a save
+def test_a_run_killed_while_saving_is_not_trusted_and_the_next_run_saves(tmp_path):
+    """SIGKILL between writing the run's folder (complete, under ``.tmp-*``) and renaming it
+    into place: no run folder, the run listed failed, nothing done; the next run saves."""
+    root = tmp_path / "runs"
+    env = {**ENV, "SOCIALCREDIT_TEST_PAUSE_AT": "save", "SOCIALCREDIT_TEST_PAUSE_S": "120"}
+    cmd = [sys.executable, "-m", "socialcredit.cli", "run", "rongcheng", "--agents", "300",
+           "--days", "2", "-q", "--out", str(root)]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stderr:  # the marker is printed once the folder is written
+        seen.append(line)
+        if line.strip() == "paused at save":
+            break
+    assert seen and seen[-1].strip() == "paused at save", "".join(seen)[-2000:]
+    tmp = [p for p in root.iterdir() if p.name.startswith(".tmp-")]
+    assert len(tmp) == 1 and (tmp[0] / "checksums.json").is_file()  # written, not yet in place
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    proc.stdout.close()
+    proc.stderr.close()
+    dead = check_dead_run_listed_as_failed(root, proc.pid)
+    with pytest.raises(sc.store.RunNotFound):  # the whole but unpublished folder is no run
+        sc.open_run(root / tmp[0].name[len(".tmp-") :])
+    from socialcredit.store import save_run
+
+    path = save_run(sc.simulate(sc.load_scenario("rongcheng", agents=300, days=2)), root)
+    statuses = dict(sc.store.catalog(root)[["id", "status"]].values.tolist())
+    assert statuses == {dead: "failed", path.name: "done"}
+    assert sc.open_run(path).info["status"] == "done"
+    # a kill after the rename, before the marker is removed: the folder wins over its marker
+    marker = root / STARTED_DIR / f"{path.name}.json"
+    marker.write_text(json.dumps({"run_id": path.name, "pid": proc.pid, "status": "running"}))
+    statuses = dict(sc.store.catalog(root)[["id", "status"]].values.tolist())
+    assert statuses == {dead: "failed", path.name: "done"}

@@ -107,6 +107,104 @@ def test_sharded_run_equals_one_device() -> None:
     assert r["api_same_rows"] and r["api_values_close"] and r["api_agents_equal"]
 
 
+THREE = textwrap.dedent(
+    """
+    import json
+    import jax
+    import numpy as np
+    from socialcredit import load_scenario, simulate
+    from socialcredit.compile import compile_scenario
+    from socialcredit.engine.run import simulate_arrays
+    from socialcredit.engine.shard import agent_mesh, pad_for
+    from socialcredit.engine.stages.measure import metric_names
+
+    out = {"devices": len(jax.devices())}
+    # 1,000 agents pad to 1,024 slots on one device and to 1,536 on three (lcm(256, 3)):
+    # the last agents' contacts wrap around the agents, not the padding, so nothing moves
+    sc = load_scenario("xinjiang-informants", agents=1000, days=12)
+    spec, params = compile_scenario(sc)
+    out["padded"] = [spec.padded, pad_for(spec, agent_mesh(3)).padded]
+    key = jax.random.key(5)
+    sample = np.concatenate([np.arange(0, 1000, 41), np.arange(980, 1000)]).astype(np.int32)
+    one = simulate_arrays(spec, params, key, 5, None, sample, devices=1)
+    three = simulate_arrays(spec, params, key, 5, None, sample, devices=3)
+    names = metric_names(spec)
+    floats = [i for i, n in enumerate(names) if n.endswith("_sum")]
+    counts = [i for i in range(len(names)) if i not in floats]
+
+    def real(x, n):  # the real agents' part of a per-agent leaf
+        x = np.asarray(x)
+        return x[..., : spec.agents] if x.ndim and x.shape[-1] == n else x
+
+    leaves = zip(
+        jax.tree_util.tree_leaves(one[0]), jax.tree_util.tree_leaves(three[0]), strict=True
+    )
+    out["state_equal"] = all(
+        bool((real(a, spec.padded) == real(b, out["padded"][1])).all())
+        if np.asarray(a).dtype.kind in "iub"
+        else bool(np.allclose(real(a, spec.padded), real(b, out["padded"][1]), equal_nan=True))
+        for a, b in leaves
+    )
+    out["counts_equal"] = bool((one[1][..., counts] == three[1][..., counts]).all())
+    out["floats_close"] = bool(np.allclose(one[1][..., floats], three[1][..., floats], rtol=1e-5))
+    out["sample_equal"] = bool((one[2] == three[2]).all() and (one[3] == three[3]).all())
+    out["acts"] = float(one[1][..., : len(spec.behaviours)].sum())
+    # the public API, per-agent table included
+    r1, r3 = simulate(sc, devices=1), simulate(sc, devices=3)
+    out["api_values_close"] = bool(
+        np.allclose(r1.metrics["value"], r3.metrics["value"], rtol=1e-5)
+    )
+    out["api_agents_equal"] = bool(r1.agents.equals(r3.agents))
+    print("RESULT " + json.dumps(out))
+    """
+)
+
+
+def test_three_devices_equal_one_device_when_the_padding_widens() -> None:
+    """Three devices do not divide 256, so the padding widens (1,024 to 1,536 slots for 1,000
+    agents); contacts are taken modulo the number of agents, so the run is the one-device run
+    (integer state and counts exactly, float sums to rtol 1e-5), the last agents included."""
+    env = {
+        **os.environ,
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=3",
+        "JAX_PLATFORMS": "cpu",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", THREE], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    r = json.loads(line[len("RESULT ") :])
+    assert r["devices"] == 3
+    assert r["padded"] == [1024, 1536]
+    assert r["state_equal"] and r["counts_equal"] and r["floats_close"] and r["sample_equal"]
+    assert r["acts"] > 0
+    assert r["api_values_close"] and r["api_agents_equal"]
+
+
+def test_contacts_wrap_around_the_agents_not_the_padding() -> None:
+    """A contact sum or shift over the real agents reads no padding slot, whatever the
+    padding holds, and equals the sum modulo the number of agents."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from socialcredit.engine.stages.common import contact_shift, shifted_sum
+
+    rng = np.random.default_rng(0)
+    for agents, n in ((1000, 1024), (1000, 1536), (7, 256), (2048, 2048)):
+        offsets = (1, -1, 3, -3, 9, -9) if agents < 10 else (1, -1, 3, -3, 700, -700, 1500, -1500)
+        x = rng.integers(0, 5, n).astype(np.int32)
+        want = sum(x[(np.arange(agents) - o) % agents] for o in offsets)
+        x[agents:] = 99  # padding holds anything
+        got = np.asarray(shifted_sum(jnp.asarray(x), offsets, agents))
+        assert (got[:agents] == want).all(), (agents, n)
+        for o in offsets:
+            shifted = np.asarray(contact_shift(jnp.asarray(x), o, agents))
+            assert (shifted[:agents] == x[(np.arange(agents) - o) % agents]).all()
+            assert (shifted[agents:] == 99).all()  # padding slots keep their own value
+
+
 def test_population_labels_from_the_index() -> None:
     """Jurisdiction and group labels computed on the device match the cell layout, padding
     slots included, for few cells (comparisons) and many (a sorted search), empty cells too."""

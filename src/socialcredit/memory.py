@@ -4,7 +4,12 @@ Host memory, measured on the 2-core machine (2026-11-27, JAX 0.10.2 on the CPU, 
 200,000 and 3,000,000 agents): about 0.6 GB of fixed cost (Python, JAX, XLA); on the CPU the
 engine's state and the day's temporaries add 82 bytes per agent for `rongcheng` (XLA's plan
 ranges from 78 to 245 bytes per agent over the presets), and the per-agent snapshot 86 more
-(a 66-byte DataFrame and the copies that build it). On an accelerator the state and temporaries
+(a 66-byte DataFrame and the copies that build it). A refit with benchmarks/memory_fit.py at
+100,000 and 400,000 agents (2026-11-28, same machine, shared) was noise: the per-agent part of
+the peak (30-130 MB) was no larger than the variation of the fixed part, slopes from -183 to
+447 bytes per agent over rongcheng, xinjiang-informants, pilots-2021 and corporate (table in
+docs/reliability.md), so the figures below were kept; a fit needs millions of agents. On an
+accelerator the state and temporaries
 live on the device, so the host holds only the snapshot (with a copy of the final state) and
 the fixed cost. Device memory on an accelerator is XLA's own plan for the scenario's compiled
 chunk (arguments + outputs - donated + temporaries, per device when sharded), read from the

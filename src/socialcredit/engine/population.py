@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.orgs import synthesize_orgs
-from socialcredit.engine.stages.common import shifted_sum
+from socialcredit.engine.stages.common import contact_shift, shifted_sum
 from socialcredit.engine.stages.informants import packed_informants
 from socialcredit.engine.state import (
     NONE,
@@ -148,7 +148,8 @@ def _first_contact(spec: Spec, flag: jax.Array) -> jax.Array:
     """Index (in contact order) of each agent's first contact with ``flag``; 255 if none."""
     first = jnp.full(flag.shape, 255, jnp.uint8)
     for k, o in reversed(list(enumerate(spec.contact_offsets))):
-        first = jnp.where(jnp.roll(flag, -o), jnp.uint8(k), first)  # contact at i + o
+        # contact at (i + o) mod agents
+        first = jnp.where(contact_shift(flag, -o, spec.agents), jnp.uint8(k), first)
     return first
 
 
@@ -157,7 +158,7 @@ def _count_contacts(spec: Spec, flag: jax.Array) -> jax.Array:
     offsets = spec.contact_offsets
     if not offsets:
         return jnp.zeros(flag.shape, jnp.uint8)
-    return shifted_sum(flag.astype(jnp.uint8), offsets)
+    return shifted_sum(flag.astype(jnp.uint8), offsets, spec.agents)
 
 
 def households(

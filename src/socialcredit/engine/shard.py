@@ -2,13 +2,13 @@
 
 Every per-agent array is split along its last (agent) axis over a one-dimensional
 `jax.sharding.Mesh` named ``agents``; parameters, keys and metrics are replicated. Nothing in
-the stages changes: XLA's SPMD partitioner turns the shifted contact sums (`jnp.roll`, slices
+the stages changes: XLA's SPMD partitioner turns the shifted contact sums (shifts and slices
 of a wrapped copy) into exchanges of the few agents at each shard's edge, and the per-cell
 metric reductions into partial sums plus an all-reduce. The population's padding is a multiple
-of 256 and so divides evenly over 1, 2, 4, ... 256 devices without changing the layout, which
-keeps a sharded run identical to a one-device run of the same seed (integer state and counts
-exactly; float sums up to the order of addition). Another device count pads to a multiple of
-lcm(256, devices), which moves a few inert padding slots into some agents' contact rings.
+of 256 and of the device count (lcm(256, devices)); contacts wrap around the real agents, not
+the padded length (`stages.common.contact_shift`), and padding slots are inert and no one's
+contact, so a sharded run is identical to a one-device run of the same seed for any device
+count (integer state and counts exactly; float sums up to the order of addition).
 
 Across hosts: call `init_distributed()` (``jax.distributed.initialize``) in every process
 before the first JAX call; `jax.devices()` then lists every host's devices and the mesh spans
@@ -43,11 +43,8 @@ def agent_mesh(devices: int | None = None) -> Mesh | None:
 def pad_for(spec: Spec, mesh: Mesh | None) -> Spec:
     """The spec with its padding a multiple of 256 and of the mesh's device count.
 
-    Known limitation: contacts are index offsets taken modulo the padded length, so the last
-    agents' contacts may fall on padding slots. A device count that does not divide 256 (3, 5,
-    6, ...) can widen the padding and then changes those contacts: the run is valid but not
-    identical to a one-device run of the same seed. Counts that divide 256 (1, 2, 4, 8, ...)
-    keep the padding and the results (docs/performance.md, "Scale beyond one device")."""
+    Wider padding changes nothing but the number of inert slots: contacts are taken modulo
+    the number of agents, so any device count gives the results of one device."""
     if mesh is None:
         return spec
     unit = math.lcm(PAD, mesh.size)

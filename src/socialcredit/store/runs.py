@@ -136,6 +136,7 @@ def save_run(result: Result, root: str | Path = "runs") -> Path:
     shutil.rmtree(tmp, ignore_errors=True)  # a dead earlier attempt at this same run
     try:
         _write_folder(result, {**info, "status": "done"}, tmp)
+        _pause_for_tests("save")  # the folder is written in full, not yet renamed into place
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -145,6 +146,24 @@ def save_run(result: Result, root: str | Path = "runs") -> Path:
     forget_started(root, run_id)
     result.path = final
     return final
+
+
+# TEST ONLY: the fault tests (tests/test_fault_kill.py) set this variable to a phase's name to
+# make a run stop there, print a marker and wait to be killed. Nothing else may set it.
+PAUSE_VARIABLE = "SOCIALCREDIT_TEST_PAUSE_AT"
+
+
+def _pause_for_tests(phase: str) -> None:
+    """Test only: when SOCIALCREDIT_TEST_PAUSE_AT names ``phase``, print ``paused at PHASE`` to
+    stderr and sleep (SOCIALCREDIT_TEST_PAUSE_S seconds, 120 unless set), so that a test can
+    SIGKILL the process at a known point. Does nothing otherwise."""
+    if os.environ.get(PAUSE_VARIABLE) != phase:
+        return
+    import sys
+    import time
+
+    print(f"paused at {phase}", file=sys.stderr, flush=True)
+    time.sleep(float(os.environ.get("SOCIALCREDIT_TEST_PAUSE_S", "120")))
 
 
 @contextmanager

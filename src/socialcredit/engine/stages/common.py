@@ -69,18 +69,38 @@ def trust_of(spec: Spec, params, state) -> jax.Array:
     return params.trust_initial.astype(jnp.float16).astype(jnp.float32)
 
 
-def shifted_sum(x: jax.Array, offsets: tuple[int, ...]) -> jax.Array:
-    """sum_k x[(i - offsets[k]) mod N], as ``jnp.roll`` would give.
+def contact_shift(x: jax.Array, o: int, agents: int) -> jax.Array:
+    """x[(i - o) mod agents] for the real agents i < agents; padding slots keep their own value.
 
-    Short offsets read slices of one wrapped copy; long-range ones are plain rolls.
-    """
+    Contacts wrap around the real agents, never the padded length, so a padding slot is no
+    one's contact and the contacts do not depend on how much padding there is (a device count
+    that does not divide 256 widens it). Along the last axis, as ``jnp.roll`` but modulo
+    ``agents``: one concatenation of slices, as a roll is."""
+    n = x.shape[-1]
+    s = o % agents if agents else 0
+    if s == 0:
+        return x
+    parts = [x[..., agents - s : agents], x[..., : agents - s]]
+    if agents < n:
+        parts.append(x[..., agents:])
+    return jnp.concatenate(parts, axis=-1)
+
+
+def shifted_sum(x: jax.Array, offsets: tuple[int, ...], agents: int) -> jax.Array:
+    """sum_k x[(i - offsets[k]) mod agents] for each real agent i (`contact_shift`).
+
+    Short offsets read slices of one copy wrapped around the real agents; long-range ones are
+    shifts of their own. What padding slots get is unspecified (they are inert); it never
+    depends on them, and they are no one's contact."""
     n = x.shape[0]
-    near = [o for o in offsets if abs(o) <= 1024 and abs(o) < n]
-    far = [o for o in offsets if o not in near]
-    total = sum((jnp.roll(x, o) for o in far), jnp.zeros_like(x))
+    signed = [(o % agents) - agents if o % agents > agents // 2 else o % agents for o in offsets]
+    near = [o for o in signed if abs(o) <= 1024]
+    far = [o for o in signed if o not in near]
+    total = sum((contact_shift(x, o, agents) for o in far), jnp.zeros_like(x))
     if near:
         pad = max(abs(o) for o in near)
-        wrapped = jnp.concatenate([x[n - pad :], x, x[:pad]])
+        # wrapped[pad + m] = x[m mod agents] for -pad <= m < agents + pad; padding slots after
+        wrapped = jnp.concatenate([x[agents - pad : agents], x[:agents], x[:pad], x[agents:]])
         total = total + sum(jax.lax.slice_in_dim(wrapped, pad - o, pad - o + n) for o in near)
     return total
 

@@ -28,6 +28,7 @@ from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import (
     by_place,
+    contact_shift,
     group_index,
     jur_index,
     lookup,
@@ -102,7 +103,7 @@ def pay_informants(spec: Spec, params: Params, state: State) -> jax.Array:
     first = first_informant(spec, state)
     for k, o in enumerate(spec.contact_offsets):
         mine = jnp.where(first == k, state.reward_due, jnp.int16(0))
-        pay = pay + jnp.roll(mine, o)  # credit agent i + o
+        pay = pay + contact_shift(mine, o, spec.agents)  # credit agent (i + o) mod agents
     return pay
 
 
@@ -129,7 +130,7 @@ def update_trust(spec: Spec, params: Params, key: jax.Array, day: jax.Array, sta
         | ((event_field(ev, "sanctioned") & 1) << 8)
         | ((event_field(ev, "shamed") & 1) << 16)
     )
-    seen = shifted_sum(word, offsets)
+    seen = shifted_sum(word, offsets, spec.agents)
     counts = [((seen >> (8 * k)) & 255).astype(jnp.float32) for k in range(3)]
     shock = jnp.minimum(1.0, sum(inf.trust_shocks[k] * counts[k] for k in range(3)))
     initial = params.trust_initial.astype(jnp.float16).astype(jnp.float32)  # as stored

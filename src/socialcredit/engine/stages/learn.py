@@ -27,7 +27,7 @@ def contact_share(spec: Spec, flag: jax.Array) -> jax.Array:
     offsets = spec.contact_offsets
     if not offsets:
         return jnp.zeros(flag.shape, jnp.float32)
-    total = shifted_sum(flag.astype(jnp.uint8), offsets)
+    total = shifted_sum(flag.astype(jnp.uint8), offsets, spec.agents)
     return total.astype(jnp.float32) / len(offsets)
 
 
