@@ -14,6 +14,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 SCRIPT = textwrap.dedent(
     """
     import json
@@ -90,6 +92,7 @@ def _run_four_devices() -> dict:
     return json.loads(line[len("RESULT ") :])
 
 
+@pytest.mark.slow  # 57 s; the default suite keeps the 3-device case, whose padding widens
 def test_sharded_run_equals_one_device() -> None:
     r = _run_four_devices()
     assert r["devices"] == 4
