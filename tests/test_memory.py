@@ -8,9 +8,9 @@ import pytest
 
 from socialcredit import load_scenario
 from socialcredit.memory import (
+    CPU_SNAPSHOT_BYTES_PER_AGENT,
     FIXED_BYTES,
     HOST_BYTES_PER_AGENT,
-    SNAPSHOT_BYTES_PER_AGENT,
     MemoryTooSmall,
     check_fits,
     device_plan_bytes,
@@ -37,7 +37,7 @@ def test_a_run_without_snapshot_needs_less_and_the_refusal_says_so():
     without = load_scenario("rongcheng", ["record.snapshot=false"], agents=1000)
     a = check_fits(1000, available=10**12, scenario=with_snap)
     b = check_fits(1000, available=10**12, scenario=without)
-    assert a - b == SNAPSHOT_BYTES_PER_AGENT * 1000
+    assert a - b == CPU_SNAPSHOT_BYTES_PER_AGENT * 1000
     with pytest.raises(MemoryTooSmall, match="record.snapshot=false"):
         check_fits(10**8, available=2**30, scenario=with_snap)
 

@@ -1,14 +1,22 @@
 """Estimate the memory a run needs before allocating it, and refuse one that cannot fit.
 
-Host memory, measured on the 2-core machine (2026-11-27, JAX 0.10.2 on the CPU, 30-day runs at
-200,000 and 3,000,000 agents): about 0.6 GB of fixed cost (Python, JAX, XLA); on the CPU the
-engine's state and the day's temporaries add 82 bytes per agent for `rongcheng` (XLA's plan
-ranges from 78 to 245 bytes per agent over the presets), and the per-agent snapshot 86 more
-(a 66-byte DataFrame and the copies that build it). A refit with benchmarks/memory_fit.py at
-100,000 and 400,000 agents (2026-11-28, same machine, shared) was noise: the per-agent part of
-the peak (30-130 MB) was no larger than the variation of the fixed part, slopes from -183 to
-447 bytes per agent over rongcheng, xinjiang-informants, pilots-2021 and corporate (table in
-docs/reliability.md), so the figures below were kept; a fit needs millions of agents. On an
+Host memory, fitted to measured peaks (benchmarks/memory_fit.py, 2026-11-28, the 2-core
+machine, JAX 0.10.2 on the CPU, 30-day runs at 1,000,000 and 3,000,000 agents; peak resident set
+of each `socialcredit run`; intercept and bytes per agent of the line through the two sizes):
+
+| preset | snapshot on | snapshot off |
+|---|---|---|
+| rongcheng | 0.62 GB + 154 B/agent | 0.44 GB + 100 B/agent |
+| xinjiang-informants | 0.59 GB + 189 B/agent | 0.46 GB + 109 B/agent |
+| pilots-2021 | 0.69 GB + 177 B/agent | 0.43 GB + 184 B/agent |
+| corporate | 0.74 GB + 139 B/agent | 0.57 GB + 59 B/agent |
+
+The guard takes the largest of each, plus 15%: 0.85 GB fixed, 212 bytes per agent without the
+snapshot and 218 with it. The snapshot is built once the day's temporaries are freed, so it
+adds much less to the peak than its own size (at most 81 B/agent over the presets, 0 for
+pilots-2021, whose peak is the day's). The earlier figures (250 + 100 B/agent) were about twice
+these, and refused runs that fit. At 100,000 and 400,000 agents the per-agent part of the peak
+was smaller than the run-to-run variation of the fixed part: a fit needs millions of agents. On an
 accelerator the state and temporaries
 live on the device, so the host holds only the snapshot (with a copy of the final state) and
 the fixed cost. Device memory on an accelerator is XLA's own plan for the scenario's compiled
@@ -32,11 +40,12 @@ import jax
 if TYPE_CHECKING:
     from socialcredit.scenario.model import Scenario
 
-FIXED_BYTES = 0.7e9
-CPU_ENGINE_BYTES_PER_AGENT = 250  # XLA's plan: 78 to 245 B/agent over the presets
-SNAPSHOT_BYTES_PER_AGENT = 100  # measured 86 on the CPU, plus a margin
+FIXED_BYTES = 0.85e9  # largest measured intercept (0.74 GB, corporate) + 15%
+CPU_ENGINE_BYTES_PER_AGENT = 212  # largest measured slope without the snapshot (184) + 15%
+CPU_SNAPSHOT_BYTES_PER_AGENT = 6  # with it, 189 + 15% = 218: what the snapshot adds to the peak
+SNAPSHOT_BYTES_PER_AGENT = 95  # the snapshot's own size on the host (largest share 81) + 15%
 SNAPSHOT_STATE_COPY_BYTES_PER_AGENT = 64  # accelerators: the final state comes to the host
-HOST_BYTES_PER_AGENT = CPU_ENGINE_BYTES_PER_AGENT + SNAPSHOT_BYTES_PER_AGENT  # CPU, snapshot on
+HOST_BYTES_PER_AGENT = CPU_ENGINE_BYTES_PER_AGENT + CPU_SNAPSHOT_BYTES_PER_AGENT  # CPU, snapshot on
 DEVICE_BYTES_PER_AGENT = 200  # accelerators, when XLA gives no plan
 
 
@@ -155,10 +164,9 @@ def _available_host_bytes() -> int | None:
 
 def host_bytes_per_agent(on_cpu: bool, snapshot: bool) -> int:
     """Host bytes per agent of a run: the engine's arrays on the CPU, the snapshot if kept."""
-    per = CPU_ENGINE_BYTES_PER_AGENT if on_cpu else 0
-    if snapshot:
-        per += SNAPSHOT_BYTES_PER_AGENT + (0 if on_cpu else SNAPSHOT_STATE_COPY_BYTES_PER_AGENT)
-    return per
+    if on_cpu:
+        return CPU_ENGINE_BYTES_PER_AGENT + (CPU_SNAPSHOT_BYTES_PER_AGENT if snapshot else 0)
+    return SNAPSHOT_BYTES_PER_AGENT + SNAPSHOT_STATE_COPY_BYTES_PER_AGENT if snapshot else 0
 
 
 def device_plan_bytes(scenario: Scenario, devices: int | None = None) -> int | None:
