@@ -187,16 +187,19 @@ def test_strategic_informants_report_more_when_reports_pay():
     )
     reports = [total(x.metrics, "records_by.informants") for x in (off, paid, costly)]
     assert reports[1] > 1.2 * reports[0] > 1.2 * 1.2 * reports[2], reports
-    # the targeted reward makes informants zealous against the minority's prayer in particular
+    # the targeted reward (a minority's prayer) makes informants zealous against the minority
+    # in particular: their reports of the minority grow more than those of the majority. (All
+    # records of prayer are mostly the channels', which the pay does not move: measured on
+    # informants' own reports, 212 -> 337 for the minority against 152 -> 181, 2026-11-28.)
     m_off, m_paid = off.metrics, paid.metrics
 
-    def prayer(m, g):
-        q = m[(m["metric"] == "records.public_prayer") & (m["group"] == g)]
+    def reported(m, g):
+        q = m[(m["metric"] == "records_by.informants") & (m["group"] == g)]
         return float(q["value"].sum())
 
-    assert prayer(m_paid, "minority") / prayer(m_off, "minority") > prayer(
+    assert reported(m_paid, "minority") / reported(m_off, "minority") > 1.2 * reported(
         m_paid, "majority"
-    ) / max(prayer(m_off, "majority"), 1.0)
+    ) / max(reported(m_off, "majority"), 1.0)
 
 
 @pytest.mark.parametrize(

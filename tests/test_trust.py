@@ -15,9 +15,8 @@ N = 20_000
 
 def informant_contacts(agents, spec) -> np.ndarray:
     flag = agents["informant"].to_numpy().astype(int)
-    flag = np.concatenate([flag, np.zeros(spec.padded - len(flag), int)])
-    k = sum(np.roll(flag, -o) for o in spec.contact_offsets)
-    return k[: len(agents)]
+    # contacts wrap around the real agents, never into the padding (engine/stages/common.py)
+    return sum(np.roll(flag, -o) for o in spec.contact_offsets)
 
 
 def test_trust_baseline_falls_with_informants_among_contacts():
