@@ -120,3 +120,27 @@ def test_audit_refuses_a_population_this_machine_cannot_hold_with_exit_2(tmp_pat
     refused(proc, "error: a run of 1,900,000,000 agents needs about", "GiB", "use --agents")
     assert "audit failed" not in proc.stderr
     assert everything_in(tmp_path) == []
+
+
+def test_run_arguments_take_an_id_as_socialcredit_runs_prints_it(tmp_path, monkeypatch):
+    """`explain`, `report` and `compare` accept a run, audit or sweep id: a bare name found once
+    under runs/ (or $SOCIALCREDIT_RUNS) down to three levels; a path or an unknown name is
+    kept as given, so the command's own message names it."""
+    from socialcredit.console import run_path
+
+    root = tmp_path / "runs"
+    (root / "20261128-120000-rongcheng-0-abcdef").mkdir(parents=True)
+    (root / "sweeps" / "informants-7a6535562d").mkdir(parents=True)
+    (root / ".tmp-hidden").mkdir()
+    monkeypatch.setenv("SOCIALCREDIT_RUNS", str(root))
+    monkeypatch.chdir(tmp_path)
+    assert (
+        run_path("20261128-120000-rongcheng-0-abcdef")
+        == root / "20261128-120000-rongcheng-0-abcdef"
+    )
+    assert run_path("informants-7a6535562d") == root / "sweeps" / "informants-7a6535562d"
+    assert run_path(".tmp-hidden") == Path(".tmp-hidden")  # hidden folders are never looked up
+    assert run_path("nope") == Path("nope")
+    assert run_path("runs/x") == Path("runs/x")
+    (tmp_path / "here").mkdir()
+    assert run_path("here") == Path("here")  # an existing path wins

@@ -35,6 +35,7 @@ from socialcredit.console import (
     plain_console,
     print_error,
     progress_bar,
+    run_path,
 )
 from socialcredit.scenario import (
     ScenarioError,
@@ -699,7 +700,12 @@ _KIND_TEXT = {
 
 @app.command()
 def explain(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder (see `socialcredit runs`).")],
+    run_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="A run folder, or its id as `socialcredit runs` prints it.", parser=run_path
+        ),
+    ],
     agent: Annotated[int, typer.Option("--agent", help="Agent index (see agents.parquet).")],
 ) -> None:
     """Print one agent's credit file: every record, listing and sanction, and why."""

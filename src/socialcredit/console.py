@@ -74,6 +74,38 @@ def output_path(value: str | Path) -> Path:
     return Path(value)
 
 
+RUNS_ROOT_ENV = "SOCIALCREDIT_RUNS"  # where a bare run id is looked up (default: runs)
+
+
+def run_path(value: str | Path) -> Path:
+    """The run arguments' parser: a folder path as given, or a run, audit or sweep id as
+    `socialcredit runs` prints it, looked up under ``runs/`` (or $SOCIALCREDIT_RUNS) down to
+    three levels. A value that is neither stays as given, so the command's own message about
+    a missing folder names it."""
+    import os
+
+    path = Path(value)
+    text = str(value)
+    if path.exists() or not text or "/" in text or os.sep in text or text.startswith("."):
+        return path
+    root = Path(os.environ.get(RUNS_ROOT_ENV) or "runs")
+    for depth in ("{}", "*/{}", "*/*/{}"):
+        found = [p for p in root.glob(depth.format(glob_escape(text))) if p.is_dir()]
+        found = [
+            p for p in found if not any(part.startswith(".") for part in p.relative_to(root).parts)
+        ]
+        if len(found) == 1:
+            return found[0]
+    return path
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with glob's special characters taken literally."""
+    import glob
+
+    return glob.escape(text)
+
+
 def command_overrides(set_: list[str] | None, **options: int | None) -> dict[str, list[str] | int]:
     """What the command line changed in the scenario, for the run's manifest: the ``--set``
     overrides as given (key ``set``) and the options given (``agents``, ``days``, ``seed``)."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from socialcredit.console import output_path
+from socialcredit.console import output_path, run_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.result import Result
@@ -65,7 +65,8 @@ def _open(path: Path, what: str, arm: int = 0) -> Result:
 RunArg = Annotated[
     Path,
     typer.Argument(
-        help="Run folder to report on (the folder `socialcredit run` printed, under runs/).",
+        help="Run folder to report on, or its id as `socialcredit runs` prints it.",
+        parser=run_path,
         show_default=False,
     ),
 ]
@@ -73,6 +74,7 @@ AgainstOpt = Annotated[
     Path | None,
     typer.Option(
         "--against",
+        parser=run_path,
         help="Another run folder to set this one against, usually the same society with no "
         "system (e.g. a `socialcredit run no-system` run with the same agents, days and seed). "
         "Adds its behaviour rates and a side-by-side summary to the report.",
@@ -156,12 +158,16 @@ def write_report_files(result: Result, other: Result | None, folder: Path) -> li
     return [folder / p.relative_to(tmp) for p in (report, *pngs)]
 
 
-RunAArg = Annotated[Path, typer.Argument(help="First run folder (a).", show_default=False)]
+RunAArg = Annotated[
+    Path,
+    typer.Argument(help="First run folder (a), or its id.", parser=run_path, show_default=False),
+]
 RunBArg = Annotated[
     Path | None,
     typer.Argument(
-        help="Second run folder (b); left out when run a is an audit folder, whose two arms "
-        "(replicate 0) are then compared.",
+        help="Second run folder (b), or its id; left out when run a is an audit folder, whose "
+        "two arms (replicate 0) are then compared.",
+        parser=run_path,
         show_default=False,
     ),
 ]
