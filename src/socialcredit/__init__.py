@@ -12,6 +12,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Result",
+    "audit",
+    "compare",
+    "report",
     "ScenarioError",
     "__version__",
     "load_scenario",
@@ -22,13 +25,17 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from socialcredit.api import simulate
+    from socialcredit.api import compare, report, simulate
+    from socialcredit.audit import audit
     from socialcredit.experiments import optimize, sweep
     from socialcredit.result import Result, open_run
     from socialcredit.scenario import ScenarioError, load_scenario
 
 _WHERE = {
     "simulate": "socialcredit.api",
+    "report": "socialcredit.api",
+    "compare": "socialcredit.api",
+    "audit": "socialcredit.audit",
     "Result": "socialcredit.result",
     "load_scenario": "socialcredit.scenario",
     "ScenarioError": "socialcredit.scenario",

@@ -250,3 +250,34 @@ def society_differences(a: Scenario, b: Scenario) -> list[str]:
 
 def _show(value) -> str:
     return "null" if value is None else str(value)
+
+
+def _as_result(run) -> Result:
+    if isinstance(run, Result):
+        return run
+    from socialcredit.result import open_run
+
+    return open_run(run)
+
+
+def report(run, against=None, out=None) -> list:
+    """Write report.html and figures/*.png for a run (a Result or a run folder), set against
+    another run if given; into ``out`` (default: the run's folder). Returns the paths."""
+    from pathlib import Path
+
+    from socialcredit.report.cli import write_report_files
+
+    result = _as_result(run)
+    other = _as_result(against) if against is not None else None
+    folder = Path(out) if out is not None else result.path
+    if folder is None:
+        raise ValueError("this Result has no folder (it was not saved): give out=")
+    return write_report_files(result, other, Path(folder))
+
+
+def compare(a, b, out) -> list:
+    """Compare two runs (Results or run folders): compare.png, compare.html and compare.md in
+    ``out``. Returns the paths."""
+    from socialcredit.report.comparison import write_compare
+
+    return write_compare(_as_result(a), _as_result(b), out)

@@ -43,6 +43,11 @@ class Result:
         self.path = save_run(self, root)
         return self.path
 
+    def _repr_html_(self) -> str:
+        from socialcredit.display import run_html
+
+        return run_html(self)
+
 
 def open_run(path: str | Path) -> Result:
     """Read a run folder back into a Result, with ``path`` set (raises

@@ -336,6 +336,11 @@ class AuditResult:
         write_manifest(folder)  # last: sizes and checksums of the folder's files
         return folder
 
+    def _repr_html_(self) -> str:
+        from socialcredit.display import audit_html
+
+        return audit_html(self)
+
 
 def _widths(rows: list[dict[str, str]], heads: tuple[str, str], width: int) -> list[int]:
     """Widths of the terminal table's columns (outcome, B, A, effect, relative): the numbers

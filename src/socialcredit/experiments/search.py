@@ -283,6 +283,11 @@ class SearchResult:
     front: pd.DataFrame
     manifest: dict[str, Any]
 
+    def _repr_html_(self) -> str:
+        from socialcredit.display import search_html
+
+        return search_html(self)
+
 
 @dataclass
 class _Checked:

@@ -335,6 +335,11 @@ class SweepResult:
     sensitivity: pd.DataFrame | None
     manifest: dict[str, Any]
 
+    def _repr_html_(self) -> str:
+        from socialcredit.display import sweep_html
+
+        return sweep_html(self)
+
 
 Progress = Callable[[dict[str, Any]], None]
 
