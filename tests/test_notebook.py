@@ -6,6 +6,8 @@ import socialcredit as sc
 
 
 def test_top_level_names():
+    import socialcredit.audit  # noqa: F401  (binds sc.audit to the package: still callable)
+
     for name in ("simulate", "audit", "report", "compare", "sweep", "optimize", "open_run"):
         assert callable(getattr(sc, name)), name
         assert name in sc.__all__
@@ -17,6 +19,10 @@ def test_results_display_as_escaped_html(tmp_path):
     page = r._repr_html_()
     assert "<table" in page and "Run of rongcheng" in page and "agents 400" in page
     r.path = r.save(tmp_path / "runs")
+    import socialcredit.audit  # noqa: F401
+
+    a = sc.audit(s, 1)
+    assert "Audit of rongcheng" in a._repr_html_()
     paths = sc.report(r)
     assert any(p.name == "report.html" for p in paths)
     cmp = sc.compare(r, r.counterfactual, tmp_path / "cmp")

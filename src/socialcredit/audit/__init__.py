@@ -13,6 +13,8 @@ intervals), ``runner`` (``audit``), ``result`` (AuditResult), ``formatting`` (nu
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING
 
 __all__ = [
@@ -72,3 +74,17 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(f"socialcredit.audit.{_WHERE[name]}"), name)
     raise AttributeError(f"module 'socialcredit.audit' has no attribute {name!r}")
+
+
+class _AuditModule(types.ModuleType):
+    """This package, callable as its own ``audit`` function: ``socialcredit.audit`` is both the
+    package and the top-level name ``sc.audit`` (issue 16), and once the package is imported
+    Python binds the name to the package, so calling it must run an audit."""
+
+    def __call__(self, *args, **kwargs):
+        from socialcredit.audit.runner import audit
+
+        return audit(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _AuditModule
