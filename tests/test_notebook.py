@@ -7,6 +7,7 @@ import socialcredit as sc
 
 def test_top_level_names():
     import socialcredit.audit  # noqa: F401  (binds sc.audit to the package: still callable)
+    import socialcredit.report  # noqa: F401  (the same for sc.report)
 
     for name in ("simulate", "audit", "report", "compare", "sweep", "optimize", "open_run"):
         assert callable(getattr(sc, name)), name
@@ -20,6 +21,7 @@ def test_results_display_as_escaped_html(tmp_path):
     assert "<table" in page and "Run of rongcheng" in page and "agents 400" in page
     r.path = r.save(tmp_path / "runs")
     import socialcredit.audit  # noqa: F401
+    import socialcredit.report  # noqa: F401
 
     a = sc.audit(s, 1)
     assert "Audit of rongcheng" in a._repr_html_()

@@ -9,6 +9,8 @@ pandas, matplotlib or bokeh.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING
 
 __all__ = [
@@ -52,3 +54,17 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(f"socialcredit.report.{_WHERE[name]}"), name)
     raise AttributeError(f"module 'socialcredit.report' has no attribute {name!r}")
+
+
+class _ReportModule(types.ModuleType):
+    """This package, callable as the top-level ``sc.report`` (``api.report``): once the package
+    is imported Python binds ``socialcredit.report`` to it, so calling it must write a report
+    (the same arrangement as ``socialcredit.audit``)."""
+
+    def __call__(self, *args, **kwargs):
+        from socialcredit.api import report
+
+        return report(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _ReportModule
