@@ -291,6 +291,25 @@ def test_plan_groups_by_shape_and_shares_counterfactuals():
     assert len(plan2.batches) == 4  # two population sizes: two shapes, each with its own society
 
 
+def test_a_combination_the_scenario_rejects_is_located_before_anything_runs():
+    """Each factor's values can be valid alone and invalid together (an informant's pay for a
+    day, reward plus confirmation points times contacts, must fit the engine's 16-bit
+    points): the plan names the experiment, its values and the scenario's own message."""
+    from socialcredit.experiments.design import explicit_design
+
+    base = Base.load("xinjiang-informants", agents=300, days=5)
+    pay, confirm = "informants.reward_points", "informants.confirmed_points"
+    exp, _, _ = resolve_experiment(
+        {"levers": [{"field": pay, "values": [2, 3000]}, {"field": confirm, "values": [1, 3000]}]}
+    )
+    table = pd.DataFrame({pay: [3000, 3000], confirm: [1, 3000]})  # row 1: 8 x 6005 points
+    with pytest.raises(ExperimentError) as err:
+        make_plan(base, exp, design=explicit_design(table))
+    (issue,) = err.value.issues
+    assert issue.path == "experiment 1" and issue.value == {pay: 3000, confirm: 3000}
+    assert issue.message.startswith("informants.reward_points: ") and "16-bit" in issue.message
+
+
 def test_the_example_experiment_plans_and_daily_series_are_hive_partitioned(tmp_path):
     """examples/experiments/informants.yaml plans against its preset; `series: true` keeps each
     run's daily metrics under series/arm=.../experiment=.../, readable as one Hive dataset."""

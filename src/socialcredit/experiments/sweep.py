@@ -37,7 +37,7 @@ from socialcredit.experiments.base import Base, check_factors
 from socialcredit.experiments.design import Design, make_design
 from socialcredit.experiments.file import Experiment, ExperimentError
 from socialcredit.experiments.worker import VALUE_COLUMNS, Batch, BatchResult, RunSpec
-from socialcredit.scenario.loader import ScenarioIssue
+from socialcredit.scenario.loader import ScenarioError, ScenarioIssue
 
 OUTCOME_COLUMNS = ["experiment", "replicate", "seed", "outcome", "with", "without", "effect"]
 MAX_BATCH = 256  # runs in one call, whatever memory allows
@@ -66,7 +66,7 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def batch_size_for(spec, agents: int) -> int:
+def batch_size_for(spec) -> int:
     """How many runs of ``spec`` one call holds: a quarter of the memory available now, at
     the engine's planned bytes per agent (memory.py) plus the daily metrics kept."""
     from socialcredit.memory import CPU_ENGINE_BYTES_PER_AGENT, _available_host_bytes
@@ -138,14 +138,16 @@ def make_plan(
 
     shapes: dict[Any, list[RunSpec]] = {}
     runs: dict[tuple[int, int], tuple[str, str | None]] = {}
-    cf_keys: dict[str, str] = {}
+    cf_shapes: dict[str, Any] = {}  # a counterfactual society's hash -> its compiled shape
+    planned_cf: set[str] = set()
     variant_problems: list[ScenarioIssue] = []
     for e, row in enumerate(design.table.itertuples(index=False)):
         values = tuple((fields[c], v) for c, v in zip(design.table.columns, row, strict=True))
         try:
             sc = base.variant(dict(values))
-        except Exception as err:  # a combination the endpoints allowed but the scenario rejects
-            msg = str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else str(err)
+        except ScenarioError as err:  # a combination the endpoints allowed, the scenario not
+            first = err.issues[0] if err.issues else None
+            msg = f"{first.path}: {first.message}" if first else str(err)
             variant_problems.append(
                 ScenarioIssue(filename, None, f"experiment {e}", dict(values), msg)
             )
@@ -153,28 +155,28 @@ def make_plan(
                 break
             continue
         spec = compile_scenario(sc)[0]
-        cf_spec = None
         if exp.counterfactual:
             cf = counterfactual_of(sc)
             cf_hash = scenario_hash(cf.model_copy(update={"seed": 0}))[:12]
-            cf_spec = compile_scenario(cf)[0] if cf_hash not in cf_keys.values() else None
+            if cf_hash not in cf_shapes:  # lever-only variants share one society: compile once
+                cf_shapes[cf_hash] = compile_scenario(cf)[0]
         for r, seed in enumerate(seeds):
             key = f"e{e}r{r}"
             shapes.setdefault(spec, []).append(RunSpec(key, values, seed))
             cf_key = None
             if exp.counterfactual:
                 cf_key = f"c{cf_hash}r{r}"
-                if cf_key not in cf_keys:
-                    cf_keys[cf_key] = cf_hash
-                    shape = cf_spec if cf_spec is not None else _shape_of(shapes, cf_hash)
-                    shapes.setdefault(shape, []).append(RunSpec(cf_key, values, seed, True))
+                if cf_key not in planned_cf:
+                    planned_cf.add(cf_key)
+                    run = RunSpec(cf_key, values, seed, True)
+                    shapes.setdefault(cf_shapes[cf_hash], []).append(run)
             runs[(e, r)] = (key, cf_key)
     if variant_problems:
         raise ExperimentError(variant_problems, filename)
     out_names = names + [n for n in (outcomes_extra or []) if n not in names]
     batches: list[Batch] = []
     for spec, items in shapes.items():
-        size = batch_size or batch_size_for(spec, spec.agents)
+        size = batch_size or batch_size_for(spec)
         for i in range(0, len(items), size):
             batches.append(
                 Batch(
@@ -188,13 +190,6 @@ def make_plan(
             )
     digest = _digest(base, exp, out_names, batch_size, chunk_days, design)
     return Plan(base, exp, design, seeds, root, out_names, runs, batches, digest)
-
-
-def _shape_of(shapes: dict, cf_hash: str):
-    for spec, items in shapes.items():
-        if any(r.counterfactual and r.key.startswith(f"c{cf_hash}") for r in items):
-            return spec
-    raise AssertionError("a counterfactual's shape was not recorded")
 
 
 def _digest(
