@@ -63,6 +63,25 @@ class Base:
         text = path.read_text(encoding="utf-8")
         return cls(text, path.name, tuple(overrides or ()), agents, days, seed)
 
+    def digest(self, **what: Any) -> str:
+        """A short hash of this base and ``what`` (the experiment or search and whatever else
+        decides the results) with the package version: the name of the folder that a sweep or
+        a search resumes from."""
+        import hashlib
+        import json
+
+        from socialcredit import __version__
+
+        whole = {
+            **what,
+            "scenario": self.text,
+            "file": self.filename,
+            "overrides": list(self.overrides),
+            "size": [self.agents, self.days, self.seed],
+            "version": __version__,
+        }
+        return hashlib.sha256(json.dumps(whole, sort_keys=True).encode()).hexdigest()[:10]
+
     def _data(self) -> tuple[dict, dict]:
         if "data" not in self._cache:
             data, line_of = load_yaml_with_lines(self.text, self.filename)

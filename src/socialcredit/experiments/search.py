@@ -34,7 +34,6 @@ run again with the same command skips the batches already on disk).
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import io
 import json
@@ -387,20 +386,7 @@ def _check(base: Base, s: Search, line_of: dict, filename: str) -> _Checked:
 
 
 def _digest(base: Base, s: Search) -> str:
-    from socialcredit import __version__
-
-    text = json.dumps(
-        {
-            "scenario": base.text,
-            "file": base.filename,
-            "overrides": list(base.overrides),
-            "size": [base.agents, base.days, base.seed],
-            "search": s.model_dump(mode="json"),
-            "version": __version__,
-        },
-        sort_keys=True,
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:10]
+    return base.digest(search=s.model_dump(mode="json"))
 
 
 def _decode(c: _Checked, X: np.ndarray) -> pd.DataFrame:
@@ -537,11 +523,17 @@ def optimize(
     (generation, generations, designs, new, runs, front, elapsed_s). Raises SearchError or
     ScenarioError for bad input, before anything is run or written.
     """
-    s, line_of, filename = resolve_search(search, generations=generations, population=population)
-    sets = list(s.set) + list(overrides or [])
-    base = Base.load(str(scenario), sets, agents=agents, days=days, seed=seed)
-    checked = _check(base, s, line_of, filename)
-    folder = Path(out) / f"{s.name}-{checked.digest}"
+    checked = plan_search(
+        scenario,
+        search,
+        overrides=overrides,
+        agents=agents,
+        days=days,
+        seed=seed,
+        generations=generations,
+        population=population,
+    )
+    folder = Path(out) / f"{checked.search.name}-{checked.digest}"
     return run_search(checked, folder, executor, progress, command, figures, batch_size)
 
 

@@ -20,7 +20,6 @@ hash, skips the batches on disk and ends with the same outputs as an uninterrupt
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 import time
@@ -195,27 +194,16 @@ def make_plan(
 def _digest(
     base: Base, exp: Experiment, outcomes: list[str], batch_size, chunk_days, design=None
 ) -> str:
-    from socialcredit import __version__
-
     extra = {}
     if design is not None and design.method == "explicit":  # the table is the design
         extra["explicit"] = design.table.to_json(orient="split", double_precision=15)
-    text = json.dumps(
-        {
-            **extra,
-            "scenario": base.text,
-            "file": base.filename,
-            "overrides": list(base.overrides),
-            "size": [base.agents, base.days, base.seed],
-            "experiment": exp.model_dump(mode="json"),
-            "outcomes": outcomes,
-            "batch_size": batch_size,
-            "chunk_days": chunk_days,
-            "version": __version__,
-        },
-        sort_keys=True,
+    return base.digest(
+        **extra,
+        experiment=exp.model_dump(mode="json"),
+        outcomes=outcomes,
+        batch_size=batch_size,
+        chunk_days=chunk_days,
     )
-    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 # ----------------------------------------------------------------------------- the folder
