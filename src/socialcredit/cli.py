@@ -251,8 +251,9 @@ def run(
         )
 
     t0 = time.perf_counter()
+    clock = ChunkClock()
     try:
-        result = _simulate(sc, chunk_days, quiet, devices)
+        result = _simulate(sc, chunk_days, quiet, devices, clock)
         t_sim = time.perf_counter() - t0
         result.info["run_id"] = run_id
         result.info["overrides"] = info["overrides"]
@@ -274,7 +275,7 @@ def run(
     if quiet:
         print(folder)
         return
-    _print_summary(result, folder, wall=wall, t_sim=t_sim, agent_days=agent_days)
+    _print_summary(result, folder, wall=wall, t_sim=t_sim, agent_days=agent_days, clock=clock)
 
 
 def _check_devices(devices: int | None) -> None:
@@ -306,7 +307,9 @@ def _end_failed(root: Path, run_id: str, error: str) -> None:
         print_error(f"warning: could not list run {run_id} as failed: {one_line(e)}")
 
 
-def _simulate(sc: Scenario, chunk_days: int | None, quiet: bool, devices: int | None) -> Result:
+def _simulate(
+    sc: Scenario, chunk_days: int | None, quiet: bool, devices: int | None, clock: ChunkClock
+) -> Result:
     from socialcredit.api import simulate
     from socialcredit.jit_cache import enable_compile_cache
 
@@ -319,11 +322,55 @@ def _simulate(sc: Scenario, chunk_days: int | None, quiet: bool, devices: int | 
         task = progress.add_task("compiling", total=sc.days)
 
         def on_progress(done: int, total: int) -> None:
+            clock.mark(done)
             progress.update(task, completed=done, total=total, description="simulating")
 
+        clock.start()
         result = simulate(sc, chunk_days=chunk_days, progress=on_progress, devices=devices)
         progress.update(task, completed=sc.days, description="done")
     return result
+
+
+def _short_seconds(s: float) -> str:
+    return f"{s * 1000:.0f} ms" if s < 1 else _seconds(s)
+
+
+class ChunkClock:
+    """When each chunk of days finished (``time.perf_counter()``), to tell the first chunk,
+    which compiles, from the steady state after it. The engine calls back after each chunk has
+    reached the host, so the marks are real times, not dispatch times."""
+
+    def __init__(self) -> None:
+        self.t0: float | None = None
+        self.marks: list[tuple[int, float]] = []  # (days done, time)
+
+    def start(self, t: float | None = None) -> None:
+        self.t0 = time.perf_counter() if t is None else t
+
+    def mark(self, days_done: int, t: float | None = None) -> None:
+        self.marks.append((days_done, time.perf_counter() if t is None else t))
+
+
+def speed_rows(clock: ChunkClock, agents: int) -> list[tuple[str, str]]:
+    """The summary's timing rows from measured chunk times: the first chunk (compiling the
+    day, building the population, then its days) and the steady-state speed over the chunks
+    after it. A run of one chunk has no steady state to show, and says so."""
+    if clock.t0 is None or not clock.marks:
+        return []
+    d1, t1 = clock.marks[0]
+    rows = [("First chunk", f"{_seconds(t1 - clock.t0)} for days 1-{d1} (incl. compiling)")]
+    dn, tn = clock.marks[-1]
+    if dn > d1 and tn > t1:
+        rate = (dn - d1) * agents / (tn - t1)
+        rows.append(
+            (
+                "Steady-state speed",
+                f"{_si(rate)} agent-days/s (days {d1 + 1}-{dn} in {_short_seconds(tn - t1)})",
+            )
+        )
+    else:
+        rows.append(("Steady-state speed", "– (one chunk: every day ran with the compiling)"))
+    return rows
 
 
 # ----------------------------------------------------------------------------- summary
@@ -343,6 +390,43 @@ def _records_per_behaviour(metrics: pd.DataFrame) -> tuple[dict[str, float], flo
     return {
         m.removeprefix("records."): float(v) / agent_years for m, v in sums.items()
     }, agent_years
+
+
+def _behaviour_table(metrics: pd.DataFrame, s: dict) -> Table:
+    """Acts and records of each behaviour per agent-year, and how many records were false.
+
+    The engine counts false records (for acts that did not happen: a camera's false match, a
+    malicious report) over all behaviours, not per behaviour, so the false column is filled in
+    the `all` row, and a caption says that records include them: that is how a behaviour's
+    records can outnumber its acts."""
+    records, agent_years = _records_per_behaviour(metrics)
+    acts = s.get("acts_per_agent_year", {})
+    false = float(metrics.loc[metrics["metric"] == "false_records", "value"].sum())
+    total_rec = sum(records.values()) if records else s.get("records_per_agent_year")
+    false_rate = false / agent_years if agent_years else None
+    t = _table("Behaviour (per agent-year)")
+    t.add_column("Behaviour")
+    t.add_column("Acts", justify="right")
+    t.add_column("Records", justify="right")
+    t.add_column("False records", justify="right")
+    for b, rate in acts.items():
+        t.add_row(b, _num(rate), _num(records[b]) if b in records else "–", "")
+    t.add_section()
+    t.add_row(
+        "all",
+        _num(sum(acts.values())),
+        _num(total_rec) if total_rec is not None else "–",
+        _num(false_rate) if false_rate is not None else "–",
+        style="bold",
+    )
+    if total_rec and false_rate is not None:
+        t.caption = (
+            f"Records count true and false ones: {_pct(false_rate / total_rec)} of records "
+            "were false (for acts that did not happen), so a behaviour's records can "
+            "outnumber its acts."
+        )
+        t.caption_justify = "left"
+    return t
 
 
 def _table(title: str) -> Table:
@@ -401,7 +485,13 @@ def _org_table(o: dict) -> Table:
 
 
 def _print_summary(
-    result: Result, folder: Path, *, wall: float, t_sim: float, agent_days: int
+    result: Result,
+    folder: Path,
+    *,
+    wall: float,
+    t_sim: float,
+    agent_days: int,
+    clock: ChunkClock | None = None,
 ) -> None:
     s = result.summary
     out.print()
@@ -411,24 +501,9 @@ def _print_summary(
     if unscored:
         out.print(f"No programme (not scored): {', '.join(unscored)}", highlight=False)
 
-    records, _ = _records_per_behaviour(result.metrics)
     acts = s.get("acts_per_agent_year", {})
     if acts:
-        t = _table("Behaviour (per agent-year)")
-        t.add_column("Behaviour")
-        t.add_column("Acts", justify="right")
-        t.add_column("Records", justify="right")
-        for b, rate in acts.items():
-            t.add_row(b, _num(rate), _num(records[b]) if b in records else "–")
-        t.add_section()
-        total_rec = sum(records.values()) if records else s.get("records_per_agent_year")
-        t.add_row(
-            "all",
-            _num(sum(acts.values())),
-            _num(total_rec) if total_rec is not None else "–",
-            style="bold",
-        )
-        out.print(t)
+        out.print(_behaviour_table(result.metrics, s))
 
     scored = {
         j: e["mean_score_by_group"]
@@ -494,7 +569,12 @@ def _print_summary(
         f"{_seconds(wall)} (simulating {_seconds(t_sim)} incl. compiling, "
         f"saving {_seconds(wall - t_sim)})",
     )
-    facts.add_row("Speed", f"{_si(agent_days / t_sim if t_sim else 0.0)} agent-days/s")
+    for label, text in speed_rows(clock, result.scenario.population.agents) if clock else []:
+        facts.add_row(label, text)
+    facts.add_row(
+        "Whole run",
+        f"{_si(agent_days / t_sim if t_sim else 0.0)} agent-days/s (incl. compiling)",
+    )
     out.print()
     out.print(facts, highlight=False)
     # on a line of its own, never wrapped, so it can be copied whole
