@@ -12,6 +12,7 @@ fails while simulating or saving exits with code 1 and is listed as 'failed' (it
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 import time
@@ -25,6 +26,7 @@ from rich.markup import escape
 from rich.progress import ProgressColumn, Task
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
 
 from socialcredit import __version__
 from socialcredit.console import (
@@ -53,8 +55,39 @@ if TYPE_CHECKING:
     from socialcredit.result import Result
     from socialcredit.scenario import Scenario
 
+
+class HelpGroup(TyperGroup):
+    """The command group, with help that reads well in 80 columns: boolean options show as
+    plain flags (typer writes ``<bool>`` after them), and each command's line in the list of
+    commands is its first paragraph joined into one, however its docstring breaks lines.
+
+    Both are set on the commands as they are looked up, so a command registered anywhere
+    (audit/cli.py, report/cli.py, a new one) gets them without doing anything."""
+
+    def get_params(self, ctx):  # noqa: ANN001, ANN201  (click's signature)
+        return _plain_flags(super().get_params(ctx))
+
+    def get_command(self, ctx, cmd_name):  # noqa: ANN001, ANN201
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            _plain_flags(cmd.get_params(ctx))
+            if cmd.short_help is None and cmd.help:
+                first = inspect.cleandoc(cmd.help).partition("\f")[0].split("\n\n")[0]
+                cmd.short_help = " ".join(first.split())
+        return cmd
+
+
+def _plain_flags(params: list) -> list:
+    """Flags (``--quiet``, ``--json``, ``--help``) with an empty type column in the help."""
+    for p in params:
+        if getattr(p, "is_flag", False) and getattr(p, "metavar", "") is None:
+            p.metavar = ""
+    return params
+
+
 app = typer.Typer(
     name="socialcredit",
+    cls=HelpGroup,
     help="Simulate a social credit system on a synthetic population and measure what it does.",
     no_args_is_help=True,
     add_completion=False,
@@ -147,8 +180,8 @@ SetOpt = Annotated[
     typer.Option(
         "--set",
         metavar="PATH=VALUE",
-        help="Override one field, e.g. --set programmes.rongcheng.points.littering=-20 "
-        "(value parsed as YAML; repeatable).",
+        help="Override one field, e.g. --set response.model=fixed (value parsed as YAML; "
+        "repeatable).",
     ),
 ]
 RunsDirOpt = Annotated[
@@ -212,7 +245,14 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Simulate a scenario, save the run folder under --out, and print a summary."""
+    """Simulate a scenario, save the run folder under --out, and print a summary.
+
+    Examples:
+      socialcredit run rongcheng
+      socialcredit run rongcheng --agents 100000 --days 180 --seed 7
+      socialcredit run my.yaml --set response.model=fixed --out runs
+      socialcredit run no-system --agents 100000 --days 180 --seed 7
+    """
     with _scenario_errors():
         sc = load_scenario(scenario, list(set_ or []), agents=agents, days=days, seed=seed)
     from socialcredit.memory import MemoryTooSmall, check_fits  # imports JAX
@@ -589,7 +629,11 @@ def _print_summary(
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario YAML files (or preset names).")],
 ) -> None:
-    """Check scenario files; print every problem found. Exit 2 if any is invalid."""
+    """Check scenario files; print every problem found. Exit 2 if any is invalid.
+
+    Example:
+      socialcredit validate my.yaml examples/platform-era-2015.yaml
+    """
     bad = 0
     for f in files:
         try:
@@ -612,7 +656,11 @@ def schema(
         ),
     ] = None,
 ) -> None:
-    """Print the JSON Schema of the scenario language (for editors)."""
+    """Print the JSON Schema of the scenario language (for editors).
+
+    Example:
+      socialcredit schema --out scenario.schema.json
+    """
     text = json.dumps(json_schema(), indent=2)
     if out_file is None:
         print(text)
@@ -625,14 +673,69 @@ def schema(
     err.print(f"wrote {out_file}")
 
 
+# Measured speed, for the expected run time `scenarios` shows (an estimate, labelled so).
+# Source: docs/performance.md, "Targets of the issue 'Performance and scale'": the lead's quiet
+# rerun of 2026-11-27 on the 2-core AMD EPYC VM (JAX 0.10.2), steady-state agent-days per
+# second at 1,000,000 agents (rongcheng at its own 714,355). Presets not measured there take
+# the slowest measured figure, so their estimate errs long.
+MEASURED_AGENT_DAYS_PER_S = {
+    "rongcheng": 5.66e7,
+    "national": 2.23e7,
+    "xinjiang-informants": 3.32e7,
+    "hebei-deadbeat-map": 1.67e7,
+    "corporate": 2.17e7,
+    "pilots-2021": 2.20e7,
+}
+SLOWEST_MEASURED = min(MEASURED_AGENT_DAYS_PER_S.values())
+# What a run costs besides its days, from the same page: the README's main job (rongcheng,
+# 714,355 agents, 365 days) took 11.5 s of wall time on a first run, of which 365 days x
+# 12.6 ms = 4.6 s were simulation; the other 6.9 s compile the day, build the population,
+# take the snapshot and save.
+RUN_OVERHEAD_S = 11.5 - 4.6
+
+
+def expected_run_seconds(preset: str, agents: int, days: int) -> float:
+    """An estimate of a first run's wall time on the 2-core machine, from measured figures."""
+    rate = MEASURED_AGENT_DAYS_PER_S.get(preset, SLOWEST_MEASURED)
+    return RUN_OVERHEAD_S + agents * days / rate
+
+
+def _estimate(seconds: float) -> str:
+    return f"~{_seconds(round(seconds))}" if seconds >= 10 else f"~{seconds:.0f} s"
+
+
 @app.command()
 def scenarios() -> None:
-    """List the bundled preset scenarios."""
+    """List the bundled presets: default size, length and an expected run time.
+
+    Example:
+      socialcredit scenarios
+    """
     t = _table("Presets (socialcredit run NAME; socialcredit show NAME)")
     t.add_column("Name", style="bold", no_wrap=True)
+    t.add_column("Agents", justify="right", no_wrap=True)
+    t.add_column("Days", justify="right", no_wrap=True)
+    t.add_column("Run time*", justify="right", no_wrap=True)
     t.add_column("Description")
     for name, desc in list_presets():
-        t.add_row(name, desc)
+        try:
+            sc = load_scenario(name)
+        except ScenarioError:  # a broken preset is still listed; `validate NAME` says why
+            t.add_row(name, "–", "–", "–", desc)
+            continue
+        agents, days = sc.population.agents, sc.days
+        t.add_row(
+            name,
+            f"{agents:,}",
+            f"{days:,}",
+            _estimate(expected_run_seconds(name, agents, days)),
+            desc,
+        )
+    t.caption = (
+        "* an estimate for a first run on a 2-core CPU, from the speeds measured in "
+        "docs/performance.md; --agents and --days change it in proportion."
+    )
+    t.caption_justify = "left"
     out.print(t, highlight=False)
 
 
@@ -643,11 +746,78 @@ def show(
     days: DaysOpt = None,
     seed: SeedOpt = None,
     set_: SetOpt = None,
+    comments: Annotated[
+        bool,
+        typer.Option("--comments", help="Each field's description as a YAML comment above it."),
+    ] = False,
 ) -> None:
-    """Print the scenario with every default filled in, as YAML that loads back the same."""
+    """Print the scenario with every default filled in, as YAML that loads back the same.
+
+    Examples:
+      socialcredit show rongcheng > my.yaml
+      socialcredit show rongcheng --comments --agents 10000
+    """
     with _scenario_errors():
         sc = load_scenario(scenario, list(set_ or []), agents=agents, days=days, seed=seed)
-    sys.stdout.write(resolved_yaml(sc))
+    if comments:
+        from socialcredit.scenario.describe import commented_yaml
+
+        sys.stdout.write(commented_yaml(sc))
+    else:
+        sys.stdout.write(resolved_yaml(sc))
+
+
+@app.command()
+def describe(
+    field: Annotated[
+        str,
+        typer.Argument(help="A dotted field path, e.g. population.agents or programmes.tiers."),
+    ],
+) -> None:
+    """Explain one field of the scenario language: type, bounds, default, description and
+    which presets set it.
+
+    Examples:
+      socialcredit describe population.agents
+      socialcredit describe programmes.rongcheng.record_expiry_days
+      socialcredit describe behaviours.base_rate
+    """
+    from socialcredit.scenario.describe import UnknownField, describe_field
+
+    try:
+        doc = describe_field(field)
+    except UnknownField as e:
+        print_error(f"error: describe {e}")
+        raise typer.Exit(2) from None
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column()
+    facts.add_row("Field", doc.path)
+    facts.add_row("Expects", doc.expects)
+    facts.add_row("Default", "none: required" if doc.default is None else _clip(doc.default))
+    if doc.description:
+        facts.add_row("Description", doc.description)
+    if doc.fields:
+        facts.add_row("Fields", ", ".join(doc.fields))
+    out.print(facts, highlight=False)
+    if not doc.presets:
+        out.print("No preset sets it (each uses the default).", highlight=False)
+        return
+    from socialcredit.scenario.describe import _show
+
+    t = _table(f"Presets that set it ({len(doc.presets)})")
+    t.add_column("Preset", no_wrap=True)
+    t.add_column("Value")
+    for name, values in doc.presets.items():
+        shown = ", ".join(_clip(_show(v), 40) for v in values[:4])
+        if len(values) > 4:
+            shown += f", … ({len(values)} in all)"
+        t.add_row(name, shown)
+    out.print(t, highlight=False)
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @app.command()
@@ -675,7 +845,12 @@ def runs(
         bool, typer.Option("--json", help="Print a JSON array of the entries, nothing else.")
     ] = False,
 ) -> None:
-    """List the runs, audits, sweeps and policy searches under --out, newest first."""
+    """List the runs, audits, sweeps and policy searches under --out, newest first.
+
+    Examples:
+      socialcredit runs
+      socialcredit runs --kind audit --scenario court --json
+    """
     from socialcredit.store.catalog import KINDS, catalog
 
     if kind is not None and kind not in KINDS:
@@ -788,7 +963,11 @@ def explain(
     ],
     agent: Annotated[int, typer.Option("--agent", help="Agent index (see agents.parquet).")],
 ) -> None:
-    """Print one agent's credit file: every record, listing and sanction, and why."""
+    """Print one agent's credit file: every record, listing and sanction, and why.
+
+    Example:
+      socialcredit explain 20261128-150151-rongcheng-0-59dca1 --agent 42
+    """
     from socialcredit.result import open_run
     from socialcredit.results.credit import credit_file
     from socialcredit.store import RunNotFound
