@@ -17,14 +17,14 @@ HERE = Path(__file__).parent
 FIRST_RUN = [
     new_markdown_cell(
         "# A first run and its counterfactual\n\n"
-        "Rongcheng's personal credit points on a small synthetic town (5,000 people, 90 days), "
+        "Rongcheng's personal credit points on a small synthetic town (3,000 people, 60 days), "
         "and the same society with no system at all, on the same random numbers: the "
         "difference between the two is what the system does, not noise. Every person here is "
         "synthetic."
     ),
     new_code_cell(
         "import socialcredit as sc\n\n"
-        'scenario = sc.load_scenario("rongcheng", agents=5_000, days=90)\n'
+        'scenario = sc.load_scenario("rongcheng", agents=3_000, days=60)\n'
         "result = sc.simulate(scenario, counterfactual=True)\n"
         "result  # a run displays as a table of its summary"
     ),
@@ -73,15 +73,15 @@ FIRST_RUN = [
 AUDIT = [
     new_markdown_cell(
         "# An audit\n\n"
-        "The volunteer informant system against the same society without it, over three "
+        "The volunteer informant system against the same society without it, over two "
         "replicate seeds: each outcome's effect with a 95% interval. Small sizes (2,000 "
-        "people, 90 days) so it runs in seconds; the command line's `socialcredit audit` does "
+        "people, 60 days) so it runs in seconds; the command line's `socialcredit audit` does "
         "the same at any size."
     ),
     new_code_cell(
         "import socialcredit as sc\n\n"
-        'scenario = sc.load_scenario("xinjiang-informants", agents=2_000, days=90)\n'
-        "audit = sc.audit(scenario, replicates=3)\n"
+        'scenario = sc.load_scenario("xinjiang-informants", agents=2_000, days=60)\n'
+        "audit = sc.audit(scenario, replicates=2)\n"
         "audit  # the table: without and with the system, the effect and its interval"
     ),
     new_code_cell(
@@ -96,17 +96,17 @@ SWEEP = [
     new_markdown_cell(
         "# A sweep\n\n"
         "How the court list's reach changes what it does: the coverage of debt judgments by "
-        "court records varied over four levels, two replicates each, every experiment against "
-        "the same society without the system. Small sizes (2,000 people, 60 days)."
+        "court records varied over three levels, two replicates each, every experiment against "
+        "the same society without the system. Small sizes (1,000 people, 45 days)."
     ),
     new_code_cell(
         "import socialcredit as sc\n\n"
         "sweep = sc.sweep(\n"
         '    "rongcheng",\n'
-        '    vary=["channels.court_records.coverage.debt_judgment=0:0.9:4"],\n'
+        '    vary=["channels.court_records.coverage.debt_judgment=0:0.9:3"],\n'
         "    replicates=2,\n"
-        "    agents=2_000,\n"
-        "    days=60,\n"
+        "    agents=1_000,\n"
+        "    days=45,\n"
         '    out="runs/sweeps",\n'
         "    figures=False,\n"
         ")\n"
