@@ -3,6 +3,8 @@ refuse to add up a mean, and daily totals that weight means by agents."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -11,10 +13,10 @@ from socialcredit.results.aggregation import daily_totals, with_aggregation
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """Two jurisdictions of different sizes, so a mean summed over cells is visibly wrong."""
-    scenario = sc.load_scenario("xinjiang-informants", agents=1500, days=12)
-    result = sc.simulate(scenario)
+def run(xinjiang, tmp_path_factory):
+    """The session's xinjiang-informants run (conftest.py; 20,000 agents, 150 days, two
+    groups), saved as a copy so the shared result is left as it is."""
+    result = dataclasses.replace(xinjiang, counterfactual=None)
     result.save(tmp_path_factory.mktemp("runs"))
     return result
 
@@ -42,7 +44,7 @@ def test_daily_totals_weight_means_by_agents_and_sum_counts(run):
     # the summary's population means on the last day come from the engine's raw sums
     assert d.loc[(last, "mean_risk"), "value"] == pytest.approx(run.summary["mean_risk"], rel=1e-6)
     assert d.loc[(last, "mean_wealth"), "value"] == pytest.approx(run.summary["mean_wealth"])
-    assert d.loc[(last, "agents"), "value"] == 1500
+    assert d.loc[(last, "agents"), "value"] == 20_000
     cells = run.metrics[(run.metrics["day"] == last) & (run.metrics["metric"] == "mean_risk")]
     assert len(cells) > 1  # several cells: a plain sum would be several times the mean
     assert cells["value"].sum() > 1.5 * d.loc[(last, "mean_risk"), "value"]
@@ -80,7 +82,7 @@ def test_audit_formulas_refuse_to_add_up_a_mean(run):
 def test_to_xarray_holds_the_daily_metrics_by_day_jurisdiction_and_group(run):
     ds = run.to_xarray()
     assert set(ds.sizes) == {"day", "jurisdiction", "group"}
-    assert ds.sizes["day"] == 12
+    assert ds.sizes["day"] == 150
     assert set(ds.data_vars) == set(run.metrics["metric"])
     assert ds["mean_trust"].attrs["aggregation"] == "mean"
     assert ds["listed"].attrs["aggregation"] == "sum"
@@ -92,9 +94,11 @@ def test_to_xarray_holds_the_daily_metrics_by_day_jurisdiction_and_group(run):
     assert float(cell) == row["value"]
     # counts sum and means weight by agents, as daily_totals does
     totals = daily_totals(run.metrics).set_index(["day", "metric"])["value"]
-    assert float(ds["listed"].sum(("jurisdiction", "group")).isel(day=-1)) == totals[(12, "listed")]
+    assert (
+        float(ds["listed"].sum(("jurisdiction", "group")).isel(day=-1)) == totals[(150, "listed")]
+    )
     weighted = ds["mean_risk"].weighted(ds["agents"].fillna(0)).mean(("jurisdiction", "group"))
-    assert float(weighted.isel(day=-1)) == pytest.approx(totals[(12, "mean_risk")])
+    assert float(weighted.isel(day=-1)) == pytest.approx(totals[(150, "mean_risk")])
 
 
 def test_to_xarray_without_xarray_says_how_to_install_it(run, monkeypatch):
