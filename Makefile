@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-slow lint browser bench bench-sweep ab peer firstresult clean
+.PHONY: install run test test-slow test-notebooks lint browser bench bench-sweep ab peer firstresult clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: lint browser
 # Heavy cases (marked slow): more presets in the stage conformance suite.
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# The notebooks in examples/notebooks, executed in a Jupyter kernel of this environment.
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest -q -m notebooks tests/test_example_notebooks.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

@@ -38,6 +38,7 @@ SHARED = {
     "test_targeting": "xinjiang",  # the `xinjiang` fixture above
     "test_informants": "xinjiang",
     "test_households": "xinjiang",
+    "test_metrics_aggregation": "xinjiang",
 }
 
 

@@ -64,7 +64,7 @@ def test_run_writes_a_complete_run_folder_and_catalog_row(tmp_path):
         assert (folder / name).is_file(), name
 
     m = metrics(folder)
-    assert list(m.columns) == ["day", "jurisdiction", "group", "metric", "value"]
+    assert list(m.columns) == ["day", "jurisdiction", "group", "metric", "value", "aggregation"]
     assert sorted(m["day"].unique()) == list(range(1, 21))
     assert "tier.A" in set(m["metric"])
     assert len(pd.read_parquet(folder / "agents.parquet")) == 3000

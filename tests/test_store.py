@@ -60,6 +60,7 @@ def make_result(agents: bool = True) -> Result:
     rows = [(d, *label, d * 0.5 + k) for k, label in enumerate(labels) for d in range(1, 6)]
     metrics = pd.DataFrame(rows, columns=["day", "jurisdiction", "group", "metric", "value"])
     metrics["day"] = metrics["day"].astype("int32")
+    metrics["aggregation"] = ["mean"] * 5 + ["sum"] * 5  # as tidy_metrics writes it
     frame = pd.DataFrame(
         {
             "score": np.arange(10, dtype="int16") * 7,

@@ -12,6 +12,7 @@ fails while simulating or saving exits with code 1 and is listed as 'failed' (it
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 import time
@@ -25,6 +26,7 @@ from rich.markup import escape
 from rich.progress import ProgressColumn, Task
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
 
 from socialcredit import __version__
 from socialcredit.console import (
@@ -53,8 +55,39 @@ if TYPE_CHECKING:
     from socialcredit.result import Result
     from socialcredit.scenario import Scenario
 
+
+class HelpGroup(TyperGroup):
+    """The command group, with help that reads well in 80 columns: boolean options show as
+    plain flags (typer writes ``<bool>`` after them), and each command's line in the list of
+    commands is its first paragraph joined into one, however its docstring breaks lines.
+
+    Both are set on the commands as they are looked up, so a command registered anywhere
+    (audit/cli.py, report/cli.py, a new one) gets them without doing anything."""
+
+    def get_params(self, ctx):  # noqa: ANN001, ANN201  (click's signature)
+        return _plain_flags(super().get_params(ctx))
+
+    def get_command(self, ctx, cmd_name):  # noqa: ANN001, ANN201
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            _plain_flags(cmd.get_params(ctx))
+            if cmd.short_help is None and cmd.help:
+                first = inspect.cleandoc(cmd.help).partition("\f")[0].split("\n\n")[0]
+                cmd.short_help = " ".join(first.split())
+        return cmd
+
+
+def _plain_flags(params: list) -> list:
+    """Flags (``--quiet``, ``--json``, ``--help``) with an empty type column in the help."""
+    for p in params:
+        if getattr(p, "is_flag", False) and getattr(p, "metavar", "") is None:
+            p.metavar = ""
+    return params
+
+
 app = typer.Typer(
     name="socialcredit",
+    cls=HelpGroup,
     help="Simulate a social credit system on a synthetic population and measure what it does.",
     no_args_is_help=True,
     add_completion=False,
@@ -147,8 +180,8 @@ SetOpt = Annotated[
     typer.Option(
         "--set",
         metavar="PATH=VALUE",
-        help="Override one field, e.g. --set programmes.rongcheng.points.littering=-20 "
-        "(value parsed as YAML; repeatable).",
+        help="Override one field, e.g. --set response.model=fixed (value parsed as YAML; "
+        "repeatable).",
     ),
 ]
 RunsDirOpt = Annotated[
@@ -212,7 +245,14 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Simulate a scenario, save the run folder under --out, and print a summary."""
+    """Simulate a scenario, save the run folder under --out, and print a summary.
+
+    Examples:
+      socialcredit run rongcheng
+      socialcredit run rongcheng --agents 100000 --days 180 --seed 7
+      socialcredit run my.yaml --set response.model=fixed --out runs
+      socialcredit run no-system --agents 100000 --days 180 --seed 7
+    """
     with _scenario_errors():
         sc = load_scenario(scenario, list(set_ or []), agents=agents, days=days, seed=seed)
     from socialcredit.memory import MemoryTooSmall, check_fits  # imports JAX
@@ -251,8 +291,9 @@ def run(
         )
 
     t0 = time.perf_counter()
+    clock = ChunkClock()
     try:
-        result = _simulate(sc, chunk_days, quiet, devices)
+        result = _simulate(sc, chunk_days, quiet, devices, clock)
         t_sim = time.perf_counter() - t0
         result.info["run_id"] = run_id
         result.info["overrides"] = info["overrides"]
@@ -274,7 +315,7 @@ def run(
     if quiet:
         print(folder)
         return
-    _print_summary(result, folder, wall=wall, t_sim=t_sim, agent_days=agent_days)
+    _print_summary(result, folder, wall=wall, t_sim=t_sim, agent_days=agent_days, clock=clock)
 
 
 def _check_devices(devices: int | None) -> None:
@@ -306,7 +347,9 @@ def _end_failed(root: Path, run_id: str, error: str) -> None:
         print_error(f"warning: could not list run {run_id} as failed: {one_line(e)}")
 
 
-def _simulate(sc: Scenario, chunk_days: int | None, quiet: bool, devices: int | None) -> Result:
+def _simulate(
+    sc: Scenario, chunk_days: int | None, quiet: bool, devices: int | None, clock: ChunkClock
+) -> Result:
     from socialcredit.api import simulate
     from socialcredit.jit_cache import enable_compile_cache
 
@@ -319,11 +362,55 @@ def _simulate(sc: Scenario, chunk_days: int | None, quiet: bool, devices: int | 
         task = progress.add_task("compiling", total=sc.days)
 
         def on_progress(done: int, total: int) -> None:
+            clock.mark(done)
             progress.update(task, completed=done, total=total, description="simulating")
 
+        clock.start()
         result = simulate(sc, chunk_days=chunk_days, progress=on_progress, devices=devices)
         progress.update(task, completed=sc.days, description="done")
     return result
+
+
+def _short_seconds(s: float) -> str:
+    return f"{s * 1000:.0f} ms" if s < 1 else _seconds(s)
+
+
+class ChunkClock:
+    """When each chunk of days finished (``time.perf_counter()``), to tell the first chunk,
+    which compiles, from the steady state after it. The engine calls back after each chunk has
+    reached the host, so the marks are real times, not dispatch times."""
+
+    def __init__(self) -> None:
+        self.t0: float | None = None
+        self.marks: list[tuple[int, float]] = []  # (days done, time)
+
+    def start(self, t: float | None = None) -> None:
+        self.t0 = time.perf_counter() if t is None else t
+
+    def mark(self, days_done: int, t: float | None = None) -> None:
+        self.marks.append((days_done, time.perf_counter() if t is None else t))
+
+
+def speed_rows(clock: ChunkClock, agents: int) -> list[tuple[str, str]]:
+    """The summary's timing rows from measured chunk times: the first chunk (compiling the
+    day, building the population, then its days) and the steady-state speed over the chunks
+    after it. A run of one chunk has no steady state to show, and says so."""
+    if clock.t0 is None or not clock.marks:
+        return []
+    d1, t1 = clock.marks[0]
+    rows = [("First chunk", f"{_seconds(t1 - clock.t0)} for days 1-{d1} (incl. compiling)")]
+    dn, tn = clock.marks[-1]
+    if dn > d1 and tn > t1:
+        rate = (dn - d1) * agents / (tn - t1)
+        rows.append(
+            (
+                "Steady-state speed",
+                f"{_si(rate)} agent-days/s (days {d1 + 1}-{dn} in {_short_seconds(tn - t1)})",
+            )
+        )
+    else:
+        rows.append(("Steady-state speed", "– (one chunk: every day ran with the compiling)"))
+    return rows
 
 
 # ----------------------------------------------------------------------------- summary
@@ -343,6 +430,43 @@ def _records_per_behaviour(metrics: pd.DataFrame) -> tuple[dict[str, float], flo
     return {
         m.removeprefix("records."): float(v) / agent_years for m, v in sums.items()
     }, agent_years
+
+
+def _behaviour_table(metrics: pd.DataFrame, s: dict) -> Table:
+    """Acts and records of each behaviour per agent-year, and how many records were false.
+
+    The engine counts false records (for acts that did not happen: a camera's false match, a
+    malicious report) over all behaviours, not per behaviour, so the false column is filled in
+    the `all` row, and a caption says that records include them: that is how a behaviour's
+    records can outnumber its acts."""
+    records, agent_years = _records_per_behaviour(metrics)
+    acts = s.get("acts_per_agent_year", {})
+    false = float(metrics.loc[metrics["metric"] == "false_records", "value"].sum())
+    total_rec = sum(records.values()) if records else s.get("records_per_agent_year")
+    false_rate = false / agent_years if agent_years else None
+    t = _table("Behaviour (per agent-year)")
+    t.add_column("Behaviour")
+    t.add_column("Acts", justify="right")
+    t.add_column("Records", justify="right")
+    t.add_column("False records", justify="right")
+    for b, rate in acts.items():
+        t.add_row(b, _num(rate), _num(records[b]) if b in records else "–", "")
+    t.add_section()
+    t.add_row(
+        "all",
+        _num(sum(acts.values())),
+        _num(total_rec) if total_rec is not None else "–",
+        _num(false_rate) if false_rate is not None else "–",
+        style="bold",
+    )
+    if total_rec and false_rate is not None:
+        t.caption = (
+            f"Records count true and false ones: {_pct(false_rate / total_rec)} of records "
+            "were false (for acts that did not happen), so a behaviour's records can "
+            "outnumber its acts."
+        )
+        t.caption_justify = "left"
+    return t
 
 
 def _table(title: str) -> Table:
@@ -401,7 +525,13 @@ def _org_table(o: dict) -> Table:
 
 
 def _print_summary(
-    result: Result, folder: Path, *, wall: float, t_sim: float, agent_days: int
+    result: Result,
+    folder: Path,
+    *,
+    wall: float,
+    t_sim: float,
+    agent_days: int,
+    clock: ChunkClock | None = None,
 ) -> None:
     s = result.summary
     out.print()
@@ -411,24 +541,9 @@ def _print_summary(
     if unscored:
         out.print(f"No programme (not scored): {', '.join(unscored)}", highlight=False)
 
-    records, _ = _records_per_behaviour(result.metrics)
     acts = s.get("acts_per_agent_year", {})
     if acts:
-        t = _table("Behaviour (per agent-year)")
-        t.add_column("Behaviour")
-        t.add_column("Acts", justify="right")
-        t.add_column("Records", justify="right")
-        for b, rate in acts.items():
-            t.add_row(b, _num(rate), _num(records[b]) if b in records else "–")
-        t.add_section()
-        total_rec = sum(records.values()) if records else s.get("records_per_agent_year")
-        t.add_row(
-            "all",
-            _num(sum(acts.values())),
-            _num(total_rec) if total_rec is not None else "–",
-            style="bold",
-        )
-        out.print(t)
+        out.print(_behaviour_table(result.metrics, s))
 
     scored = {
         j: e["mean_score_by_group"]
@@ -494,7 +609,12 @@ def _print_summary(
         f"{_seconds(wall)} (simulating {_seconds(t_sim)} incl. compiling, "
         f"saving {_seconds(wall - t_sim)})",
     )
-    facts.add_row("Speed", f"{_si(agent_days / t_sim if t_sim else 0.0)} agent-days/s")
+    for label, text in speed_rows(clock, result.scenario.population.agents) if clock else []:
+        facts.add_row(label, text)
+    facts.add_row(
+        "Whole run",
+        f"{_si(agent_days / t_sim if t_sim else 0.0)} agent-days/s (incl. compiling)",
+    )
     out.print()
     out.print(facts, highlight=False)
     # on a line of its own, never wrapped, so it can be copied whole
@@ -509,7 +629,11 @@ def _print_summary(
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario YAML files (or preset names).")],
 ) -> None:
-    """Check scenario files; print every problem found. Exit 2 if any is invalid."""
+    """Check scenario files; print every problem found. Exit 2 if any is invalid.
+
+    Example:
+      socialcredit validate my.yaml examples/platform-era-2015.yaml
+    """
     bad = 0
     for f in files:
         try:
@@ -532,7 +656,11 @@ def schema(
         ),
     ] = None,
 ) -> None:
-    """Print the JSON Schema of the scenario language (for editors)."""
+    """Print the JSON Schema of the scenario language (for editors).
+
+    Example:
+      socialcredit schema --out scenario.schema.json
+    """
     text = json.dumps(json_schema(), indent=2)
     if out_file is None:
         print(text)
@@ -545,14 +673,69 @@ def schema(
     err.print(f"wrote {out_file}")
 
 
+# Measured speed, for the expected run time `scenarios` shows (an estimate, labelled so).
+# Source: docs/performance.md, "Targets of the issue 'Performance and scale'": the lead's quiet
+# rerun of 2026-11-27 on the 2-core AMD EPYC VM (JAX 0.10.2), steady-state agent-days per
+# second at 1,000,000 agents (rongcheng at its own 714,355). Presets not measured there take
+# the slowest measured figure, so their estimate errs long.
+MEASURED_AGENT_DAYS_PER_S = {
+    "rongcheng": 5.66e7,
+    "national": 2.23e7,
+    "xinjiang-informants": 3.32e7,
+    "hebei-deadbeat-map": 1.67e7,
+    "corporate": 2.17e7,
+    "pilots-2021": 2.20e7,
+}
+SLOWEST_MEASURED = min(MEASURED_AGENT_DAYS_PER_S.values())
+# What a run costs besides its days, from the same page: the README's main job (rongcheng,
+# 714,355 agents, 365 days) took 11.5 s of wall time on a first run, of which 365 days x
+# 12.6 ms = 4.6 s were simulation; the other 6.9 s compile the day, build the population,
+# take the snapshot and save.
+RUN_OVERHEAD_S = 11.5 - 4.6
+
+
+def expected_run_seconds(preset: str, agents: int, days: int) -> float:
+    """An estimate of a first run's wall time on the 2-core machine, from measured figures."""
+    rate = MEASURED_AGENT_DAYS_PER_S.get(preset, SLOWEST_MEASURED)
+    return RUN_OVERHEAD_S + agents * days / rate
+
+
+def _estimate(seconds: float) -> str:
+    return f"~{_seconds(round(seconds))}" if seconds >= 10 else f"~{seconds:.0f} s"
+
+
 @app.command()
 def scenarios() -> None:
-    """List the bundled preset scenarios."""
+    """List the bundled presets: default size, length and an expected run time.
+
+    Example:
+      socialcredit scenarios
+    """
     t = _table("Presets (socialcredit run NAME; socialcredit show NAME)")
     t.add_column("Name", style="bold", no_wrap=True)
+    t.add_column("Agents", justify="right", no_wrap=True)
+    t.add_column("Days", justify="right", no_wrap=True)
+    t.add_column("Run time*", justify="right", no_wrap=True)
     t.add_column("Description")
     for name, desc in list_presets():
-        t.add_row(name, desc)
+        try:
+            sc = load_scenario(name)
+        except ScenarioError:  # a broken preset is still listed; `validate NAME` says why
+            t.add_row(name, "–", "–", "–", desc)
+            continue
+        agents, days = sc.population.agents, sc.days
+        t.add_row(
+            name,
+            f"{agents:,}",
+            f"{days:,}",
+            _estimate(expected_run_seconds(name, agents, days)),
+            desc,
+        )
+    t.caption = (
+        "* an estimate for a first run on a 2-core CPU, from the speeds measured in "
+        "docs/performance.md; --agents and --days change it in proportion."
+    )
+    t.caption_justify = "left"
     out.print(t, highlight=False)
 
 
@@ -563,11 +746,78 @@ def show(
     days: DaysOpt = None,
     seed: SeedOpt = None,
     set_: SetOpt = None,
+    comments: Annotated[
+        bool,
+        typer.Option("--comments", help="Each field's description as a YAML comment above it."),
+    ] = False,
 ) -> None:
-    """Print the scenario with every default filled in, as YAML that loads back the same."""
+    """Print the scenario with every default filled in, as YAML that loads back the same.
+
+    Examples:
+      socialcredit show rongcheng > my.yaml
+      socialcredit show rongcheng --comments --agents 10000
+    """
     with _scenario_errors():
         sc = load_scenario(scenario, list(set_ or []), agents=agents, days=days, seed=seed)
-    sys.stdout.write(resolved_yaml(sc))
+    if comments:
+        from socialcredit.scenario.describe import commented_yaml
+
+        sys.stdout.write(commented_yaml(sc))
+    else:
+        sys.stdout.write(resolved_yaml(sc))
+
+
+@app.command()
+def describe(
+    field: Annotated[
+        str,
+        typer.Argument(help="A dotted field path, e.g. population.agents or programmes.tiers."),
+    ],
+) -> None:
+    """Explain one field of the scenario language: type, bounds, default, description and
+    which presets set it.
+
+    Examples:
+      socialcredit describe population.agents
+      socialcredit describe programmes.rongcheng.record_expiry_days
+      socialcredit describe behaviours.base_rate
+    """
+    from socialcredit.scenario.describe import UnknownField, describe_field
+
+    try:
+        doc = describe_field(field)
+    except UnknownField as e:
+        print_error(f"error: describe {e}")
+        raise typer.Exit(2) from None
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column()
+    facts.add_row("Field", doc.path)
+    facts.add_row("Expects", doc.expects)
+    facts.add_row("Default", "none: required" if doc.default is None else _clip(doc.default))
+    if doc.description:
+        facts.add_row("Description", doc.description)
+    if doc.fields:
+        facts.add_row("Fields", ", ".join(doc.fields))
+    out.print(facts, highlight=False)
+    if not doc.presets:
+        out.print("No preset sets it (each uses the default).", highlight=False)
+        return
+    from socialcredit.scenario.describe import _show
+
+    t = _table(f"Presets that set it ({len(doc.presets)})")
+    t.add_column("Preset", no_wrap=True)
+    t.add_column("Value")
+    for name, values in doc.presets.items():
+        shown = ", ".join(_clip(_show(v), 40) for v in values[:4])
+        if len(values) > 4:
+            shown += f", … ({len(values)} in all)"
+        t.add_row(name, shown)
+    out.print(t, highlight=False)
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @app.command()
@@ -595,7 +845,12 @@ def runs(
         bool, typer.Option("--json", help="Print a JSON array of the entries, nothing else.")
     ] = False,
 ) -> None:
-    """List the runs, audits, sweeps and policy searches under --out, newest first."""
+    """List the runs, audits, sweeps and policy searches under --out, newest first.
+
+    Examples:
+      socialcredit runs
+      socialcredit runs --kind audit --scenario court --json
+    """
     from socialcredit.store.catalog import KINDS, catalog
 
     if kind is not None and kind not in KINDS:
@@ -708,7 +963,11 @@ def explain(
     ],
     agent: Annotated[int, typer.Option("--agent", help="Agent index (see agents.parquet).")],
 ) -> None:
-    """Print one agent's credit file: every record, listing and sanction, and why."""
+    """Print one agent's credit file: every record, listing and sanction, and why.
+
+    Example:
+      socialcredit explain 20261128-150151-rongcheng-0-59dca1 --agent 42
+    """
     from socialcredit.result import open_run
     from socialcredit.results.credit import credit_file
     from socialcredit.store import RunNotFound

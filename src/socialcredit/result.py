@@ -43,6 +43,38 @@ class Result:
         self.path = save_run(self, root)
         return self.path
 
+    def to_xarray(self):  # noqa: ANN201  (xarray is optional: no annotation to import)
+        """The daily metrics as an ``xarray.Dataset``: one variable per metric over the dims
+        ``day``, ``jurisdiction`` and ``group`` (NaN where a cell lacks the metric, e.g. tiers
+        in a jurisdiction without a programme). Each variable's ``attrs["aggregation"]`` says
+        how it combines across cells: ``sum`` for counts
+        (``ds["listed"].sum(("jurisdiction", "group"))``), ``mean`` for per-agent means,
+        which are weighted by ``agents``, never added
+        (``ds["mean_score"].weighted(ds["agents"].fillna(0)).mean(("jurisdiction", "group"))``).
+
+        Needs xarray (``pip install 'socialcredit[notebook]'``)."""
+        try:
+            import xarray as xr
+        except ImportError:
+            raise ImportError(
+                "Result.to_xarray needs xarray, which is not installed: "
+                "pip install 'socialcredit[notebook]' (or pip install xarray)"
+            ) from None
+        from socialcredit.results.aggregation import with_aggregation
+
+        m = with_aggregation(self.metrics)
+        wide = m.set_index(["day", "jurisdiction", "group", "metric"])["value"].unstack("metric")
+        ds = xr.Dataset.from_dataframe(wide)
+        kinds = m.drop_duplicates("metric").set_index("metric")["aggregation"]
+        for name in ds.data_vars:
+            ds[name].attrs["aggregation"] = str(kinds[name])
+        info = self.info or {}
+        ds.attrs.update(
+            {k: info[k] for k in ("run_id", "scenario_name", "seed") if info.get(k) is not None}
+        )
+        ds.attrs.setdefault("scenario_name", self.scenario.metadata.name)
+        return ds
+
     def _repr_html_(self) -> str:
         from socialcredit.display import run_html
 

@@ -97,7 +97,13 @@ def audit_command(
 ) -> None:
     """Audit a scenario against its counterfactual (or, with --against, another design on the
     same society): effects on stated aims and harms, with 95% intervals over replicates;
-    saves the table, a report with a forest plot and every replicate's runs under --out."""
+    saves the table, a report with a forest plot and every replicate's runs under --out.
+
+    Examples:
+      socialcredit audit xinjiang-informants -r 5
+      socialcredit audit due-process --against xinjiang-informants -r 5
+      socialcredit audit rongcheng --agents 20000 --days 180 -r 3
+    """
     sc, other = _designs(scenario, against, list(set_ or []), agents, days, seed)
 
     from socialcredit.audit.runner import arm_names, audit

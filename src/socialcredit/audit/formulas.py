@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from socialcredit.audit.outcome import Counted, CountKind, NotModelled, Undefined
+from socialcredit.results.aggregation import MEAN, aggregation_of
 from socialcredit.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ class MetricView:
         self.metrics = m  # the table it sums (``view`` rebuilds when a result's table is replaced)
         self.scenario = result.scenario
         self.names = set(m["metric"].unique())
+        # the means (metrics.parquet's `aggregation` column): never summed, only weighted
+        self.means = {x for x in self.names if aggregation_of(x) == MEAN}
         self.totals = m.groupby("metric", sort=False)["value"].sum()
         self.by_group = m.groupby(["metric", "group"], sort=False)["value"].sum()
         last_day = m["day"].max()
@@ -44,12 +47,19 @@ class MetricView:
         if missing:
             raise NotModelled(f"the run has no metric {', '.join(f'`{x}`' for x in missing)}")
 
+    def count(self, metric: str) -> None:
+        """Refuse to add up a mean: a formula that sums one is wrong whatever it gives."""
+        if metric in self.means:
+            raise TypeError(f"`{metric}` is a mean per cell; weight it by agents, do not sum it")
+
     def total(self, metric: str) -> float:
         self.need(metric)
+        self.count(metric)
         return float(self.totals[metric])
 
     def group_total(self, metric: str, group: str) -> float:
         self.need(metric)
+        self.count(metric)
         return float(self.by_group.get((metric, group), 0.0))
 
     def last_cells(self, metric: str) -> pd.Series:
@@ -119,6 +129,7 @@ def last_share(metric: str) -> Callable[[Result], float]:
     def formula(result: Result) -> float:
         v = view(result)
         vals = v.last_cells(metric)
+        v.count(metric)
         agents = v.last_agents().reindex(vals.index).fillna(0.0)
         return div(float(vals.sum()), float(agents.sum()), "no agents", "share")
 
@@ -131,6 +142,8 @@ def last_mean(metric: str) -> Callable[[Result], float]:
     def formula(result: Result) -> float:
         v = view(result)
         vals = v.last_cells(metric)
+        if metric not in v.means:
+            raise TypeError(f"`{metric}` is a count, not a mean: use last_share")
         agents = v.last_agents().reindex(vals.index).fillna(0.0)
         return div(float((vals * agents).sum()), float(agents.sum()), "no agents")
 

@@ -173,7 +173,13 @@ def sweep_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the folder.")] = False,
 ) -> None:
     """Run a sweep: every experiment of a design, in vmapped batches, resumable; writes
-    experiments.parquet, outcomes.parquet, sensitivity.parquet, figures and index.html."""
+    experiments.parquet, outcomes.parquet, sensitivity.parquet, figures and index.html.
+
+    Examples:
+      socialcredit sweep xinjiang-informants examples/experiments/informants.yaml
+      socialcredit sweep rongcheng -r 3 --agents 20000 \\
+          --vary channels.court_records.coverage.debt_judgment=0:0.9:10
+    """
     from socialcredit.experiments.base import Base
     from socialcredit.experiments.run import resolve_experiment
     from socialcredit.experiments.sweep import make_plan, run_plan

@@ -76,7 +76,13 @@ def search_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the folder.")] = False,
 ) -> None:
     """Search a scenario's levers (NSGA-II) for the Pareto front of several outcomes; writes
-    evaluations.parquet, front.parquet, front.png, index.html and front/design-NN.yaml."""
+    evaluations.parquet, front.parquet, front.png, index.html and front/design-NN.yaml.
+
+    Example:
+      socialcredit optimize xinjiang-informants \\
+          examples/searches/informants-due-process.yaml \\
+          --agents 5000 --days 180 --generations 5 --population 8
+    """
     from socialcredit.experiments.search import plan_search, run_search
     from socialcredit.scenario import ScenarioError
 

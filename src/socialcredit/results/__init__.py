@@ -1,6 +1,7 @@
 """What a run leaves behind, built from the engine's arrays: one module per table.
 
-- ``metrics``: the tidy daily metrics (``tidy_metrics``).
+- ``metrics``: the tidy daily metrics (``tidy_metrics``); ``aggregation``: how they combine
+  across cells (sum or mean) and ``daily_totals``.
 - ``snapshot``: the final per-agent table (``snapshot``).
 - ``summary``: the small JSON-able summary (``summarize``).
 - ``credit``: credit files, the event log of a sample of agents (``credit_sample``,

@@ -1,5 +1,7 @@
 """The tidy daily metrics table of a run: the engine's raw per-cell sums, one row per
-(day, jurisdiction, group, metric); docs/metrics.md defines every metric."""
+(day, jurisdiction, group, metric); docs/metrics.md defines every metric.
+
+Its ``aggregation`` column says how a value combines across cells (results/aggregation.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,21 @@ import pandas as pd
 
 from socialcredit.compile import Spec
 from socialcredit.engine.stages.measure import absent_metrics, metric_names
+from socialcredit.results.aggregation import (  # noqa: F401  (re-exported)
+    MEAN,
+    SUM,
+    aggregation_of,
+    daily_totals,
+    with_aggregation,
+)
 
 
 def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1) -> pd.DataFrame:
-    """[days, C, M] raw sums -> tidy rows (day, jurisdiction, group, metric, value).
+    """[days, C, M] raw sums -> tidy rows (day, jurisdiction, group, metric, value,
+    aggregation).
 
     Counts stay counts (add them across cells); `agents` gives each cell's size; the mean
-    score, risk and wealth of each cell are given as means.
+    score, risk and wealth of each cell are given as means (``aggregation`` says which).
     """
     names = metric_names(spec)
     days = np.arange(1, spec.days + 1)
@@ -67,6 +77,7 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
     df = pd.concat(frames, ignore_index=True)
     for col in ("jurisdiction", "group", "metric"):
         df[col] = df[col].astype(str)
-    return df.sort_values(["day", "jurisdiction", "group", "metric"], kind="stable").reset_index(
+    df = df.sort_values(["day", "jurisdiction", "group", "metric"], kind="stable").reset_index(
         drop=True
     )
+    return with_aggregation(df)

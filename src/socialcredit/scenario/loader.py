@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from .model import Scenario
+from .rules import did_you_mean
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 COMMAND_LINE = "<command line>"
@@ -318,10 +319,14 @@ def _set(data: dict, keys: tuple[str, ...], value: Any, text: str, line_of: Line
         last, where = i == len(keys) - 1, _dotted(path) or "the top level"
         if isinstance(cur, dict):
             seg: Key = int(key) if key not in cur and key.isdigit() and int(key) in cur else key
-            msg = f"no field {seg!r} under {where} to set a value inside; existing: {', '.join(map(str, cur)) or 'none'}"
-            if not last and seg not in cur:
+            hint = did_you_mean(seg, [str(k) for k in cur]) if seg not in cur else ""
+            msg = f"no field {seg!r}{hint} under {where} to set a value inside; existing: {', '.join(map(str, cur)) or 'none'}"
+            named = get_origin(_unwrap(_field_at(path) or _Field(None, [])).tp) is dict
+            if not last and seg not in cur and not (named and hint):
                 # a section the file leaves to its defaults (e.g. record.snapshot=false where
-                # the file has no `record:`): start it empty; validation fills in the rest
+                # the file has no `record:`): start it empty; validation fills in the rest. A
+                # misspelt name in a mapping of named items (programmes.rongchen.x) is refused
+                # with the name it resembles, not started as a new, half-empty item.
                 sub = _field_at(path + (seg,))
                 if sub is not None and _is_model(sub.tp):
                     cur[seg] = {}
@@ -331,7 +336,9 @@ def _set(data: dict, keys: tuple[str, ...], value: Any, text: str, line_of: Line
             names = [
                 x["name"] for x in cur if isinstance(x, dict) and isinstance(x.get("name"), str)
             ]
-            msg = f"{where} is a list of {len(cur)} item(s); use an index from 0 to {len(cur) - 1}"
+            hint = did_you_mean(seg, names) if isinstance(seg, str) else ""
+            msg = f"{where} has no item {seg!r}{hint}; " if hint else ""
+            msg += f"{where} is a list of {len(cur)} item(s); use an index from 0 to {len(cur) - 1}"
             msg += f" or an item's name ({', '.join(names)})" if names else ""
             bad = not isinstance(seg, int) or seg >= len(cur)
         else:

@@ -9,6 +9,7 @@ and which optional sections are present.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,12 +36,11 @@ class Defined:
         """No issue when ``name`` is defined (or is ``also``, a name accepted besides them)."""
         if name in self.names or (also is not None and name == also):
             return []
+        unknown = f"unknown {self.what} {name!r}{did_you_mean(name, self.names)}"
         if also is not None:
-            return [
-                (path, name, f"unknown {self.what} {name!r}; use one of {self.names} or {also!r}")
-            ]
+            return [(path, name, f"{unknown}; use one of {self.names} or {also!r}")]
         shown = self.names if self.names or self.none is None else self.none
-        return [(path, name, f"unknown {self.what} {name!r}; defined: {shown}{hint}")]
+        return [(path, name, f"{unknown}; defined: {shown}{hint}")]
 
     def check_keys(
         self, path: FieldPath, mapping: Mapping[str, object], also: str | None = None
@@ -51,6 +51,13 @@ class Defined:
     def check_items(self, path: FieldPath, names: Sequence[str]) -> list[Issue]:
         """Every item of a list of these names (the issue's path ends in the index)."""
         return [i for k, name in enumerate(names) for i in self.check(path + (k,), name)]
+
+
+def did_you_mean(name: object, names: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``names`` to a misspelt ``name``, or ''.
+    The same hint the loader gives an unknown field."""
+    close = difflib.get_close_matches(str(name), [str(n) for n in names], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @dataclass(frozen=True)

@@ -28,23 +28,26 @@ import pyarrow.parquet as pq
 
 from socialcredit.atomic import TMP_PREFIX, fsync_dir, fsync_file, sweep_stale
 from socialcredit.integrity import DamagedRun, RunNotFound, verify_folder, write_manifest
+from socialcredit.results.aggregation import with_aggregation
 from socialcredit.store.catalog import check_run_id, forget_started, new_run_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.result import Result
 
 # Columns of the tidy daily metrics table, in order.
-METRIC_COLUMNS = ["day", "jurisdiction", "group", "metric", "value"]
+# ``aggregation`` (sum or mean: how a value combines across cells) came in with issue 16;
+# folders written before it are read with the column made from the metric names.
+METRIC_COLUMNS = ["day", "jurisdiction", "group", "metric", "value", "aggregation"]
 
 REQUIRED = ("scenario.yaml", "metrics.parquet", "summary.json", "info.json")
 # Everything `read_run` reads when present: a folder's manifest must list each one it holds.
 DATA_FILES = REQUIRED + ("agents.parquet", "org_metrics.parquet", "firms.parquet", "credit.duckdb")
 __all__ = ["DamagedRun", "RunNotFound", "read_run", "save_run"]
-_CATEGORIES = ["jurisdiction", "group", "metric"]
+_CATEGORIES = ["jurisdiction", "group", "metric", "aggregation"]
 _DICT = pa.dictionary(pa.int32(), pa.string())
 METRICS_SCHEMA = pa.schema(
     [("day", pa.int32()), ("jurisdiction", _DICT), ("group", _DICT), ("metric", _DICT)]
-    + [("value", pa.float64())]
+    + [("value", pa.float64()), ("aggregation", _DICT)]
 )
 RUN_ID_COLUMN = "run_id"  # in every Parquet file of a run folder: the folder's run id
 
@@ -60,6 +63,7 @@ def _dumps(obj: Any) -> str:
 
 def _metrics_table(metrics: pd.DataFrame) -> pa.Table:
     """The tidy metrics with fixed types: int32 days, dictionary-encoded labels."""
+    metrics = with_aggregation(metrics)
     cols = list(metrics.columns)
     if sorted(cols) != sorted(METRIC_COLUMNS):
         raise ValueError(f"metrics columns must be {METRIC_COLUMNS}, got {cols}")
@@ -221,7 +225,7 @@ def read_run(path: str | Path) -> dict[str, Any]:
     if missing:
         raise RunNotFound(f"run folder {path} is missing {', '.join(missing)}")
     with _reading(path, "metrics.parquet"):
-        metrics = _read_parquet(path / "metrics.parquet")
+        metrics = with_aggregation(_read_parquet(path / "metrics.parquet"))
         metrics[_CATEGORIES] = metrics[_CATEGORIES].astype(str)
     agents = None
     if (path / "agents.parquet").is_file():
