@@ -105,6 +105,10 @@ def assemble(
         org_metrics = tidy_org_metrics(spec, run.org_raw, scenario.record.metrics_every)
         firms = firms_table(spec, params, run.state)
         summary["organisations"] = summarize_orgs(org_metrics, spec.orgs.grades)
+    if spec.cooperation is not None:  # the donation game: its final day
+        from socialcredit.results.cooperation import summarize_cooperation
+
+        summary["cooperation"] = summarize_cooperation(spec, run.state)
     info = {
         "scenario_name": scenario.metadata.name,
         "scenario_hash": scenario_hash(scenario),
