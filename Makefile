@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-slow lint browser bench bench-sweep ab peer firstresult clean
+.PHONY: install run test test-slow test-science lint browser bench bench-sweep ab peer firstresult clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ test: lint browser
 # Heavy cases (marked slow): more presets in the stage conformance suite.
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# The reputation-science validation cases at full size (docs/science.md; about as long as
+# `socialcredit science`).
+test-science: $(STAMP)
+	$(BIN)/python -m pytest -q -m science tests/test_science.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

@@ -149,7 +149,7 @@ def _f32(x: float) -> jax.Array:
 
 
 def initial(
-    spec: CoopSpec,
+    cs: CoopSpec,
     key: jax.Array,
     shares: tuple[float, float, float],
     random_strategies: bool = False,
@@ -158,7 +158,7 @@ def initial(
     """Strategies in the given shares: exact counts in blocks ALLC, ALLD, DISC (partners are
     drawn at random, so the layout does not matter), or each drawn independently with those
     probabilities; every view starts good, or good with probability 1/2."""
-    n, a = spec.n, spec.agents
+    n, a = cs.n, cs.agents
     k1, k2, k3 = jax.random.split(key, 3)
     if random_strategies:
         strat = jax.random.choice(k1, 3, (a,), p=jnp.asarray(shares)).astype(jnp.int8)
@@ -167,9 +167,9 @@ def initial(
         counts[2] = a - counts[0] - counts[1]
         strat = jnp.asarray(np.concatenate([np.full(k, s, np.int8) for s, k in enumerate(counts)]))
     strat = jnp.concatenate([strat, jnp.full(n - a, ALLD, jnp.int8)])
-    shape = {"public": (n,), "tiers": (n,), "bureaus": (spec.bureaus, n), "private": (n, n)}
-    view = jnp.ones(shape[spec.mode], jnp.uint8)
-    board = jnp.ones(n if spec.board else 0, jnp.uint8)
+    shape = {"public": (n,), "tiers": (n,), "bureaus": (cs.bureaus, n), "private": (n, n)}
+    view = jnp.ones(shape[cs.mode], jnp.uint8)
+    board = jnp.ones(n if cs.board else 0, jnp.uint8)
     if random_views:
         view = jax.random.bernoulli(k2, 0.5, view.shape).astype(jnp.uint8)
         board = jax.random.bernoulli(k3, 0.5, board.shape).astype(jnp.uint8)
@@ -182,9 +182,9 @@ def initial(
     )
 
 
-def start(spec: CoopSpec, key: jax.Array) -> CoopState:
+def start(cs: CoopSpec, key: jax.Array) -> CoopState:
     """The engine's initial game state: the spec's shares, every view good."""
-    return initial(spec, jax.random.fold_in(key, STAGE), spec.shares)
+    return initial(cs, jax.random.fold_in(key, STAGE), cs.shares)
 
 
 STAGE = 0x636F6F70  # the game's stream: fold_in(key, STAGE), then the day
@@ -221,17 +221,17 @@ def _judge(key, p: CoopParams, donor_good, recip_good, coop) -> jax.Array:
     return verdict ^ _bern(k2, p.e2, coop.shape)
 
 
-def views_of(spec: CoopSpec, state: CoopState, who: jax.Array, of: jax.Array) -> jax.Array:
+def views_of(cs: CoopSpec, state: CoopState, who: jax.Array, of: jax.Array) -> jax.Array:
     """Whether ``who`` sees ``of`` as good (broadcast modes ignore ``who``)."""
-    if spec.mode in ("public", "tiers"):
+    if cs.mode in ("public", "tiers"):
         return state.view[of] == 1
-    if spec.mode == "bureaus":
-        return state.view[who % spec.bureaus, of] == 1
+    if cs.mode == "bureaus":
+        return state.view[who % cs.bureaus, of] == 1
     return state.view[who, of] == 1
 
 
 def step(
-    spec: CoopSpec,
+    cs: CoopSpec,
     p: CoopParams,
     key: jax.Array,
     state: CoopState,
@@ -242,27 +242,27 @@ def step(
     ``broadcast`` (tiers mode): bool [N], the credit system's verdict on each agent today.
     """
     km, ka, kr, kg, ki = jax.random.split(key, 5)
-    if spec.mode == "tiers":
+    if cs.mode == "tiers":
         state = replace(state, view=broadcast.astype(jnp.uint8))
-    if spec.mutations:
-        state = _mutate(spec, p, km, state)
-    state, acts = _donate(spec, p, ka, state)
-    if spec.mode != "tiers":
-        state = _reputations(spec, p, kr, state, acts)
-    if spec.gossip and spec.mode == "private":
-        state = gossip(spec, kg, state, spec.gossip)
-    if spec.imitations:
-        state = _imitate(spec, p, ki, state)
+    if cs.mutations:
+        state = _mutate(cs, p, km, state)
+    state, acts = _donate(cs, p, ka, state)
+    if cs.mode != "tiers":
+        state = _reputations(cs, p, kr, state, acts)
+    if cs.gossip and cs.mode == "private":
+        state = gossip(cs, kg, state, cs.gossip)
+    if cs.imitations:
+        state = _imitate(cs, p, ki, state)
     return state
 
 
-def _mutate(spec: CoopSpec, p: CoopParams, key, state: CoopState) -> CoopState:
+def _mutate(cs: CoopSpec, p: CoopParams, key, state: CoopState) -> CoopState:
     """Each attempt picks a random player and, with probability ``mutation``, moves it one step
     in the (p_good, p_bad) strategy space as the authors' code does: ALLC or ALLD to DISC, DISC
     to ALLC or ALLD (the reverse discriminator being absent, half the ALLC/ALLD moves fail)."""
     k1, k2, k3 = jax.random.split(key, 3)
-    m = spec.mutations
-    who = jax.random.randint(k1, (m,), 0, spec.agents)
+    m = cs.mutations
+    who = jax.random.randint(k1, (m,), 0, cs.agents)
     fire = _bern(k2, p.mutation, (m,))
     coin = jax.random.randint(k3, (m,), 0, 2).astype(jnp.int8)
     old = state.strategy[who]
@@ -270,20 +270,20 @@ def _mutate(spec: CoopSpec, p: CoopParams, key, state: CoopState) -> CoopState:
     return replace(state, strategy=state.strategy.at[who].set(jnp.where(fire, new, old)))
 
 
-def _own(spec: CoopSpec, state: CoopState, i: jax.Array) -> jax.Array:
+def _own(cs: CoopSpec, state: CoopState, i: jax.Array) -> jax.Array:
     """Each donor's own standing, as it sees it (third-order action rules)."""
-    return views_of(spec, state, i, i)
+    return views_of(cs, state, i, i)
 
 
-def _donate(spec: CoopSpec, p: CoopParams, key, state: CoopState):
-    n, a = spec.n, spec.agents
+def _donate(cs: CoopSpec, p: CoopParams, key, state: CoopState):
+    n, a = cs.n, cs.agents
     idx = jnp.arange(n, dtype=jnp.int32)
     live = idx < a
-    if spec.all_pairs:
+    if cs.all_pairs:
         i, j = idx[:, None], idx[None, :]
-        own = jnp.broadcast_to(_own(spec, state, idx)[:, None], (n, n))
+        own = jnp.broadcast_to(_own(cs, state, idx)[:, None], (n, n))
         strat = jnp.broadcast_to(state.strategy[:, None], (n, n))
-        acts = _act(key, p, strat, own, views_of(spec, state, i, j))
+        acts = _act(key, p, strat, own, views_of(cs, state, i, j))
         acts = acts & live[:, None] & live[None, :]
         got = acts.sum(0, dtype=jnp.float32) / a
         gave = acts.sum(1, dtype=jnp.float32) / a
@@ -292,51 +292,51 @@ def _donate(spec: CoopSpec, p: CoopParams, key, state: CoopState):
         return replace(state, payoff=payoff * live, given=given), acts
     got = jnp.zeros(n, jnp.float32)
     gave = jnp.zeros(n, jnp.float32)
-    own = _own(spec, state, idx)
-    for k in jax.random.split(key, spec.partners):  # a static handful, not over agents
+    own = _own(cs, state, idx)
+    for k in jax.random.split(key, cs.partners):  # a static handful, not over agents
         k1, k2 = jax.random.split(k)
         r = _others(k1, idx, a)
-        c = _act(k2, p, state.strategy, own, views_of(spec, state, idx, r)) & live
+        c = _act(k2, p, state.strategy, own, views_of(cs, state, idx, r)) & live
         got = got.at[r].add(c.astype(jnp.float32))
         gave = gave + c
-    payoff = (p.b * got - p.c * gave) / spec.partners
-    given = (gave.sum() / (a * spec.partners))[None]
+    payoff = (p.b * got - p.c * gave) / cs.partners
+    given = (gave.sum() / (a * cs.partners))[None]
     return replace(state, payoff=payoff * live, given=given), None
 
 
-def _observed(spec, p, key, state, acts, observer, donor):
+def _observed(cs, p, key, state, acts, observer, donor):
     """An act of ``donor`` for ``observer`` to judge: (recipient, cooperated). With all pairs
     it is one of the step's acts; otherwise the donor acts afresh towards a random partner."""
     k1, k2 = jax.random.split(key)
-    if spec.all_pairs:
-        r = jax.random.randint(k1, donor.shape, 0, spec.agents)
+    if cs.all_pairs:
+        r = jax.random.randint(k1, donor.shape, 0, cs.agents)
         return r, acts[donor, r]
-    r = _others(k1, donor, spec.agents)
-    own = _own(spec, state, donor)
-    coop = _act(k2, p, state.strategy[donor], own, views_of(spec, state, donor, r))
+    r = _others(k1, donor, cs.agents)
+    own = _own(cs, state, donor)
+    coop = _act(k2, p, state.strategy[donor], own, views_of(cs, state, donor, r))
     return r, coop
 
 
-def _reputations(spec: CoopSpec, p: CoopParams, key, state: CoopState, acts) -> CoopState:
-    n = spec.n
+def _reputations(cs: CoopSpec, p: CoopParams, key, state: CoopState, acts) -> CoopState:
+    n = cs.n
     idx = jnp.arange(n, dtype=jnp.int32)
-    if spec.mode == "public":
+    if cs.mode == "public":
 
         def one(o, count):
             k1, k2 = jax.random.split(jax.random.fold_in(key, o))
-            r, coop = _observed(spec, p, k1, state, acts, idx, idx)
+            r, coop = _observed(cs, p, k1, state, acts, idx, idx)
             v = _judge(k2, p, state.view[idx] == 1, state.view[r] == 1, coop.astype(jnp.int32))
             return count + v
 
-        count = jax.lax.fori_loop(0, spec.observers, one, jnp.zeros(n, jnp.int32))
-        good = count > p.strictness * spec.observers
+        count = jax.lax.fori_loop(0, cs.observers, one, jnp.zeros(n, jnp.int32))
+        good = count > p.strictness * cs.observers
         return replace(state, view=good.astype(jnp.uint8))
-    if spec.mode == "bureaus":
-        m = spec.bureaus
+    if cs.mode == "bureaus":
+        m = cs.bureaus
         obs = jnp.broadcast_to(jnp.arange(m, dtype=jnp.int32)[:, None], (m, n))
         don = jnp.broadcast_to(idx[None, :], (m, n))
         k1, k2 = jax.random.split(key)
-        r, coop = _observed(spec, p, k1, state, acts, obs, don)
+        r, coop = _observed(cs, p, k1, state, acts, obs, don)
         v = _judge(
             k2, p, state.view[obs, don] == 1, state.view[obs, r] == 1, coop.astype(jnp.int32)
         )
@@ -345,23 +345,23 @@ def _reputations(spec: CoopSpec, p: CoopParams, key, state: CoopState, acts) -> 
     obs = jnp.broadcast_to(idx[:, None], (n, n))
     don = jnp.broadcast_to(idx[None, :], (n, n))
     k1, k2, k3, k4 = jax.random.split(key, 4)
-    r, coop = _observed(spec, p, k1, state, acts, obs, don)
+    r, coop = _observed(cs, p, k1, state, acts, obs, don)
     empathic = _bern(k3, p.empathy, (n, n))
     recip = jnp.where(empathic, state.view[don, r], state.view[obs, r]) == 1
     v = _judge(k2, p, state.view[obs, don] == 1, recip, coop.astype(jnp.int32))
-    board = _board(spec, p, k4, state, acts) if spec.board else state.board
+    board = _board(cs, p, k4, state, acts) if cs.board else state.board
     return replace(state, view=v.astype(jnp.uint8), board=board)
 
 
-def _board(spec: CoopSpec, p: CoopParams, key, state: CoopState, acts) -> jax.Array:
+def _board(cs: CoopSpec, p: CoopParams, key, state: CoopState, acts) -> jax.Array:
     """The institution beside private views: Q members each judge an act of their own of each
     donor; the broadcast is good when more than q*Q judge good."""
-    q, n = spec.observers, spec.n
+    q, n = cs.observers, cs.n
     mem = jnp.broadcast_to(jnp.arange(q, dtype=jnp.int32)[:, None], (q, n))
     don = jnp.broadcast_to(jnp.arange(n, dtype=jnp.int32)[None, :], (q, n))
     k1, k2, k3 = jax.random.split(key, 3)
-    r, coop = _observed(spec, p, k1, state, acts, mem, don)
-    if spec.independent_board:
+    r, coop = _observed(cs, p, k1, state, acts, mem, don)
+    if cs.independent_board:
         recip, own = state.board[r] == 1, state.board[don] == 1
     else:
         empathic = _bern(k3, p.empathy, (q, n))
@@ -371,11 +371,11 @@ def _board(spec: CoopSpec, p: CoopParams, key, state: CoopState, acts) -> jax.Ar
     return (count > p.strictness * q).astype(jnp.uint8)
 
 
-def gossip(spec: CoopSpec, key: jax.Array, state: CoopState, events: int) -> CoopState:
+def gossip(cs: CoopSpec, key: jax.Array, state: CoopState, events: int) -> CoopState:
     """``events`` gossip events, one after another: a listener, a speaker and a subject drawn
     uniformly (with replacement) from the players; the listener adopts the speaker's view of
     the subject."""
-    draws = jax.random.randint(key, (events, 3), 0, spec.agents)
+    draws = jax.random.randint(key, (events, 3), 0, cs.agents)
 
     def one(view, d):
         return view.at[d[0], d[2]].set(view[d[1], d[2]]), None
@@ -384,14 +384,14 @@ def gossip(spec: CoopSpec, key: jax.Array, state: CoopState, events: int) -> Coo
     return replace(state, view=view)
 
 
-def _imitate(spec: CoopSpec, p: CoopParams, key, state: CoopState) -> CoopState:
+def _imitate(cs: CoopSpec, p: CoopParams, key, state: CoopState) -> CoopState:
     """Pairwise comparison (Fermi rule): a random player (the learner) copies a random model's
     strategy with probability 1 / (1 + exp(-w (payoff_model - payoff_learner))). Several
     comparisons a step run at once (rare collisions resolve to one of them)."""
     k1, k2, k3 = jax.random.split(key, 3)
-    m = spec.imitations
-    model = jax.random.randint(k1, (m,), 0, spec.agents)
-    learner = jax.random.randint(k2, (m,), 0, spec.agents)
+    m = cs.imitations
+    model = jax.random.randint(k1, (m,), 0, cs.agents)
+    learner = jax.random.randint(k2, (m,), 0, cs.agents)
     diff = state.payoff[model] - state.payoff[learner]
     take = jax.random.uniform(k3, (m,)) < jax.nn.sigmoid(p.selection * diff)
     new = jnp.where(take, state.strategy[model], state.strategy[learner])
@@ -401,16 +401,16 @@ def _imitate(spec: CoopSpec, p: CoopParams, key, state: CoopState) -> CoopState:
 # ----------------------------------------------------------------------------- measures
 
 
-def measures(spec: CoopSpec, state: CoopState) -> jax.Array:
+def measures(cs: CoopSpec, state: CoopState) -> jax.Array:
     """float32 [12]: per strategy (ALLC, ALLD, DISC) its share, the share of views that see
     its members as good, and their mean payoff; then the share of donations that cooperated,
     the share of all views that are good and the institution's good share (MEASURES)."""
-    a = spec.agents
-    live = jnp.arange(spec.n) < a
-    if spec.mode in ("public", "tiers"):
+    a = cs.agents
+    live = jnp.arange(cs.n) < a
+    if cs.mode in ("public", "tiers"):
         seen = state.view.astype(jnp.float32)
     else:
-        v = state.view[: spec.bureaus] if spec.mode == "bureaus" else state.view[:a]
+        v = state.view[: cs.bureaus] if cs.mode == "bureaus" else state.view[:a]
         seen = v.astype(jnp.float32).mean(0)
     out = []
     for s in range(3):
@@ -421,7 +421,7 @@ def measures(spec: CoopSpec, state: CoopState) -> jax.Array:
             jnp.where(k > 0, (seen * m).sum() / jnp.maximum(k, 1), jnp.nan),
             jnp.where(k > 0, (state.payoff * m).sum() / jnp.maximum(k, 1), jnp.nan),
         ]
-    board = state.board[:a].astype(jnp.float32).mean() if spec.board else jnp.float32(jnp.nan)
+    board = state.board[:a].astype(jnp.float32).mean() if cs.board else jnp.float32(jnp.nan)
     return jnp.stack([*out, state.given[0], seen[:a].mean(), board])
 
 
@@ -433,7 +433,7 @@ MEASURES = tuple(f"{s}.{q}" for s in STRATEGIES for q in ("share", "good", "payo
 
 
 def run(
-    spec: CoopSpec,
+    cs: CoopSpec,
     p: CoopParams,
     key: jax.Array,
     state: CoopState,
@@ -442,8 +442,8 @@ def run(
     """``steps`` steps as a ``lax.scan``; returns the final state and measures [steps, 12]."""
 
     def body(st, t):
-        st = step(spec, p, jax.random.fold_in(key, t), st)
-        return st, measures(spec, st)
+        st = step(cs, p, jax.random.fold_in(key, t), st)
+        return st, measures(cs, st)
 
     return jax.lax.scan(body, state, jnp.arange(steps))
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from importlib import resources
 
 import jax
@@ -79,7 +80,7 @@ def public_second_order(size: float = 1.0) -> list[Row]:
     """All discriminators, public monitoring (one observer, q = 1/2), e1 = e2 = 0.02."""
     n, steps = max(int(20_000 * size), 500), max(int(500 * size), 150)
     rows = []
-    for norm in SECOND_ORDER:
+    for norm in SECOND_ORDER if size >= 1 else ("stern_judging", "scoring"):
         spec = co.CoopSpec(agents=n, mode="public")
         m = _series(spec, co.make_params(norm), steps, 50, shares=(0, 0, 1))
         g, se = m[:, 7].mean(), _batch_se(m[:, 7])
@@ -101,11 +102,14 @@ def public_second_order(size: float = 1.0) -> list[Row]:
 def _private_rows(norm, empathy, n, steps, burn, case, mode="private", bureaus=1):
     spec = co.CoopSpec(agents=n, mode=mode, bureaus=bureaus)
     m = _series(spec, co.make_params(norm, empathy=empathy), steps, burn)
-    gx, g, _ = theory.private_reputations(norm, THIRDS, 0.02, 0.02, empathy)
+    nb = bureaus if mode == "bureaus" else 0
+    gx, g, _ = theory.private_reputations(norm, THIRDS, 0.02, 0.02, empathy, bureaus=nb)
+    approx = theory.private_reputations(norm, THIRDS, 0.02, 0.02, empathy)[0]
     pay = theory.payoffs(THIRDS, gx, g, 5.0, 1.0, 0.02)
     se = _batch_se(m)
     rows = []
-    label = f"E={empathy:g}" if mode == "private" else f"M={bureaus} bureaus as E={empathy:g}"
+    label = f"E={empathy:g}" if mode == "private" else f"M={bureaus} bureaus"
+    source = RSP2019 if mode == "private" else RSP2019 + ", extended to M bureaus (ours)"
     for k, s in enumerate(co.STRATEGIES):
         col = 3 * k + 1
         rows.append(
@@ -115,8 +119,9 @@ def _private_rows(norm, empathy, n, steps, burn, case, mode="private", bureaus=1
                 float(gx[k]),
                 float(m[:, col].mean()),
                 Z * float(se[col]) + 1.0 / n,
-                RSP2019,
-                f"N={n}, thirds, {steps - burn} steps; 4 SE + 1/N (finite population)",
+                source,
+                f"N={n}, thirds, {steps - burn} steps; 4 SE + 1/N (finite population)"
+                + ("" if mode == "private" else f"; E=1/M would say {approx[k]:.4f}"),
             )
         )
     for k, s in enumerate(co.STRATEGIES):
@@ -128,7 +133,7 @@ def _private_rows(norm, empathy, n, steps, burn, case, mode="private", bureaus=1
                 float(pay[k]),
                 float(m[:, col].mean()),
                 Z * float(se[col]) + 5.0 / n,
-                RSP2019,
+                source,
                 f"N={n}, one partner a step; 4 SE + b/N (finite population)",
             )
         )
@@ -149,8 +154,10 @@ def rsp2019_thirds(size: float = 1.0) -> list[Row]:
 
 def bureaus(size: float = 1.0) -> list[Row]:
     """M equal bureaus, each agent following one: donor and observer share a bureau with
-    probability 1/M (then one view, as with empathy) and otherwise hold independent views:
-    the reputation equations with E = 1/M."""
+    probability 1/M (then one view, as with empathy) and otherwise hold different views. The
+    issue's E = 1/M is close but not exact (a discriminator's own bureau judges it as with
+    E = 1, the others as with E = 0, so two bureaus' views of it are correlated through its
+    bureau); the rows compare with the exact bureau equations, and the notes give E = 1/M."""
     n, steps = max(int(6_000 * size), 600), max(int(600 * size), 200)
     rows = []
     for m in (2, 4) if size >= 1 else (2,):
@@ -201,13 +208,14 @@ _RKP_NORM = {
 def rkp2021_snapshot(size: float = 1.0) -> list[Row]:
     """The authors' snapshot (output/fixation_paper_multitype_final.csv): 16 ALLC, 17 ALLD,
     17 DISC (N = 50), views random at first, 100 rounds of all-pairs play and reputation
-    updates; private views with empathy E, beside an institution of Q members. Compared: the
+    updates; private views with empathy E, beside an institution of Q members whose first
+    broadcast is their first private views (as the authors' code starts it). Compared: the
     share of good private views (the file's `reputations`, pooled over its Q, q and board
     settings, which do not touch private views) and the institution's good share
     (`inst_reputations`, Q = 50 and q = 0.5, an independent board)."""
     data = _authors()
     f = data["files"]["output/fixation_paper_multitype_final.csv"]
-    runs = max(int(400 * size), 100)
+    runs = max(int(100 * size), 40)
     rows = []
     norms = list(_RKP_NORM) if size >= 1 else ["stern judging", "scoring"]
     for e in (0.0, 0.9):
@@ -251,14 +259,18 @@ def _snapshot(norm: str, empathy: float, runs: int) -> np.ndarray:
     return np.asarray(_snapshot_runs(spec, params, jax.random.key(7), runs, shares))
 
 
+@partial(jax.jit, static_argnums=(0, 3, 4))
 def _snapshot_runs(spec, params, key, runs, shares):
     def one(k):
         k1, k2 = jax.random.split(k)
         st = co.initial(spec, k1, shares, random_views=True)
+        # as the authors' code: the first broadcast is the members' (0 .. Q-1) first views
+        count = st.view[: spec.observers].astype(jnp.int32).sum(0)
+        st = replace(st, board=(count > params.strictness * spec.observers).astype(jnp.uint8))
         st, _ = co.run(spec, params, k2, st, 100)
         return co.measures(spec, st)
 
-    return jax.jit(jax.vmap(one))(jax.random.split(key, runs))
+    return jax.vmap(one)(jax.random.split(key, runs))
 
 
 def rkp2021_evolution(size: float = 1.0) -> list[Row]:
@@ -268,7 +280,7 @@ def rkp2021_evolution(size: float = 1.0) -> list[Row]:
     comparison; averages over the second half. Compared: mean cooperation and strategy
     shares."""
     data = _authors()["files"]["output/paper_empathy_noRDisc.csv"]
-    runs = max(int(64 * size), 16)
+    runs = max(int(32 * size), 16)
     gens = 10_000 if size >= 1 else 4_000
     rows = []
     cases = [("stern judging", 0.0), ("stern judging", 1.0)]
@@ -305,14 +317,18 @@ def rkp2021_evolution(size: float = 1.0) -> list[Row]:
 def _evolve(norm: str, empathy: float, runs: int, gens: int) -> np.ndarray:
     spec = co.CoopSpec(agents=50, mode="private", all_pairs=True, mutations=1, imitations=1)
     params = co.make_params(norm, empathy=empathy, mutation=0.025, selection=1.0)
+    return np.asarray(_evolve_runs(spec, params, jax.random.key(11), runs, gens))
 
+
+@partial(jax.jit, static_argnums=(0, 3, 4))
+def _evolve_runs(spec, params, key, runs, gens):
     def one(k):
         k1, k2 = jax.random.split(k)
         st = co.initial(spec, k1, THIRDS, random_strategies=True, random_views=True)
         _, m = co.run(spec, params, k2, st, gens)
         return m[gens // 2 :].mean(0)
 
-    return np.asarray(jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(11), runs)))
+    return jax.vmap(one)(jax.random.split(key, runs))
 
 
 def leading_eight(size: float = 1.0) -> list[Row]:

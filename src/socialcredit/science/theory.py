@@ -49,7 +49,9 @@ def invader(norm: str, e1: float, e2: float, rule: np.ndarray, h: float | None =
     h = public_standing(norm, e1, e2) if h is None else h
     sm = (1 - e1) * np.asarray(rule, float)
     bb, bg, gb, gg = _rs(r, sm)
-    big_h = (h * bg + (1 - h) * bb) / (1 - h * gg + h * bg - (1 - h) * gb + (1 - h) * bb)
+    den = 1 - h * gg + h * bg - (1 - h) * gb + (1 - h) * bb
+    # den = 0: both standings absorbing (no errors); the invader keeps its first, good, one
+    big_h = (h * bg + (1 - h) * bb) / den if abs(den) > 1e-15 else 1.0
     # rule index: own standing * 2 + partner's standing
     out = h * big_h * sm[3] + (1 - h) * big_h * sm[2] + h * (1 - big_h) * sm[1]
     out += (1 - h) * (1 - big_h) * sm[0]
@@ -109,13 +111,22 @@ def private_reputations(
     e2: float,
     empathy: float,
     iterations: int = 20_000,
+    bureaus: int = 0,
 ) -> tuple[np.ndarray, float, float]:
     """Radzvilavicius, Stewart & Plotkin (2019), second-order norms: the good shares g_X of
     ALLC, ALLD, DISC under private assessment with empathy E, with g = sum f_X g_X and
     g2 = sum f_X g_X^2 (two observers' independent views of one individual). A discriminating
     donor acts on its own view of the recipient; the observer judges with its own view, or
     with the donor's with probability E. Returns (g_X, g, g2) at the fixed point reached from
-    everyone good."""
+    everyone good.
+
+    ``bureaus`` = M > 0: M equal bureaus instead (each agent follows bureau i mod M, E unused).
+    A bureau judging a donor of its own shares the donor's view (as E = 1); another bureau
+    holds an independent view (as E = 0), but a discriminator is seen good by its own bureau
+    with g_o and by the others with g_x, so two bureaus' views of one discriminator agree with
+    probability (2/M) g_o g_x + (1 - 2/M) g_x^2, not g_DISC^2. So E = 1/M is exact only for
+    M = 1 and approximate otherwise (docs/science.md). g_DISC = g_o / M + (1 - 1/M) g_x.
+    """
     good, action = NORMS[norm]
     assert tuple(action) == SECOND, "second-order norms only"
     r = (1 - e2) * np.asarray(good[4:], float) + e2 * (1 - np.asarray(good[4:], float))
@@ -125,23 +136,32 @@ def private_reputations(
             return (1 - e1) * r[rg * 2 + 1] + e1 * r[rg * 2]
         return r[rg * 2]
 
-    f = np.asarray(shares, float)
-    gx = np.ones(3)
-    for _ in range(iterations):
-        g, g2 = f @ gx, f @ gx**2
-        allc = g * judged(True, 1) + (1 - g) * judged(True, 0)
-        alld = g * judged(False, 1) + (1 - g) * judged(False, 0)
-        # (donor's view, observer's view) of the recipient: GG, GB, BG, BB
-        joint0 = np.array([g2, g - g2, g - g2, 1 - 2 * g + g2])
-        joint1 = np.array([g, 0.0, 0.0, 1 - g])
-        joint = (1 - empathy) * joint0 + empathy * joint1
-        disc = (
+    def disc(joint: np.ndarray) -> float:  # joint: (donor's, observer's view) GG GB BG BB
+        return (
             joint[0] * judged(True, 1)
             + joint[1] * judged(True, 0)
             + joint[2] * judged(False, 1)
             + joint[3] * judged(False, 0)
         )
-        new = np.array([allc, alld, disc])
+
+    f = np.asarray(shares, float)
+    gx = np.ones(3)
+    go = gxx = 1.0  # bureaus: DISC seen good by its own bureau, by another
+    m = max(bureaus, 1)
+    for _ in range(iterations):
+        g = f @ gx
+        allc = g * judged(True, 1) + (1 - g) * judged(True, 0)
+        alld = g * judged(False, 1) + (1 - g) * judged(False, 0)
+        same = np.array([g, 0.0, 0.0, 1 - g])
+        if bureaus:
+            d2 = (2 / m) * go * gxx + (1 - 2 / m) * gxx**2 if m > 1 else gxx**2
+            g2 = f[0] * gx[0] ** 2 + f[1] * gx[1] ** 2 + f[2] * d2
+            go, gxx = disc(same), disc(np.array([g2, g - g2, g - g2, 1 - 2 * g + g2]))
+            new = np.array([allc, alld, go / m + (1 - 1 / m) * gxx])
+        else:
+            g2 = f @ gx**2
+            other = np.array([g2, g - g2, g - g2, 1 - 2 * g + g2])
+            new = np.array([allc, alld, disc((1 - empathy) * other + empathy * same)])
         if np.max(np.abs(new - gx)) < 1e-15:
             gx = new
             break

@@ -14,9 +14,9 @@ from socialcredit.engine.state import Context, State, Today
 
 def cooperate(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
     """Stage: mutation, donations, reputations, gossip and imitation of the day."""
-    spec, params = ctx.spec.cooperation, ctx.params.cooperation
+    game, params = ctx.spec.cooperation, ctx.params.cooperation
     key = jax.random.fold_in(jax.random.fold_in(ctx.key, STAGE), ctx.day)
     broadcast = None
-    if spec.mode == "tiers":  # the credit system's verdict: a good tier and not blacklisted
+    if game.mode == "tiers":  # the credit system's verdict: a good tier and not blacklisted
         broadcast = (today.tier.astype("int32") < params.good_tiers) & ~today.listed
-    return replace(state, coop=step(spec, params, key, state.coop, broadcast)), today
+    return replace(state, coop=step(game, params, key, state.coop, broadcast)), today
