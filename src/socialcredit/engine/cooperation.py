@@ -243,17 +243,29 @@ def step(
     """
     km, ka, kr, kg, ki = jax.random.split(key, 5)
     if cs.mode == "tiers":
-        state = replace(state, view=broadcast.astype(jnp.uint8))
+        state = replace(state, view=_keep_ghosts(cs, broadcast.astype(jnp.uint8), state.view))
     if cs.mutations:
         state = _mutate(cs, p, km, state)
     state, acts = _donate(cs, p, ka, state)
     if cs.mode != "tiers":
-        state = _reputations(cs, p, kr, state, acts)
+        new = _reputations(cs, p, kr, state, acts)
+        view = _keep_ghosts(cs, new.view, state.view)
+        state = replace(new, view=view, board=_keep_ghosts(cs, new.board, state.board))
     if cs.gossip and cs.mode == "private":
         state = gossip(cs, kg, state, cs.gossip)
     if cs.imitations:
         state = _imitate(cs, p, ki, state)
     return state
+
+
+def _keep_ghosts(cs: CoopSpec, new: jax.Array, old: jax.Array) -> jax.Array:
+    """``new`` where observer and subject are players, ``old`` for padding slots (engine
+    arrays are padded; a ghost's views stay as they were born)."""
+    if new.shape[-1] != cs.n or cs.n == cs.agents:
+        return new
+    live = jnp.arange(cs.n) < cs.agents
+    mask = live[:, None] & live[None, :] if cs.mode == "private" else live
+    return jnp.where(mask, new, old)
 
 
 def _mutate(cs: CoopSpec, p: CoopParams, key, state: CoopState) -> CoopState:
