@@ -114,7 +114,7 @@ def test_the_command_line(tmp_path):
 def test_scenario_section_is_checked():
     from socialcredit.scenario import load_scenario
 
-    sc = load_scenario("rongcheng-cooperation", agents=1000)
+    sc = load_scenario("cooperation-rongcheng", agents=1000)
     bad = sc.cooperation.model_copy(update={"assessment": "private", "gossip": 0})
     assert not bad.issues(("cooperation",), 1000, 6)
     too_big = bad.issues(("cooperation",), 10_000, 6)

@@ -158,6 +158,9 @@ SECTIONS: dict[str, str] = {
     "seed": "run",  # the same random numbers
     "record": "run",
     "map": "system",  # the deadbeat map
+    # the donation game between people; with `assessment: tiers` and no system every tier is
+    # the top one and nobody is listed, so discriminators help everyone
+    "cooperation": "society",
     "organisations": "mixed",  # sectors, firms, market, institutions kept; the rest removed
 }
 
