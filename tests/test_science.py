@@ -103,11 +103,13 @@ def test_discriminators_follow_the_credit_tiers():
 
 def test_the_command_line(tmp_path):
     run = [sys.executable, "-m", "socialcredit.cli", "science"]
-    ok = subprocess.run([*run, "--case", "granovetter", "--json"], capture_output=True, text=True)
+    ok = subprocess.run(
+        [*run, "--case", "granovetter", "--json"], capture_output=True, text=True, timeout=300
+    )
     assert ok.returncode == 0, ok.stderr
     rows = json.loads(ok.stdout)
     assert {r["case"] for r in rows} == {"granovetter"} and all(r["passed"] for r in rows)
-    bad = subprocess.run([*run, "--case", "nope"], capture_output=True, text=True)
+    bad = subprocess.run([*run, "--case", "nope"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "no such case" in bad.stderr and "Traceback" not in bad.stderr
 
 
