@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-slow test-notebooks lint browser bench bench-sweep ab peer firstresult clean
+.PHONY: install run test test-slow test-notebooks test-science lint browser bench bench-sweep ab peer firstresult clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ test-slow: $(STAMP)
 # The notebooks in examples/notebooks, executed in a Jupyter kernel of this environment.
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q -m notebooks tests/test_example_notebooks.py
+
+# The reputation-science validation cases at full size (docs/science.md; about as long as
+# `socialcredit science`).
+test-science: $(STAMP)
+	$(BIN)/python -m pytest -q -m science tests/test_science.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

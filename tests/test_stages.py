@@ -38,6 +38,7 @@ PRESETS = (
     "pilots-2021",
     "corporate",
     "due-process",
+    "cooperation-rongcheng",
 )
 SLOW = ("court-blacklist", "national")
 AGENTS = 600  # padded to 768: 168 ghosts

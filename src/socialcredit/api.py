@@ -105,6 +105,10 @@ def assemble(
         org_metrics = tidy_org_metrics(spec, run.org_raw, scenario.record.metrics_every)
         firms = firms_table(spec, params, run.state)
         summary["organisations"] = summarize_orgs(org_metrics, spec.orgs.grades)
+    if spec.cooperation is not None:  # the donation game: its final day
+        from socialcredit.results.cooperation import summarize_cooperation
+
+        summary["cooperation"] = summarize_cooperation(spec, run.state)
     info = {
         "scenario_name": scenario.metadata.name,
         "scenario_hash": scenario_hash(scenario),
@@ -154,6 +158,9 @@ SECTIONS: dict[str, str] = {
     "seed": "run",  # the same random numbers
     "record": "run",
     "map": "system",  # the deadbeat map
+    # the donation game between people; with `assessment: tiers` and no system every tier is
+    # the top one and nobody is listed, so discriminators help everyone
+    "cooperation": "society",
     "organisations": "mixed",  # sectors, firms, market, institutions kept; the rest removed
 }
 

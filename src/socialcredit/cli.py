@@ -1038,6 +1038,9 @@ def _register_subcommands() -> None:
     from socialcredit.experiments.search_cli import search_command
 
     app.command("optimize")(search_command)
+    from socialcredit.science.cli import science_command
+
+    app.command("science")(science_command)
 
 
 _register_subcommands()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from socialcredit.compile.budgets import BudgetParams, BudgetSpec, compile_budgets
+from socialcredit.compile.cooperation import compile_cooperation
 from socialcredit.compile.core import (
     INT32_MIN,
     PAD,
@@ -83,6 +84,8 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
     subs = {name: build(sc, tables) for name, build in MECHANISMS}
     if sc.organisations is not None:
         subs["orgs"] = compile_orgs(sc.organisations, sc.population.agents)
+    if sc.cooperation is not None:
+        subs["cooperation"] = compile_cooperation(sc.cooperation, spec.agents, spec.padded)
     spec = replace(spec, **{k: s for k, (s, _) in subs.items()})
     params = replace(params, **{k: p for k, (_, p) in subs.items()})
     return spec, params

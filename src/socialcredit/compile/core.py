@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from socialcredit.compile.informants import InformantParams, InformantSpec
     from socialcredit.compile.map import MapParams, MapSpec
     from socialcredit.compile.orgs import OrgParams, OrgSpec
+    from socialcredit.engine.cooperation import CoopParams, CoopSpec
 
 INT32_MIN = -(2**31)
 PAD = 256
@@ -124,6 +125,7 @@ class Spec:
     map: MapSpec | None = None  # compile/map.py: the deadbeat map
     budgets: BudgetSpec | None = None  # compile/budgets.py
     orgs: OrgSpec | None = None  # compile/orgs.py: businesses and institutions
+    cooperation: CoopSpec | None = None  # engine/cooperation.py: the donation game
 
     @property
     def events2(self) -> bool:
@@ -197,6 +199,7 @@ class Params:
     map: MapParams | None = None
     budgets: BudgetParams | None = None
     orgs: OrgParams | None = None  # numbers of the organisations section
+    cooperation: CoopParams | None = None  # numbers of the donation game
 
 
 @dataclass

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
+from socialcredit.engine.cooperation import start as coop_initial
 from socialcredit.engine.orgs import synthesize_orgs
 from socialcredit.engine.stages.common import contact_shift, shifted_sum
 from socialcredit.engine.stages.informants import packed_informants
@@ -109,6 +110,7 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
             if spec.orgs is not None
             else None
         ),
+        coop=coop_initial(spec.cooperation, key) if spec.cooperation is not None else None,
     )
     if not slim:
         return state

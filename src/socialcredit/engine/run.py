@@ -36,6 +36,7 @@ from socialcredit.engine.shard import agent_mesh, constrain, pad_for, to_host
 from socialcredit.engine.stages.behave import behave
 from socialcredit.engine.stages.budget import settle_books
 from socialcredit.engine.stages.consequences import carry_home_block, live, own_school_block
+from socialcredit.engine.stages.cooperate import cooperate
 from socialcredit.engine.stages.corporate import trade
 from socialcredit.engine.stages.informants import distrust, owe, reward_today
 from socialcredit.engine.stages.learn import perceive
@@ -89,6 +90,8 @@ def day_step(
     state, today = live(ctx, state, today)  # consequences
     if spec.orgs is not None:
         state, today = trade(ctx, state, today)  # businesses and institutions
+    if spec.cooperation is not None:
+        state, today = cooperate(ctx, state, today)  # the donation game
     state, today = pack(ctx, state, today)  # the day's facts in one word
     if spec.informants is not None:
         state, today = owe(ctx, state, today)  # informants' pay, carried
@@ -193,6 +196,7 @@ DAY = (
     (None, rank),
     (None, live),
     ("orgs", trade),
+    ("cooperation", cooperate),
     (None, pack),
     ("informants", owe),
     ("households", carry_home_block),

@@ -55,6 +55,7 @@ class State:
     budget_open: jax.Array  # bool [J] rewards were paid today (the year's money not yet spent)
     budget_day: jax.Array  # float32 [2, C] today's informant payments (money), and withheld
     orgs: Any = None  # engine.orgs.Orgs: businesses and institutions (None: no organisations)
+    coop: Any = None  # engine.cooperation.CoopState: the donation game (None: no game)
 
 
 # Bits of State.traits (static over a run, except TRAIT_HOME_BLOCK, set each day).

@@ -23,6 +23,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from .cooperation import Cooperation
 from .orgs import Organisations, org_issues
 from .population import (
     Behaviour,
@@ -175,6 +176,11 @@ class Scenario(Strict):
         description="Businesses, government institutions, the market and corporate credit "
         "(scenario/orgs.py); null: no organisations.",
     )
+    cooperation: Cooperation | None = Field(
+        default=None,
+        description="The donation game under indirect reciprocity (scenario/cooperation.py); "
+        "null: no game.",
+    )
 
     def refs(self) -> Refs:
         """What sections may refer to that other sections define."""
@@ -225,6 +231,9 @@ class Scenario(Strict):
         out += self.response.issues(("response",), refs)
         if self.organisations is not None:
             out += self.organisations.issues(("organisations",))
+        if self.cooperation is not None:
+            tiers = max((len(p.tiers) for p in self.programmes.values()), default=0)
+            out += self.cooperation.issues(("cooperation",), self.population.agents, tiers)
         out += self.dtype_issues()
         return out
 
