@@ -37,12 +37,19 @@ NICE_WIDTHS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 50
 # Chart key -> (element id suffix, title). The order is the order of the report.
 CHARTS: dict[str, tuple[str, str]] = {
     "tiers_over_time": ("tiers-over-time", "Tier shares over time"),
+    "tier_transitions": ("tier-transitions", "Tier transitions"),
     "score_distribution": ("score-distribution", "Score distribution by group"),
     "behaviour_rates": ("behaviour-rates", "Behaviour rates"),
+    "trust_chilling": ("trust-chilling", "Trust and chilling over time"),
     "disparity": ("disparity", "Disparity between groups"),
+    "lorenz": ("lorenz", "Lorenz curve of wealth"),
     "map": ("map", "Where low scores concentrate"),
     "credit_files": ("credit-files", "Example credit files"),
 }
+WITH, WITHOUT = "with the system", "without the system"  # the arms, as charts name them
+TRANSITION_DAYS = 30  # the tier transition matrix: tier now -> tier this many days later
+LORENZ_POINTS = 101  # points of a drawn Lorenz curve (it is exact at each of them)
+CHILLING = ("speech", "religion")  # behaviour categories whose fall is a chilling effect
 
 DISPARITY_METRICS: dict[str, str] = {
     "sanctions_per_agent_year": "sanctions per agent-year",
@@ -121,22 +128,40 @@ def figure_data(result: Result, counterfactual: Result | None = None) -> dict[st
       score on the last day (jurisdictions with a programme).
     - ``map``: jurisdiction, x_min, y_min (metres on the jurisdiction's plane, the cell's
       lower-left corner), agents, low (agents in their programme's two lowest tiers or
-      listed), density (low per km^2), for every occupied 250 m cell of every jurisdiction with
-      a programme; only when the snapshot has x and y columns.
+      listed), density (low per km^2), radius_m (the scenario's deadbeat-map radius, NaN
+      without a map), for every occupied 250 m cell of every jurisdiction with a programme;
+      only when the snapshot has x and y columns and somebody is low.
     - ``credit_files``: example, agent, day, kind, behaviour, channel, points, false, score
       (those the log has, then its other columns), final_score, final_tier: every event in the
       credit files of up to three example agents (one listed, the one with most records, the
       one with most false records); only when the run has an event log (``load_events``).
 
-    ``counterfactual`` defaults to ``result.counterfactual``.
+    - ``tier_transitions``: jurisdiction, from_tier, to_tier, count, share (of the row: the
+      agent-days that started in ``from_tier``), days (the horizon, ``TRANSITION_DAYS`` or
+      the run's length if shorter), agents (the credit-file sample): how often an agent in a
+      tier on one day is in each tier ``days`` later, pooled over every start day. The engine
+      records tier moves only as daily counts, so each sampled agent's daily tier is rebuilt
+      from its credit file (``tier_paths``).
+    - ``trust_chilling``: day, series (``trust``: agent-weighted mean trust, scenarios with
+      informants; ``chilling``: speech and religious acts per agent-year that day), arm
+      (``WITH`` or ``WITHOUT``), value. Without informants trust stays at its initial level,
+      so the arm without the system is that level (the audit's ``mean_trust`` does the same).
+    - ``lorenz``: arm, population_share, wealth_share, gini: the Lorenz curve of final wealth
+      (agent snapshot) at ``LORENZ_POINTS`` population shares, per arm.
+
+    ``counterfactual`` defaults to ``result.counterfactual``. ``absent_reasons`` says in
+    words why a chart is missing.
     """
     if counterfactual is None:
         counterfactual = result.counterfactual
     builders = {
         "tiers_over_time": lambda: tiers_over_time(result),
+        "tier_transitions": lambda: tier_transitions(result),
         "score_distribution": lambda: score_distribution(result),
         "behaviour_rates": lambda: behaviour_rates(result, counterfactual),
+        "trust_chilling": lambda: trust_chilling(result, counterfactual),
         "disparity": lambda: disparity(result),
+        "lorenz": lambda: lorenz(result, counterfactual),
         "map": lambda: low_score_map(result),
         "credit_files": lambda: credit_files(result),
     }
@@ -146,6 +171,69 @@ def figure_data(result: Result, counterfactual: Result | None = None) -> dict[st
         if df is not None and not df.empty:
             out[key] = df.reset_index(drop=True)
     return out
+
+
+NO_COUNTERFACTUAL = (
+    "with the system only: no run of the same society without it was given (pass one with "
+    "`socialcredit report RUN --against OTHER_RUN`, or audit the scenario, whose report shows "
+    "both arms)"
+)
+
+
+def chart_title(key: str, df: pd.DataFrame | None = None) -> str:
+    """A chart's title, true to its data: behaviour rates say whether the arm without the
+    system is drawn."""
+    if key == "behaviour_rates" and df is not None:
+        if "counterfactual" in df:
+            return "Behaviour rates, with the system and without it"
+        return "Behaviour rates, with the system only (no counterfactual)"
+    if key == "tier_transitions" and df is not None and not df.empty:
+        return f"Tier transitions over {int(df['days'].iloc[0])} days"
+    return CHARTS[key][1]
+
+
+def absent_reasons(
+    result: Result, counterfactual: Result | None, data: Mapping[str, pd.DataFrame]
+) -> dict[str, str]:
+    """Chart key -> why the chart is not drawn, for every chart missing from ``data``."""
+    scenario = result.scenario
+    has_tiers = bool(tier_names(scenario))
+    agents = result.agents
+    no_programme = "no jurisdiction of this scenario runs a programme, so nobody has a tier"
+    no_snapshot = "the run kept no per-agent snapshot (record.snapshot is false)"
+    no_log = "the run kept no credit-file log (credit.duckdb) to read people's files from"
+    reasons: dict[str, str] = {}
+    for key in CHARTS:
+        if key in data:
+            continue
+        why = "the run has no data for it"
+        if key in ("tiers_over_time", "tier_transitions", "score_distribution", "map"):
+            if not has_tiers:
+                why = no_programme
+            elif key != "tiers_over_time" and agents is None:
+                why = no_snapshot
+            elif key == "tier_transitions":
+                why = no_log
+            elif key == "map" and not {"x", "y"} <= set(agents.columns):
+                why = "the agent snapshot has no home locations (x, y)"
+            elif key == "map":
+                why = (
+                    "nobody was in the two lowest tiers or on the blacklist at the end of the "
+                    "run, so there is nobody to map"
+                )
+        elif key == "behaviour_rates":
+            why = "the scenario has no behaviours"
+        elif key == "trust_chilling":
+            why = (
+                "this scenario has no informants (trust is only modelled with them) and no "
+                "speech or religious behaviours (so there is no chilling effect to measure)"
+            )
+        elif key == "lorenz":
+            why = no_snapshot if agents is None else "total wealth at the end is not positive"
+        elif key == "credit_files":
+            why = no_log
+        reasons[key] = why
+    return reasons
 
 
 def _metric(metrics: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -322,6 +410,163 @@ def disparity(result: Result) -> pd.DataFrame | None:
     return pd.DataFrame(rows, columns=["group", "agents", "metric", "value", "ratio"])
 
 
+def _arms(result: Result, counterfactual: Result | None) -> list[tuple[str, Result]]:
+    return [(WITH, result)] + ([(WITHOUT, counterfactual)] if counterfactual is not None else [])
+
+
+def chilling_behaviours(scenario: Scenario) -> list[str]:
+    return [b.name for b in scenario.behaviours if getattr(b, "category", "") in CHILLING]
+
+
+def _weighted_mean_by_day(m: pd.DataFrame, name: str) -> pd.Series:
+    keys = ["day", "jurisdiction", "group"]
+    mean = _metric(m, name).set_index(keys)["value"]
+    weight = _metric(m, "agents").set_index(keys)["value"].reindex(mean.index).fillna(0.0)
+    total = weight.groupby(level="day").sum()
+    return ((mean * weight).groupby(level="day").sum() / total.where(total > 0)).dropna()
+
+
+def initial_trust(scenario: Scenario) -> float | None:
+    """Trust without informants: its initial level as the engine stores it (the audit
+    registry's ``mean_trust`` says the same for the arm without the system)."""
+    from socialcredit.audit.catalogue import outcomes_for
+
+    for o in outcomes_for(scenario):
+        if o.name == "mean_trust" and o.without_system is not None:
+            w = o.without_system
+            return float(w(scenario) if callable(w) else w)
+    return None
+
+
+def trust_chilling(result: Result, counterfactual: Result | None = None) -> pd.DataFrame | None:
+    frames = []
+    for arm, r in _arms(result, counterfactual):
+        m = r.metrics
+        if m is None or m.empty:
+            continue
+        agents = _metric(m, "agents").groupby("day")["value"].sum()
+        agents = agents[agents > 0]
+        trust = _weighted_mean_by_day(m, "mean_trust")
+        if trust.empty and arm == WITHOUT and frames and (frames[0]["series"] == "trust").any():
+            level = initial_trust(result.scenario)
+            if level is not None:
+                trust = pd.Series(level, index=agents.index)
+        if not trust.empty:
+            frames.append(pd.DataFrame({"day": trust.index, "series": "trust", "value": trust}))
+            frames[-1]["arm"] = arm
+        chill = chilling_behaviours(r.scenario) or chilling_behaviours(result.scenario)
+        if chill:
+            names = [f"acts.{b}" for b in chill]
+            acts = m[m["metric"].isin(names)].groupby("day")["value"].sum()
+            rate = acts.reindex(agents.index, fill_value=0.0) / agents * DAYS_PER_YEAR
+            frames.append(
+                pd.DataFrame({"day": rate.index, "series": "chilling", "value": rate, "arm": arm})
+            )
+    if not frames:
+        return None
+    df = pd.concat(frames, ignore_index=True)[["day", "series", "arm", "value"]]
+    df["day"] = df["day"].astype(np.int64)
+    return df
+
+
+def lorenz(result: Result, counterfactual: Result | None = None) -> pd.DataFrame | None:
+    from socialcredit.audit.formulas import gini
+
+    grid = np.linspace(0.0, 1.0, LORENZ_POINTS)
+    frames = []
+    for arm, r in _arms(result, counterfactual):
+        if r.agents is None or "wealth" not in r.agents:
+            continue
+        w = np.sort(r.agents["wealth"].to_numpy(np.float64))
+        w = w[np.isfinite(w)]
+        if w.size == 0 or w.sum() <= 0:
+            continue
+        cum = np.concatenate([[0.0], np.cumsum(w)]) / w.sum()
+        share = np.interp(grid, np.linspace(0.0, 1.0, w.size + 1), cum)
+        frames.append(
+            pd.DataFrame(
+                {"arm": arm, "population_share": grid, "wealth_share": share, "gini": gini(w)}
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def tier_of_score(scores: np.ndarray, floors: list[int]) -> np.ndarray:
+    """Tier index (0 = top) of each score: how many tier floors it is below, as the engine's
+    ``list`` stage computes it (``floors``: every tier's but the bottom one's, top first)."""
+    s = np.asarray(scores, dtype=np.int64)
+    return sum((s < f).astype(np.int64) for f in floors) if floors else np.zeros(s.shape, int)
+
+
+def tier_paths(result: Result) -> dict[str, tuple[list[str], np.ndarray]] | None:
+    """Jurisdiction -> (tier names, ``[agents, days + 1]`` tier index of each credit-file
+    sample agent at the start (column 0) and at the end of every day), rebuilt from the event
+    log: an agent starts in the tier of its programme's base score and is in the tier of its
+    end-of-day score from each ``tier_up`` or ``tier_down`` event on. None without a log, a
+    sample or a snapshot (which says where each sampled agent lives)."""
+    from socialcredit.scenario.programme import tier_floors
+
+    events = load_events(result)
+    agents = result.agents
+    sample = getattr(result, "sample", None)
+    if events is None or agents is None or sample is None or "score" not in events:
+        return None
+    if "kind" not in events or "jurisdiction" not in agents:
+        return None
+    sample = np.asarray(sample, dtype=np.int64)
+    days = int(max(_days(result), int(events["day"].max()) if len(events) else 0))
+    jur = agents.set_index("agent")["jurisdiction"].astype(str).reindex(sample).to_numpy()
+    moves = events[events["kind"].isin(["tier_up", "tier_down"])]
+    moves = moves.sort_values(["agent", "day"], kind="stable")
+    out: dict[str, tuple[list[str], np.ndarray]] = {}
+    for j in result.scenario.jurisdictions:
+        if j.programme is None or j.programme not in result.scenario.programmes:
+            continue
+        prog = result.scenario.programmes[j.programme]
+        floors = tier_floors(prog)[:-1]
+        mine = sample[jur == j.name]
+        if mine.size == 0:
+            continue
+        row = pd.Series(np.arange(mine.size), index=mine)
+        change = np.full((mine.size, days + 1), -1, np.int64)
+        change[:, 0] = int(tier_of_score(np.array([prog.base_score]), floors)[0])
+        mv = moves[moves["agent"].isin(mine)]
+        r = row.reindex(mv["agent"].to_numpy()).to_numpy()
+        d = mv["day"].to_numpy(np.int64)
+        ok = (d >= 1) & (d <= days)
+        change[r[ok], d[ok]] = tier_of_score(mv["score"].to_numpy()[ok], floors)
+        col = np.where(change >= 0, np.arange(days + 1), 0)
+        col = np.maximum.accumulate(col, axis=1)
+        out[j.name] = ([t.name for t in prog.tiers], np.take_along_axis(change, col, axis=1))
+    return out or None
+
+
+def tier_transitions(result: Result, horizon: int = TRANSITION_DAYS) -> pd.DataFrame | None:
+    paths = tier_paths(result)
+    if paths is None:
+        return None
+    rows = []
+    for j, (names, path) in paths.items():
+        days = path.shape[1] - 1
+        h = min(horizon, days)
+        if h < 1:
+            continue
+        n = len(names)
+        start, end = path[:, : days + 1 - h].ravel(), path[:, h:].ravel()
+        counts = np.bincount(start * n + end, minlength=n * n).reshape(n, n)
+        total = counts.sum(axis=1)
+        for a in range(n):
+            for b in range(n):
+                share = counts[a, b] / total[a] if total[a] else np.nan
+                rows.append((j, names[a], names[b], int(counts[a, b]), share, h, path.shape[0]))
+    if not rows:
+        return None
+    cols = ["jurisdiction", "from_tier", "to_tier", "count", "share", "days", "agents"]
+    df = pd.DataFrame(rows, columns=cols)
+    keep = mapped_jurisdictions(df.assign(agents=df["agents"]), MAX_MAPS)
+    return df[df["jurisdiction"].isin(keep)]
+
+
 def low_score_mask(agents: pd.DataFrame, scenario: Scenario) -> np.ndarray:
     """Agents in their programme's two lowest tiers, or listed."""
     low = np.zeros(len(agents), bool)
@@ -362,7 +607,17 @@ def low_score_map(result: Result) -> pd.DataFrame | None:
     order = {j: i for i, j in enumerate(tiers)}
     df = df.sort_values(keys, key=lambda c: c.map(order) if c.name == "jurisdiction" else c)
     df["density"] = df["low"] / CELL_KM2
+    if not df["low"].any():  # nobody low: an all-black square would say nothing
+        return None
+    df["radius_m"] = result.scenario.map.radius_m if result.scenario.map is not None else np.nan
     return df
+
+
+def map_radius(df: pd.DataFrame) -> float | None:
+    """The deadbeat map's look-up radius in metres (None: the scenario has no map)."""
+    if "radius_m" not in df or df.empty or not np.isfinite(df["radius_m"].iloc[0]):
+        return None
+    return float(df["radius_m"].iloc[0])
 
 
 def mapped_jurisdictions(df: pd.DataFrame, limit: int = MAX_MAPS) -> list[str]:
@@ -561,6 +816,13 @@ def _percent_axis(ax, axis: str = "y") -> None:
     getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(lambda v, _: percent(v)))
 
 
+def log_floor(shares: pd.Series) -> float:
+    """The bottom of a log axis of shares: a third of the smallest share above 0 (so the
+    smallest tier stays visible), 1e-4 when there is none."""
+    positive = shares[shares > 0]
+    return float(positive.min()) / 3 if not positive.empty else 1e-4
+
+
 def _png_tiers(fig, df: pd.DataFrame, label: str) -> None:
     jurisdictions = charted_jurisdictions(df)
     axes = fig.subplots(len(jurisdictions), 1, sharex=True, squeeze=False)[:, 0]
@@ -570,11 +832,13 @@ def _png_tiers(fig, df: pd.DataFrame, label: str) -> None:
         colours = tier_colours(names)
         for t in names:
             s = sub[sub["tier"] == t]
-            ax.plot(s["day"], s["share"], label=t, color=colours[t], linewidth=2)
-        ax.set_yscale("symlog", linthresh=1e-4)
-        ax.set_ylim(0, 1.6)
+            shown = s["share"].where(s["share"] > 0)  # log scale: nobody in the tier is a gap
+            text = t if shown.notna().any() else f"{t} (nobody)"
+            ax.plot(s["day"], shown, label=text, color=colours[t], linewidth=2)
+        ax.set_yscale("log")
+        ax.set_ylim(log_floor(sub["share"]), 1.5)
         _percent_axis(ax)
-        ax.set_ylabel("share of agents\n(log scale above 0.01%)")
+        ax.set_ylabel("share of agents\n(log scale)")
         ax.set_title(f"{j}", fontsize=10, loc="left")
         ax.grid(True, alpha=0.3)
         ax.legend(title="tier", loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
@@ -638,7 +902,7 @@ def _png_behaviours(fig, df: pd.DataFrame, label: str) -> None:
     else:
         ax.set_xlim(-0.05, 1)
         ax.set_xlabel(f"acts per agent-year ({NO_ACTS})")
-    ax.set_title(f"{label}Behaviour rates, with the system and without it")
+    ax.set_title(f"{label}{chart_title('behaviour_rates', df)}")
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend()
 
@@ -662,9 +926,6 @@ def _png_disparity(fig, df: pd.DataFrame, label: str) -> None:
     ax.legend(title="group", loc="center left", bbox_to_anchor=(1.01, 0.5))
 
 
-MAP_RADIUS_M = 500.0  # the Hebei "deadbeat map" radius (scs-facts section 5)
-
-
 def radius_centre(grid, x0: float, y0: float, cell: float) -> tuple[float, float]:
     """Centre (metres) of the densest cell: where a map user would see the most low scores."""
     iy, ix = np.unravel_index(int(np.argmax(grid)), grid.shape)
@@ -675,6 +936,7 @@ def _png_map(fig, df: pd.DataFrame, label: str) -> None:
     from matplotlib.patches import Circle
 
     names = mapped_jurisdictions(df)
+    radius = map_radius(df)
     grids = {j: density_grid(df[df["jurisdiction"] == j]) for j in names}
     vmax = max(float(g[0].max()) for g in grids.values()) or 1.0
     cols = min(len(names), 2)
@@ -693,23 +955,86 @@ def _png_map(fig, df: pd.DataFrame, label: str) -> None:
             vmax=vmax,
             interpolation="nearest",
         )
-        cx, cy = radius_centre(grid, x0, y0, cell)
-        ax.add_patch(
-            Circle((cx / 1000, cy / 1000), MAP_RADIUS_M / 1000, fill=False, color="#00e5ff", lw=1.5)
-        )
-        ax.annotate(
-            "500 m: what the Hebei app shows a user",
-            (cx / 1000, (cy + MAP_RADIUS_M) / 1000),
-            color="#00e5ff",
-            fontsize=8,
-            ha="center",
-            va="bottom",
-        )
+        if radius is not None:  # only a scenario with a deadbeat map has a look-up radius
+            cx, cy = radius_centre(grid, x0, y0, cell)
+            ax.add_patch(
+                Circle((cx / 1000, cy / 1000), radius / 1000, fill=False, color="#00e5ff", lw=1.5)
+            )
+            ax.annotate(
+                f"{radius:g} m: what the deadbeat map shows a user",
+                (cx / 1000, (cy + radius) / 1000),
+                color="#00e5ff",
+                fontsize=8,
+                ha="center",
+                va="bottom",
+            )
         ax.set_xlabel("x (km)")
         ax.set_ylabel("y (km)")
         ax.set_title(f"{j} ({cell:g} m cells)", fontsize=10, loc="left")
     fig.colorbar(im, ax=list(axes[: len(names)]), label="low-score agents per km²")
     fig.suptitle(f"{label}Where agents in the two lowest tiers or listed live")
+
+
+ARM_STYLE = {WITH: ("#d62728", "-"), WITHOUT: ("#1f77b4", "--")}  # colour, line style
+SERIES_LABEL = {
+    "trust": "mean interpersonal trust (0-1)",
+    "chilling": "speech and religious acts\nper agent-year (that day)",
+}
+
+
+def _png_trust_chilling(fig, df: pd.DataFrame, label: str) -> None:
+    series = [s for s in SERIES_LABEL if s in set(df["series"])]
+    axes = fig.subplots(len(series), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, name in zip(axes, series, strict=True):
+        sub = df[df["series"] == name]
+        for arm, part in sub.groupby("arm", sort=False):
+            colour, style = ARM_STYLE[arm]
+            ax.plot(part["day"], part["value"], style, color=colour, label=arm, linewidth=1.8)
+        ax.set_ylabel(SERIES_LABEL[name])
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[-1].set_xlabel("day")
+    fig.suptitle(f"{label}Trust and chilling over time")
+
+
+def _png_lorenz(fig, df: pd.DataFrame, label: str) -> None:
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, label="perfect equality")
+    for arm, part in df.groupby("arm", sort=False):
+        colour, style = ARM_STYLE[arm]
+        text = f"{arm} (Gini {part['gini'].iloc[0]:.3f})"
+        ax.plot(part["population_share"], part["wealth_share"], style, color=colour, label=text)
+    _percent_axis(ax, "x")
+    _percent_axis(ax, "y")
+    ax.set_xlabel("share of agents, poorest first")
+    ax.set_ylabel("share of all wealth they hold")
+    ax.set_title(f"{label}Lorenz curve of wealth at the end of the run")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+
+
+def _png_transitions(fig, df: pd.DataFrame, label: str) -> None:
+    names = list(dict.fromkeys(df["jurisdiction"]))
+    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    for ax, j in zip(axes, names, strict=True):
+        sub = df[df["jurisdiction"] == j]
+        tiers = list(dict.fromkeys(sub["from_tier"]))
+        n = len(tiers)
+        share = sub["share"].to_numpy(float).reshape(n, n)
+        count = sub["count"].to_numpy(np.int64).reshape(n, n)
+        ax.imshow(np.nan_to_num(share), cmap="Blues", vmin=0, vmax=1)
+        for a in range(n):
+            for b in range(n):
+                if count[a, b]:
+                    dark = share[a, b] > 0.6
+                    ax.text(b, a, percent(share[a, b]), ha="center", va="center", fontsize=7,
+                            color="white" if dark else "black")  # fmt: skip
+        ax.set_xticks(range(n), tiers)
+        ax.set_yticks(range(n), tiers)
+        ax.set_xlabel(f"tier {int(sub['days'].iloc[0])} days later")
+        ax.set_ylabel("tier on a day")
+        ax.set_title(f"{j} ({int(sub['agents'].iloc[0]):,} agents' files)", fontsize=10)
+    fig.suptitle(f"{label}{chart_title('tier_transitions', df)} (row shares)")
 
 
 EVENT_STYLE = {  # kind -> (matplotlib marker, colour, legend label)
@@ -792,7 +1117,14 @@ def write_pngs(
             height = 1.2 + 3.2 * len(charted_jurisdictions(df))
         elif key == "behaviour_rates":
             height = max(3.5, 1.5 + 0.35 * len(df))
-        fig = Figure(figsize=(9, height), dpi=110, layout="constrained")
+        elif key == "trust_chilling":
+            height = 1.2 + 3.0 * df["series"].nunique()
+        elif key == "lorenz":
+            height = 6.0
+        width = 9.0
+        if key == "tier_transitions":
+            height, width = 5.0, max(9.0, 5.0 * df["jurisdiction"].nunique())
+        fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
         FigureCanvasAgg(fig)
         if key == "tiers_over_time":
             _png_tiers(fig, df, label)
@@ -806,6 +1138,12 @@ def write_pngs(
             _png_map(fig, df, label)
         elif key == "credit_files":
             _png_credit_files(fig, df, label)
+        elif key == "trust_chilling":
+            _png_trust_chilling(fig, df, label)
+        elif key == "lorenz":
+            _png_lorenz(fig, df, label)
+        elif key == "tier_transitions":
+            _png_transitions(fig, df, label)
         path = folder / f"{slug}.png"
         fig.savefig(path)
         written.append(path)

@@ -19,19 +19,27 @@ from socialcredit.report.comparison import compare, summary_numbers
 from socialcredit.report.figures import (
     CHARTS,
     DISPARITY_METRICS,
-    MAP_RADIUS_M,
     MAX_TIER_PLOTS,
     NO_ACTS,
+    NO_COUNTERFACTUAL,
+    SERIES_LABEL,
+    WITH,
+    WITHOUT,
+    absent_reasons,
     chart_id,
+    chart_title,
     charted_jurisdictions,
     density_grid,
     figure_data,
     group_colours,
+    log_floor,
+    map_radius,
     mapped_jurisdictions,
     radius_centre,
     tier_colours,
     tier_floor_scores,
 )
+from socialcredit.report.labels import summary_labels
 from socialcredit.report.page import TOOLS, embed, esc, fmt, page, source, table
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,10 +52,31 @@ MAX_FILE_ROWS = 100  # records shown per example credit file in the table
 
 WHAT: dict[str, str] = {
     "tiers_over_time": (
-        "The share of each jurisdiction's agents in each tier at the end of every day. Hover "
-        "for the exact share and head count; click a tier in the legend to hide it (the axis "
-        "rescales to what is shown, so hiding the dominant tier reveals the small ones). "
+        "The share of each jurisdiction's agents in each tier at the end of every day, on a "
+        "log scale (as in the PNG), so that small tiers stay visible beside the large ones; "
+        "a day on which nobody is in a tier leaves a gap. Hover for the exact share and head "
+        "count; click a tier in the legend to hide it. "
         f"At most the {MAX_TIER_PLOTS} most populous jurisdictions are drawn."
+    ),
+    "tier_transitions": (
+        "How people move between tiers: each row is a tier on some day, each column the tier "
+        "the same person is in that many days later, and a cell is the share of the row "
+        "(pooled over every start day; the diagonal is staying put). Read from the credit files "
+        "of the run's sample of agents: the engine counts tier moves per day but does not keep "
+        "who moved where, so each sampled person's daily tier is rebuilt from the score on the "
+        "days their file records a tier change. Hover for the counts."
+    ),
+    "trust_chilling": (
+        "Interpersonal trust (its mean, where the scenario has informants) and the chilling "
+        "effect (speech and religious acts per agent-year, each day's rate) over the run, "
+        "with the system and, where a run without it is given, without it. Without informants "
+        "trust stays at its initial level, which is what the line without the system shows."
+    ),
+    "lorenz": (
+        "The Lorenz curve of wealth at the end of the run: the share of all wealth held by the "
+        "poorest x% of agents. The diagonal is perfect equality; the further the curve sags "
+        "below it, the more unequal the society (the Gini coefficient, in the legend, is twice "
+        "the area between them; the audit's wealth_gini is the same number)."
     ),
     "score_distribution": (
         "How scores are spread at the end of the run, as the share of each group's agents in "
@@ -71,9 +100,8 @@ WHAT: dict[str, str] = {
     "map": (
         "Where agents in the two lowest tiers (or on the blacklist) live, as agents per km² in "
         "250 m cells of each jurisdiction's synthetic plane (homes are synthetic, not real "
-        "places; at most the four most populous jurisdictions, on one colour scale). The circle "
-        "is 500 m around the densest cell: what the Hebei court's app shows a user standing "
-        "there. Zoom in with the wheel or a box; hover for a cell's density."
+        "places; at most the four most populous jurisdictions, on one colour scale). Zoom in "
+        "with the wheel or a box; hover for a cell's density."
     ),
     "credit_files": (
         "Three example credit files from the run's event log: a listed person, the person "
@@ -89,13 +117,47 @@ WHAT: dict[str, str] = {
 # ----------------------------------------------------------------------------- page
 
 
-def chart_section(key: str, div: str, extra: str = "", title: str | None = None) -> str:
-    title = title or CHARTS[key][1]
+def what_text(key: str, df: pd.DataFrame | None = None) -> str:
+    """What a chart shows, in words, true to its data."""
+    text = WHAT[key]
+    if key == "behaviour_rates" and df is not None and "counterfactual" not in df:
+        text += f" Here: {NO_COUNTERFACTUAL}."
+    if key == "map" and df is not None:
+        radius = map_radius(df)
+        if radius is None:
+            text += (
+                " This scenario has no deadbeat map, so no look-up radius is drawn: the "
+                "density is where low scores live, not what anyone is shown."
+            )
+        else:
+            text += (
+                f" The circle is {radius:g} m around the densest cell: what the scenario's "
+                "deadbeat map shows an app user standing there (the Hebei court's app, "
+                "scs-facts section 5)."
+            )
+    return text
+
+
+def chart_section(
+    key: str, div: str, extra: str = "", title: str | None = None, df: pd.DataFrame | None = None
+) -> str:
+    title = title or chart_title(key, df)
     return (
         f'<section id="section-{CHARTS[key][0]}">\n<h2>{esc(title)}</h2>\n'
-        f'<p class="what">{esc(WHAT[key])}</p>\n'
+        f'<p class="what">{esc(what_text(key, df))}</p>\n'
         f'<div id="{chart_id(key)}" class="chart">{div}</div>\n{extra}</section>\n'
     )
+
+
+def absent_section(reasons: Mapping[str, str]) -> str:
+    """The charts not drawn, each with why (so a missing chart is never a silent gap)."""
+    if not reasons:
+        return ""
+    items = "".join(
+        f'<li id="absent-{CHARTS[k][0]}"><strong>{esc(CHARTS[k][1])}</strong>: {esc(why)}.</li>'
+        for k, why in reasons.items()
+    )
+    return f'<section id="not-drawn">\n<h2>Charts not drawn</h2>\n<ul>{items}</ul>\n</section>\n'
 
 
 # ----------------------------------------------------------------------------- charts
@@ -132,19 +194,30 @@ def _tiers_chart(df: pd.DataFrame):
         sub = df[df["jurisdiction"] == j]
         names = list(dict.fromkeys(sub["tier"]))
         colours = tier_colours(names)
+        floor = log_floor(sub["share"])
         p = _figure(
-            title=f"{j}: share of agents in each tier",
+            title=f"{j}: share of agents in each tier (log scale)",
             x_axis_label="day",
-            y_axis_label="share of the jurisdiction's agents",
+            y_axis_label="share of the jurisdiction's agents (log scale)",
+            y_axis_type="log",
             y_range=DataRange1d(only_visible=True),
             **({"x_range": x_range} if x_range is not None else {}),
         )
         x_range = p.x_range
         lines = []
         for t in names:
-            src = source(sub[sub["tier"] == t][["day", "tier", "count", "share"]])
+            part = sub[sub["tier"] == t][["day", "tier", "count", "share"]]
+            part = part.assign(plot=part["share"].where(part["share"] > 0))  # 0: a gap
+            text = t if part["plot"].notna().any() else f"{t} (nobody)"
             lines.append(
-                p.line("day", "share", source=src, color=colours[t], line_width=2.5, legend_label=t)
+                p.line(
+                    "day",
+                    "plot",
+                    source=source(part),
+                    color=colours[t],
+                    line_width=2.5,
+                    legend_label=text,
+                )
             )
         p.y_range.renderers = lines  # the axis follows the visible lines only
         # one tooltip per day listing every tier: an invisible bar per day catches the mouse
@@ -156,7 +229,7 @@ def _tiers_chart(df: pd.DataFrame):
         band = p.vbar(
             x="day",
             top=1.0,
-            bottom=0.0,
+            bottom=floor / 100,
             width=1.0,
             source=source(pd.DataFrame(cols)),
             fill_alpha=0.0,
@@ -244,7 +317,8 @@ def _behaviours_chart(df: pd.DataFrame):
         df["counterfactual"] = np.nan
         df["difference"] = np.nan
     p = _figure(
-        title="Acts per agent-year, with the system" + (" and without it" if has_cf else ""),
+        title="Acts per agent-year, with the system"
+        + (" and without it" if has_cf else " only (no run without it was given)"),
         x_axis_label="acts per agent-year " + ("(log scale)" if log else f"({NO_ACTS})"),
         y_range=FactorRange(factors=list(df["label"])[::-1]),
         x_axis_type="log" if log else "linear",
@@ -339,6 +413,7 @@ def _map_chart(df: pd.DataFrame):
     from bokeh.models import ColorBar, HoverTool, LinearColorMapper
 
     names = mapped_jurisdictions(df)
+    radius = map_radius(df)
     grids = {j: density_grid(df[df["jurisdiction"] == j]) for j in names}
     high = max(float(g[0].max()) for g in grids.values()) or 1.0
     mapper = LinearColorMapper(palette="Inferno256", low=0, high=high)  # one scale for all
@@ -366,24 +441,173 @@ def _map_chart(df: pd.DataFrame):
                 tooltips=[("x, y (km)", "$x{0.00}, $y{0.00}"), ("per km²", "@image{0.0}")],
             )
         )
-        cx, cy = radius_centre(grid, x0, y0, cell)
-        d = 2 * MAP_RADIUS_M / 1000
-        p.ellipse(
-            x=[cx / 1000],
-            y=[cy / 1000],
-            width=d,
-            height=d,
-            fill_alpha=0,
-            line_color="#00e5ff",
-            line_width=2,
-            legend_label="500 m: the Hebei app's radius",
-        )
-        p.legend.location = "top_left"
+        if radius is not None:  # only a scenario with a deadbeat map has a look-up radius
+            cx, cy = radius_centre(grid, x0, y0, cell)
+            d = 2 * radius / 1000
+            p.ellipse(
+                x=[cx / 1000],
+                y=[cy / 1000],
+                width=d,
+                height=d,
+                fill_alpha=0,
+                line_color="#00e5ff",
+                line_width=2,
+                legend_label=f"{radius:g} m: the deadbeat map's look-up radius",
+            )
+            p.legend.location = "top_left"
         plots.append(p)
     plots[-1].add_layout(ColorBar(color_mapper=mapper, title="agents per km²"), "right")
     if len(plots) == 1:
         return plots[0]
     return gridplot(plots, ncols=2, sizing_mode="stretch_width", merge_tools=True)
+
+
+BOKEH_ARM_STYLE = {WITH: ("#d62728", "solid"), WITHOUT: ("#1f77b4", "dashed")}
+
+
+def _trust_chilling_chart(df: pd.DataFrame):
+    from bokeh.layouts import column
+    from bokeh.models import HoverTool
+
+    plots = []
+    x_range = None
+    for name in [s for s in SERIES_LABEL if s in set(df["series"])]:
+        sub = df[df["series"] == name]
+        label = SERIES_LABEL[name].replace("\n", " ")
+        p = _figure(
+            title=label[0].upper() + label[1:],
+            x_axis_label="day",
+            y_axis_label=label,
+            height=300,
+            **({"x_range": x_range} if x_range is not None else {}),
+        )
+        x_range = p.x_range
+        renderers = []
+        for arm, part in sub.groupby("arm", sort=False):
+            colour, dash = BOKEH_ARM_STYLE[arm]
+            renderers.append(
+                p.line(
+                    "day",
+                    "value",
+                    source=source(part),
+                    color=colour,
+                    line_dash=dash,
+                    line_width=2,
+                    legend_label=arm,
+                )
+            )
+        p.add_tools(
+            HoverTool(
+                renderers=renderers,
+                tooltips=[("", "@arm"), ("day", "@day{0}"), ("value", "@value{0.0000}")],
+            )
+        )
+        _legend_outside(p, "click to hide")
+        plots.append(p)
+    return column(*plots, sizing_mode="stretch_width")
+
+
+def _lorenz_chart(df: pd.DataFrame):
+    from bokeh.models import HoverTool, NumeralTickFormatter
+
+    p = _figure(
+        title="Share of all wealth held by the poorest share of agents (end of run)",
+        x_axis_label="share of agents, poorest first",
+        y_axis_label="share of all wealth they hold",
+        height=420,
+    )
+    p.line([0, 1], [0, 1], color="grey", line_width=1, legend_label="perfect equality")
+    renderers = []
+    for arm, part in df.groupby("arm", sort=False):
+        colour, dash = BOKEH_ARM_STYLE[arm]
+        renderers.append(
+            p.line(
+                "population_share",
+                "wealth_share",
+                source=source(part),
+                color=colour,
+                line_dash=dash,
+                line_width=2.5,
+                legend_label=f"{arm} (Gini {part['gini'].iloc[0]:.3f})",
+            )
+        )
+    p.add_tools(
+        HoverTool(
+            renderers=renderers,
+            tooltips=[
+                ("", "@arm"),
+                ("poorest", "@population_share{0%}"),
+                ("hold", "@wealth_share{0.0%}"),
+            ],
+        )
+    )
+    p.xaxis.formatter = NumeralTickFormatter(format="0%")
+    p.yaxis.formatter = NumeralTickFormatter(format="0%")
+    _legend_outside(p, "click to hide")
+    return p
+
+
+def _transitions_chart(df: pd.DataFrame):
+    from bokeh.layouts import row
+    from bokeh.models import FactorRange, HoverTool, LinearColorMapper
+
+    mapper = LinearColorMapper(palette="Blues256", low=1, high=0)  # 1: darkest
+    plots = []
+    for j, sub in df.groupby("jurisdiction", sort=False):
+        tiers = list(dict.fromkeys(sub["from_tier"]))
+        days = int(sub["days"].iloc[0])
+        sub = sub.assign(
+            fill=sub["share"].fillna(0.0),
+            text=[
+                "" if not c else f"{100 * v:.3g}%"
+                for c, v in zip(sub["count"], sub["share"], strict=True)
+            ],
+            text_colour=np.where(sub["share"].fillna(0.0) > 0.6, "white", "black"),
+        )
+        p = _figure(
+            title=f"{j}: tier on a day (rows) and {days} days later (columns)",
+            x_range=FactorRange(factors=tiers),
+            y_range=FactorRange(factors=tiers[::-1]),
+            x_axis_label=f"tier {days} days later",
+            y_axis_label="tier on a day",
+            height=380,
+            sizing_mode="stretch_width" if df["jurisdiction"].nunique() == 1 else "fixed",
+            width=420,
+        )
+        src = source(sub)
+        r = p.rect(
+            "to_tier",
+            "from_tier",
+            width=1,
+            height=1,
+            source=src,
+            fill_color={"field": "fill", "transform": mapper},
+            line_color="white",
+        )
+        p.text(
+            "to_tier",
+            "from_tier",
+            text="text",
+            source=src,
+            text_align="center",
+            text_baseline="middle",
+            text_font_size="9pt",
+            text_color="text_colour",
+        )
+        p.add_tools(
+            HoverTool(
+                renderers=[r],
+                tooltips=[
+                    ("from", "@from_tier"),
+                    ("to", "@to_tier"),
+                    ("share of the row", "@share{0.00%}"),
+                    ("agent-days", "@count{0,0}"),
+                ],
+            )
+        )
+        p.grid.visible = False
+        plots.append(p)
+    return plots[0] if len(plots) == 1 else row(*plots)
 
 
 BOKEH_EVENT_STYLE = {  # kind -> (bokeh marker, colour, legend label)
@@ -500,6 +724,9 @@ def build_charts(data: Mapping[str, pd.DataFrame], result: Result) -> dict[str, 
         "disparity": _disparity_chart,
         "map": _map_chart,
         "credit_files": _credit_files_chart,
+        "trust_chilling": _trust_chilling_chart,
+        "lorenz": _lorenz_chart,
+        "tier_transitions": _transitions_chart,
     }
     return {k: builders[k](data[k]) for k in CHARTS if k in data and not data[k].empty}
 
@@ -529,22 +756,28 @@ def _summary(result: Result, counterfactual: Result | None) -> str:
     if counterfactual is not None:
         df = compare(result, counterfactual)
         other = counterfactual.scenario.metadata.name
-        head = ["metric", "with the system", f"against ({other})", "difference"]
+        labels = summary_labels(list(df["metric"]), result.scenario)
+        head = ["measure", "with the system", f"against ({other})", "difference", "field"]
         rows = [
-            (m, fmt(m, a), fmt(m, b), fmt(m, d, difference=True))
+            (labels[m], fmt(m, a), fmt(m, b), fmt(m, d, difference=True), m)
             for m, a, b, d in df[["metric", "a", "b", "difference"]].itertuples(index=False)
         ]
-        numeric = [False, True, True, True]
+        numeric = [False, True, True, True, False]
         note = (
             "<p>Summary numbers of this run beside those of the run it is set against "
-            "(difference = this run minus the other; pp = percentage points). Field names are "
-            "those of summary.json, defined in docs/metrics.md.</p>\n"
+            "(difference = this run minus the other; pp = percentage points). Measures an "
+            "audit also reports carry the audit's labels; the last column is the field of "
+            "summary.json, defined in docs/metrics.md.</p>\n"
         )
     else:
         numbers = summary_numbers(result.summary)
-        head, numeric = ["metric", "value"], [False, True]
-        rows = [(m, fmt(m, v)) for m, v in numbers.items()]
-        note = "<p>Field names are those of summary.json, defined in docs/metrics.md.</p>\n"
+        labels = summary_labels(list(numbers), result.scenario)
+        head, numeric = ["measure", "value", "field"], [False, True, False]
+        rows = [(labels[m], fmt(m, v), m) for m, v in numbers.items()]
+        note = (
+            "<p>Measures an audit also reports carry the audit's labels; the last column is "
+            "the field of summary.json, defined in docs/metrics.md.</p>\n"
+        )
     return (
         f'<section id="summary">\n<h2>Summary numbers</h2>\n{note}'
         f"{table(head, rows, numeric)}</section>\n"
@@ -617,7 +850,8 @@ def render_report(
     parts.append(_facts(result))
     for key in charts:
         extra = _credit_files_table(data[key]) if key == "credit_files" else ""
-        parts.append(chart_section(key, divs[key], extra))
+        parts.append(chart_section(key, divs[key], extra, df=data[key]))
+    parts.append(absent_section(absent_reasons(result, counterfactual, data)))
     parts.append(_summary(result, counterfactual))
     parts.append(_metadata(result))
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
