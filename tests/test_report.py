@@ -21,11 +21,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import typer
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
 import socialcredit as sc
+from socialcredit.charts.report_extra import report_chart
 from socialcredit.report import (
     chart_id,
     compare,
@@ -393,7 +392,7 @@ def test_write_report_is_one_offline_page_with_every_chart(runs, tmp_path):
     assert "records_per_agent_year" in html  # the summary numbers
     assert "Bokeh" in html and len(html) > 500_000  # bokeh's JS is inlined
     # the paired counterfactual adds its rates and a side-by-side summary
-    assert "without the system (counterfactual)" in html
+    assert "without the system" in html
     assert "rongcheng-counterfactual" in html
 
 
@@ -580,13 +579,13 @@ def _explode(*args, **kw):
 def test_a_report_that_fails_leaves_the_earlier_one_as_it_was(app, no_acts, tmp_path, monkeypatch):
     """Written whole or not at all: a chart failing after the page was rendered leaves the
     earlier page and figures untouched, no temporary folder behind, and no traceback."""
-    import socialcredit.report.figures as figures
+    import socialcredit.charts.report_extra as charts
 
     (tmp_path / "figures").mkdir()
     earlier = {"report.html": "earlier page", "figures/behaviour-rates.png": "earlier png"}
     for name, text in earlier.items():
         (tmp_path / name).write_text(text)
-    monkeypatch.setattr(figures, "_png_disparity", _explode)
+    monkeypatch.setattr(charts, "disparity", _explode)
     res = CliRunner().invoke(app, ["report", str(no_acts.path), "--out", str(tmp_path)])
     assert res.exit_code == 1, res.output
     assert "cannot write the report" in res.stderr and "chart exploded" in res.stderr
@@ -631,6 +630,26 @@ def test_a_comparison_that_fails_writes_nothing(app, no_acts, tmp_path, monkeypa
 # ----------------------------------------------------------------------------- issue 16 fixes
 
 
+def mpl_figure(chart):
+    """A chart rendered by matplotlib, as its PNG is."""
+    from socialcredit.charts.core import hv
+
+    return hv().render(chart, backend="matplotlib")
+
+
+def bokeh_model(chart):
+    """A chart rendered by bokeh, as the page embeds it (its first plot for a layout)."""
+    from socialcredit.charts.core import to_bokeh
+
+    return to_bokeh(chart)
+
+
+def elements(chart, kind: str) -> list:
+    out: list = []
+    chart.traverse(lambda e: out.append(e), [lambda e: type(e).__name__ == kind])
+    return out
+
+
 def _section(html: str, key: str) -> str:
     """The HTML of one chart's section."""
     start = html.index(f'<section id="section-{chart_id(key).removeprefix("chart-")}">')
@@ -638,21 +657,20 @@ def _section(html: str, key: str) -> str:
 
 
 def test_behaviour_rates_say_which_arms_they_show(runs, tmp_path):
-    from socialcredit.report.figures import _png_behaviours
-
     both = figure_data(runs)["behaviour_rates"]
     alone = figure_data(with_(runs, counterfactual=None))["behaviour_rates"]
     for df, truthful, false in (
-        (both, "with the system and without it", "system only"),
-        (alone, "with the system only", "and without it"),
+        (both, "with the system and without it", "no counterfactual"),
+        (alone, "with the system (no counterfactual", "and without it"),
     ):
-        fig = Figure()
-        FigureCanvasAgg(fig)
-        _png_behaviours(fig, df, "")
-        title = fig.axes[0].get_title()
+        chart = report_chart("behaviour_rates", df)
+        title = mpl_figure(chart).axes[0].get_title()  # the PNG's title; the page's is the same
         assert truthful in title and false not in title
-        arms = {t.get_text() for t in fig.axes[0].get_legend().get_texts()}
-        assert arms == ({"system", "counterfactual"} if df is both else {"system"})
+        assert title == bokeh_model(chart).title.text
+        arms = {el.label for el in chart}
+        assert arms == (
+            {"with the system", "without the system"} if df is both else {"with the system"}
+        )
     page = write_report(with_(runs, counterfactual=None), tmp_path / "a.html").read_text()
     section = _section(page, "behaviour_rates")
     assert "with the system only" in section and "--against" in section
@@ -663,18 +681,12 @@ def test_behaviour_rates_say_which_arms_they_show(runs, tmp_path):
 def test_tier_charts_are_log_scale_in_html_and_png(harsh_data):
     from bokeh.models import LogScale
 
-    from socialcredit.report.figures import _png_tiers
-    from socialcredit.report.html import _tiers_chart
-
     df = harsh_data["tiers_over_time"]
     small = df.groupby("tier")["share"].max().min()
     assert 0 < small < 0.01  # a small tier, that a linear axis would flatten
-    chart = _tiers_chart(df).children[0]
-    assert isinstance(chart.y_scale, LogScale)
-    fig = Figure()
-    FigureCanvasAgg(fig)
-    _png_tiers(fig, df, "")
-    ax = fig.axes[0]
+    chart = report_chart("tiers_over_time", df)
+    assert isinstance(bokeh_model(chart).y_scale, LogScale)
+    ax = mpl_figure(chart).axes[0]
     assert ax.get_yscale() == "log" and ax.get_ylim()[0] < small
 
 
@@ -685,11 +697,7 @@ def _scenario_with_map(scenario, radius):
 
 
 def test_map_draws_no_empty_square_and_no_circle_without_a_map(runs, harsh, harsh_data, tmp_path):
-    from bokeh.models import Ellipse
-    from matplotlib.patches import Circle
-
-    from socialcredit.report.figures import _png_map, absent_reasons
-    from socialcredit.report.html import _map_chart
+    from socialcredit.report.figures import absent_reasons
 
     # nobody in the two lowest tiers: no map at all, and the page says why
     assert not runs.agents["tier"].isin(["C", "D"]).any() and not runs.agents["listed"].any()
@@ -700,25 +708,19 @@ def test_map_draws_no_empty_square_and_no_circle_without_a_map(runs, harsh, hars
     assert 'id="absent-map"' in page and chart_id("map") not in page
 
     def circles(df):
-        fig = Figure()
-        FigureCanvasAgg(fig)
-        _png_map(fig, df, "")
-        png = [p for p in fig.axes[0].patches if isinstance(p, Circle)]
-        html = [r for r in _map_chart(df).renderers if isinstance(r.glyph, Ellipse)]
-        return png, html
+        return elements(report_chart("map", df), "Ellipse")
 
     # low scores but no deadbeat map in the scenario: the density, no radius
     df = harsh_data["map"]
     assert df["radius_m"].isna().all()
-    assert circles(df) == ([], [])
+    assert circles(df) == [] and elements(report_chart("map", df), "Image")
     assert "no deadbeat map" in _section(
         write_report(harsh, tmp_path / "h.html").read_text(), "map"
     )
     # with a map: its own radius, not a hard-coded 500 m
     mapped = figure_data(with_(harsh, scenario=_scenario_with_map(harsh.scenario, 300.0)))["map"]
-    png, html = circles(mapped)
-    assert [c.get_radius() for c in png] == [0.3]  # km
-    assert len(html) == 1 and html[0].glyph.width == pytest.approx(0.6)
+    (circle,) = circles(mapped)
+    assert circle.width == pytest.approx(0.6)  # km, a diameter
 
 
 def test_summary_numbers_carry_the_audit_labels(runs, tmp_path):
@@ -741,12 +743,13 @@ def test_summary_numbers_carry_the_audit_labels(runs, tmp_path):
 
 
 def test_compare_has_a_legend_and_no_inf(runs, tmp_path):
-    from socialcredit.report.comparison import bokeh_chart, png_figure
+    from socialcredit.report.comparison import compare_chart
 
-    df = compare(runs, runs.counterfactual)
-    labels = [t.get_text() for t in png_figure(df, "a", "b").axes[0].get_legend().get_texts()]
-    assert {"a higher than b", "a lower than b"} <= set(labels)
-    legend = bokeh_chart(df).legend[0]
+    chart = compare_chart(compare(runs, runs.counterfactual))
+    assert {"a higher than b", "a lower than b"} <= {el.label for el in chart}
+    texts = [t.get_text() for t in mpl_figure(chart).axes[0].get_legend().get_texts()]
+    assert {"a higher than b", "a lower than b"} <= set(texts)
+    legend = bokeh_model(chart).legend[0]
     assert {item.label.value for item in legend.items} >= {"a higher than b", "a lower than b"}
     _, html, md = write_compare(runs, runs.counterfactual, tmp_path)
     page = html.read_text()

@@ -10,7 +10,6 @@ against one run has no interval, and the files say so; replicate pairs (audit fo
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ import pandas as pd
 
 from socialcredit.audit.statistics import mean_ci
 from socialcredit.report.labels import summary_labels
-from socialcredit.report.page import TOOLS, embed, esc, fmt, page, source, table
+from socialcredit.report.page import embed, esc, fmt, page, table
 
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.result import Result
@@ -164,117 +163,25 @@ def _drawable(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return df[ok], list(df.loc[~ok, "label"])
 
 
-HIGHER, LOWER, SAME = "#d62728", "#1f77b4", "#999999"
-LEGEND = ((HIGHER, "a higher than b"), (LOWER, "a lower than b"), (SAME, "no change"))
-
-
-def _colours(rel: np.ndarray) -> np.ndarray:
-    return np.where(rel > 0, HIGHER, np.where(rel < 0, LOWER, SAME))
-
-
 def _png(df: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path:
-    png_figure(df, label_a, label_b).savefig(path)
-    return path
+    from socialcredit.charts.core import export
+
+    return export(compare_chart(df, label_a, label_b), path)
 
 
-def png_figure(df: pd.DataFrame, label_a: str, label_b: str):
-    """The comparison chart as a matplotlib Figure (Agg canvas)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter
+def compare_chart(df: pd.DataFrame, label_a: str = "a", label_b: str = "b"):
+    """The comparison's chart (``charts.report_extra.compare``): one definition for the PNG
+    and the page. Its title names the runs, what is not drawn and, for one run against one
+    run, that there is no interval."""
+    from socialcredit.charts.report_extra import compare as chart
 
-    shown, hidden = _drawable(df)
-    fig = Figure(figsize=(10, max(3.5, 2.2 + 0.3 * len(shown))), dpi=110, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    pos = np.arange(len(shown))[::-1]
-    rel = shown["relative"].to_numpy()
-    ax.barh(pos, rel, color=_colours(rel))
-    handles = [Patch(color=c, label=t) for c, t in LEGEND]
-    if _has_ci(shown):
-        lo = shown["relative_low"].to_numpy(float)
-        hi = shown["relative_high"].to_numpy(float)
-        ok = np.isfinite(lo) & np.isfinite(hi)
-        err = np.vstack([rel[ok] - lo[ok], hi[ok] - rel[ok]])
-        bars = ax.errorbar(rel[ok], pos[ok], xerr=err, fmt="none", ecolor="black", capsize=3)
-        bars.set_label("95% interval over replicates")
-        handles.append(bars)
-    ax.set_yticks(pos, list(shown["label"]), fontsize=8)
-    ax.axvline(0, color="black", linewidth=0.8)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: "0%" if v == 0 else f"{100 * v:+.3g}%"))
-    ax.set_xlabel("relative difference, (a - b) / |b|")
-    ax.legend(handles=handles, loc="lower right", fontsize=8)
-    title = f"a: {label_a}\nb: {label_b}"
+    _, hidden = _drawable(df)
+    title = f"a: {label_a}; b: {label_b}"
     if not _has_ci(df):
-        title += "\n" + textwrap.fill(ONE_SEED.split(":")[0] + ": no interval.", 130)
+        title += " (one run against one run: no interval)"
     if hidden:
-        note = f"Not drawn ({len(hidden)}; b is 0 or missing): " + ", ".join(hidden)
-        title += "\n" + textwrap.fill(textwrap.shorten(note, 420, placeholder=" ..."), 130)
-    ax.set_title(title, fontsize=8, loc="left")
-    if not np.any(rel):
-        ax.text(0.5, 0.5, "no differences", transform=ax.transAxes, ha="center", fontsize=14)
-    ax.grid(True, axis="x", alpha=0.3)
-    return fig
-
-
-def bokeh_chart(df: pd.DataFrame):
-    from bokeh.models import FactorRange, HoverTool, NumeralTickFormatter, Span, Whisker
-    from bokeh.plotting import figure
-
-    shown, _ = _drawable(df)
-    shown = shown.assign(colour=_colours(shown["relative"].to_numpy()))
-    p = figure(
-        title="Relative difference of each summary number, (a - b) / |b|",
-        y_range=FactorRange(factors=list(shown["label"])[::-1]),
-        x_axis_label="relative difference",
-        height=max(300, 80 + 24 * len(shown)),
-        sizing_mode="stretch_width",
-        tools=TOOLS,
-        toolbar_location="above",
-    )
-    renderers = []
-    for colour, text in LEGEND:
-        part = shown[shown["colour"] == colour]
-        if part.empty:
-            continue
-        renderers.append(
-            p.hbar(
-                y="label",
-                right="relative",
-                height=0.7,
-                color=colour,
-                source=source(part),
-                legend_label=text,
-            )
-        )
-    tips = [
-        ("measure", "@label"),
-        ("field", "@metric"),
-        ("a", "@a{0.[0000]}"),
-        ("b", "@b{0.[0000]}"),
-        ("difference", "@difference{+0.[0000]}"),
-        ("relative", "@relative{+0.[00]%}"),
-    ]
-    if _has_ci(shown):
-        ok = shown[np.isfinite(shown["relative_low"]) & np.isfinite(shown["relative_high"])]
-        p.add_layout(
-            Whisker(
-                source=source(ok),
-                base="label",
-                lower="relative_low",
-                upper="relative_high",
-                dimension="width",
-            )
-        )
-        tips.append(("95% interval", "@ci_low{+0.[0000]} to @ci_high{+0.[0000]}"))
-    p.add_layout(Span(location=0, dimension="height", line_color="black"))
-    p.add_tools(HoverTool(renderers=renderers, tooltips=tips))
-    p.xaxis.formatter = NumeralTickFormatter(format="+0.[0]%")
-    if p.legend:
-        p.legend[0].location = "bottom_right"
-        p.legend[0].click_policy = "hide"
-    return p
+        title += f"; not drawn ({len(hidden)}): b is 0 or missing"
+    return chart(df, title)
 
 
 NOTE_MARK = {NO_CHANGE: "", B_ZERO: "—¹", MISSING: "—²"}
@@ -329,7 +236,10 @@ def _footnotes(df: pd.DataFrame) -> list[str]:
 
 def _html(df: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path:
     shown, hidden = _drawable(df)
-    script, divs = embed({"compare": bokeh_chart(df)} if not shown.empty else {})
+    from socialcredit.charts.core import to_bokeh
+
+    chart = to_bokeh(compare_chart(df, label_a, label_b)) if not shown.empty else None
+    script, divs = embed({"compare": chart} if chart is not None else {})
     body = [
         "<h1>Two runs compared</h1>\n",
         f"<p><strong>a</strong>: {esc(label_a)}<br><strong>b</strong>: {esc(label_b)}</p>\n",

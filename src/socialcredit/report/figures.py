@@ -5,8 +5,9 @@ HTML page and the tests all read the same numbers. A chart whose inputs a run la
 out of the dict: ``map`` needs ``x`` and ``y`` columns (metres) in the agent snapshot,
 ``credit_files`` needs a credit-file event log (see ``load_events``).
 
-matplotlib is imported only inside ``write_pngs``, and always with the Agg canvas (no GUI,
-no pyplot state).
+Every chart is drawn from these frames by one definition in the chart module
+(``socialcredit.charts``, HoloViews): ``write_pngs`` renders it with matplotlib, the HTML page
+with bokeh.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ FIGURES_DIR = "figures"  # the PNGs' folder beside a report
 CELL_M = 250.0  # side of a map cell, in metres
 CELL_KM2 = (CELL_M / 1000.0) ** 2
 SCORE_BINS = 50  # aim for about this many bins in the score distribution
-MAX_GRID_CELLS = 1_000_000  # the drawn map is coarsened above this many cells
 MAX_TIER_PLOTS = 12  # tier charts draw at most this many jurisdictions (the largest)
 MAX_MAPS = 4  # the map draws at most this many jurisdictions (the largest)
 NICE_WIDTHS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000)
@@ -96,14 +96,6 @@ def tier_colours(names: list[str]) -> dict[str, str]:
     n = len(names)
     stops = [0.5] if n == 1 else np.linspace(0.92, 0.05, n)
     return {name: to_hex(cmap(float(s))) for name, s in zip(names, stops, strict=True)}
-
-
-def group_colours(names: list[str]) -> dict[str, str]:
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    cmap = colormaps["tab10"]
-    return {name: to_hex(cmap(i % 10)) for i, name in enumerate(names)}
 
 
 # ----------------------------------------------------------------------------- figure data
@@ -173,6 +165,7 @@ def figure_data(result: Result, counterfactual: Result | None = None) -> dict[st
     return out
 
 
+NO_ACTS = "every rate is zero: no acts in this run, so no log scale"
 NO_COUNTERFACTUAL = (
     "with the system only: no run of the same society without it was given (pass one with "
     "`socialcredit report RUN --against OTHER_RUN`, or audit the scenario, whose report shows "
@@ -630,26 +623,6 @@ def mapped_jurisdictions(df: pd.DataFrame, limit: int = MAX_MAPS) -> list[str]:
     return [j for j in order if j in keep]
 
 
-def density_grid(
-    cells: pd.DataFrame, max_cells: int = MAX_GRID_CELLS
-) -> tuple[np.ndarray, float, float, float]:
-    """One jurisdiction's map cells as a dense array ``[ny, nx]`` of low-score agents per km^2
-    (empty cells 0), with its lower-left corner and cell size in metres. Cells are merged k x k (densities
-    recomputed) when the bounding box holds more than ``max_cells`` cells, so drawings stay
-    small at national scale."""
-    x0, y0 = float(cells["x_min"].min()), float(cells["y_min"].min())
-    ix = np.rint((cells["x_min"].to_numpy() - x0) / CELL_M).astype(np.int64)
-    iy = np.rint((cells["y_min"].to_numpy() - y0) / CELL_M).astype(np.int64)
-    k = 1
-    while (ix.max() // k + 1) * (iy.max() // k + 1) > max_cells:
-        k *= 2
-    ix, iy = ix // k, iy // k
-    grid = np.zeros((iy.max() + 1, ix.max() + 1))
-    np.add.at(grid, (iy, ix), cells["low"].to_numpy(np.float64))
-    cell = CELL_M * k
-    return grid / (cell / 1000.0) ** 2, x0, y0, cell
-
-
 # ----------------------------------------------------------------------------- credit files
 
 
@@ -810,282 +783,6 @@ def percent(value: float) -> str:
     return f"{100 * value:.4g}%"
 
 
-def _percent_axis(ax, axis: str = "y") -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(lambda v, _: percent(v)))
-
-
-def log_floor(shares: pd.Series) -> float:
-    """The bottom of a log axis of shares: a third of the smallest share above 0 (so the
-    smallest tier stays visible), 1e-4 when there is none."""
-    positive = shares[shares > 0]
-    return float(positive.min()) / 3 if not positive.empty else 1e-4
-
-
-def _png_tiers(fig, df: pd.DataFrame, label: str) -> None:
-    jurisdictions = charted_jurisdictions(df)
-    axes = fig.subplots(len(jurisdictions), 1, sharex=True, squeeze=False)[:, 0]
-    for ax, j in zip(axes, jurisdictions, strict=True):
-        sub = df[df["jurisdiction"] == j]
-        names = list(dict.fromkeys(sub["tier"]))
-        colours = tier_colours(names)
-        for t in names:
-            s = sub[sub["tier"] == t]
-            shown = s["share"].where(s["share"] > 0)  # log scale: nobody in the tier is a gap
-            text = t if shown.notna().any() else f"{t} (nobody)"
-            ax.plot(s["day"], shown, label=text, color=colours[t], linewidth=2)
-        ax.set_yscale("log")
-        ax.set_ylim(log_floor(sub["share"]), 1.5)
-        _percent_axis(ax)
-        ax.set_ylabel("share of agents\n(log scale)")
-        ax.set_title(f"{j}", fontsize=10, loc="left")
-        ax.grid(True, alpha=0.3)
-        ax.legend(title="tier", loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
-    axes[-1].set_xlabel("day")
-    n = df["jurisdiction"].nunique()
-    which = f" (the {len(jurisdictions)} largest of {n})" if len(jurisdictions) < n else ""
-    fig.suptitle(f"{label}Tier shares over time, by jurisdiction{which}")
-
-
-def _png_scores(fig, df: pd.DataFrame, label: str, tiers: Mapping[str, list[int]]) -> None:
-    ax = fig.subplots()
-    colours = group_colours(list(dict.fromkeys(df["group"])))
-    for g, sub in df.groupby("group", sort=False):
-        mid = (sub["score_min"] + sub["score_max"]) / 2
-        share = sub["share"].where(sub["share"] > 0)  # empty bins break the line
-        ax.plot(mid, share, marker="o", markersize=3, label=g, color=colours[g])
-    ax.set_yscale("log")
-    _percent_axis(ax)
-    lo, hi = df["score_min"].min(), df["score_max"].max()
-    for name, floor in tiers.items():
-        if lo < floor <= hi:
-            ax.axvline(floor - 0.5, color="grey", linestyle="--", linewidth=0.8)
-            ax.text(
-                floor,
-                1.0,
-                f" {name}",
-                transform=ax.get_xaxis_transform(),
-                fontsize=8,
-                va="top",
-                color="grey",
-            )
-    width = int(df["score_max"].iloc[0] - df["score_min"].iloc[0] + 1)
-    ax.set_xlabel(f"score at the end of the run (bins of {width} points; dashed: tier floors)")
-    ax.set_ylabel("share of the group (log scale)")
-    ax.set_title(f"{label}Score distribution by group")
-    ax.grid(True, alpha=0.3)
-    ax.legend(title="group")
-
-
-NO_ACTS = "every rate is zero: no acts in this run, so no log scale"
-
-
-def _png_behaviours(fig, df: pd.DataFrame, label: str) -> None:
-    ax = fig.subplots()
-    names = [f"{b} ({c})" for b, c in zip(df["behaviour"], df["category"], strict=True)]
-    pos = np.arange(len(df))[::-1]
-    series = [("system", "o", "tab:red")]
-    if "counterfactual" in df:
-        series.append(("counterfactual", "s", "tab:blue"))
-    # a log axis needs a positive rate: with none (no acts at all) the zeros are drawn on a
-    # linear axis, with a note, instead of failing
-    log = any((df[col].to_numpy(float) > 0).any() for col, _, _ in series)
-    for col, marker, colour in series:
-        vals = df[col].to_numpy(float)
-        ok = vals > 0 if log else np.isfinite(vals)
-        ax.scatter(vals[ok], pos[ok], marker=marker, color=colour, label=col, zorder=3, alpha=0.8)
-    ax.set_yticks(pos, names, fontsize=8)
-    if log:
-        ax.set_xscale("log")
-        ax.set_xlabel("acts per agent-year (log scale)")
-    else:
-        ax.set_xlim(-0.05, 1)
-        ax.set_xlabel(f"acts per agent-year ({NO_ACTS})")
-    ax.set_title(f"{label}{chart_title('behaviour_rates', df)}")
-    ax.grid(True, axis="x", alpha=0.3)
-    ax.legend()
-
-
-def _png_disparity(fig, df: pd.DataFrame, label: str) -> None:
-    ax = fig.subplots()
-    metrics = list(dict.fromkeys(df["metric"]))
-    groups = list(dict.fromkeys(df["group"]))
-    colours = group_colours(groups)
-    width = 0.8 / max(len(groups), 1)
-    for i, g in enumerate(groups):
-        sub = df[df["group"] == g].set_index("metric")
-        vals = [sub["ratio"].get(m, np.nan) for m in metrics]
-        x = np.arange(len(metrics)) + (i - (len(groups) - 1) / 2) * width
-        ax.bar(x, vals, width=width, label=g, color=colours[g])
-    ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_xticks(np.arange(len(metrics)), [DISPARITY_METRICS.get(m, m) for m in metrics])
-    ax.set_ylabel("ratio to the largest group (1 = parity)")
-    ax.set_title(f"{label}Disparity between groups")
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(title="group", loc="center left", bbox_to_anchor=(1.01, 0.5))
-
-
-def radius_centre(grid, x0: float, y0: float, cell: float) -> tuple[float, float]:
-    """Centre (metres) of the densest cell: where a map user would see the most low scores."""
-    iy, ix = np.unravel_index(int(np.argmax(grid)), grid.shape)
-    return x0 + (ix + 0.5) * cell, y0 + (iy + 0.5) * cell
-
-
-def _png_map(fig, df: pd.DataFrame, label: str) -> None:
-    from matplotlib.patches import Circle
-
-    names = mapped_jurisdictions(df)
-    radius = map_radius(df)
-    grids = {j: density_grid(df[df["jurisdiction"] == j]) for j in names}
-    vmax = max(float(g[0].max()) for g in grids.values()) or 1.0
-    cols = min(len(names), 2)
-    axes = fig.subplots((len(names) + 1) // 2, cols, squeeze=False).ravel()
-    for ax in axes[len(names) :]:
-        ax.set_visible(False)
-    for ax, (j, (grid, x0, y0, cell)) in zip(axes, grids.items(), strict=False):
-        ny, nx = grid.shape
-        extent = (x0 / 1000, (x0 + nx * cell) / 1000, y0 / 1000, (y0 + ny * cell) / 1000)
-        im = ax.imshow(
-            grid,
-            origin="lower",
-            extent=extent,
-            cmap="inferno",
-            vmin=0,
-            vmax=vmax,
-            interpolation="nearest",
-        )
-        if radius is not None:  # only a scenario with a deadbeat map has a look-up radius
-            cx, cy = radius_centre(grid, x0, y0, cell)
-            ax.add_patch(
-                Circle((cx / 1000, cy / 1000), radius / 1000, fill=False, color="#00e5ff", lw=1.5)
-            )
-            ax.annotate(
-                f"{radius:g} m: what the deadbeat map shows a user",
-                (cx / 1000, (cy + radius) / 1000),
-                color="#00e5ff",
-                fontsize=8,
-                ha="center",
-                va="bottom",
-            )
-        ax.set_xlabel("x (km)")
-        ax.set_ylabel("y (km)")
-        ax.set_title(f"{j} ({cell:g} m cells)", fontsize=10, loc="left")
-    fig.colorbar(im, ax=list(axes[: len(names)]), label="low-score agents per km²")
-    fig.suptitle(f"{label}Where agents in the two lowest tiers or listed live")
-
-
-ARM_STYLE = {WITH: ("#d62728", "-"), WITHOUT: ("#1f77b4", "--")}  # colour, line style
-SERIES_LABEL = {
-    "trust": "mean interpersonal trust (0-1)",
-    "chilling": "speech and religious acts\nper agent-year (that day)",
-}
-
-
-def _png_trust_chilling(fig, df: pd.DataFrame, label: str) -> None:
-    series = [s for s in SERIES_LABEL if s in set(df["series"])]
-    axes = fig.subplots(len(series), 1, sharex=True, squeeze=False)[:, 0]
-    for ax, name in zip(axes, series, strict=True):
-        sub = df[df["series"] == name]
-        for arm, part in sub.groupby("arm", sort=False):
-            colour, style = ARM_STYLE[arm]
-            ax.plot(part["day"], part["value"], style, color=colour, label=arm, linewidth=1.8)
-        ax.set_ylabel(SERIES_LABEL[name])
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-    axes[-1].set_xlabel("day")
-    fig.suptitle(f"{label}Trust and chilling over time")
-
-
-def _png_lorenz(fig, df: pd.DataFrame, label: str) -> None:
-    ax = fig.subplots()
-    ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, label="perfect equality")
-    for arm, part in df.groupby("arm", sort=False):
-        colour, style = ARM_STYLE[arm]
-        text = f"{arm} (Gini {part['gini'].iloc[0]:.3f})"
-        ax.plot(part["population_share"], part["wealth_share"], style, color=colour, label=text)
-    _percent_axis(ax, "x")
-    _percent_axis(ax, "y")
-    ax.set_xlabel("share of agents, poorest first")
-    ax.set_ylabel("share of all wealth they hold")
-    ax.set_title(f"{label}Lorenz curve of wealth at the end of the run")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-
-
-def _png_transitions(fig, df: pd.DataFrame, label: str) -> None:
-    names = list(dict.fromkeys(df["jurisdiction"]))
-    axes = fig.subplots(1, len(names), squeeze=False)[0]
-    for ax, j in zip(axes, names, strict=True):
-        sub = df[df["jurisdiction"] == j]
-        tiers = list(dict.fromkeys(sub["from_tier"]))
-        n = len(tiers)
-        share = sub["share"].to_numpy(float).reshape(n, n)
-        count = sub["count"].to_numpy(np.int64).reshape(n, n)
-        ax.imshow(np.nan_to_num(share), cmap="Blues", vmin=0, vmax=1)
-        for a in range(n):
-            for b in range(n):
-                if count[a, b]:
-                    dark = share[a, b] > 0.6
-                    ax.text(b, a, percent(share[a, b]), ha="center", va="center", fontsize=7,
-                            color="white" if dark else "black")  # fmt: skip
-        ax.set_xticks(range(n), tiers)
-        ax.set_yticks(range(n), tiers)
-        ax.set_xlabel(f"tier {int(sub['days'].iloc[0])} days later")
-        ax.set_ylabel("tier on a day")
-        ax.set_title(f"{j} ({int(sub['agents'].iloc[0]):,} agents' files)", fontsize=10)
-    fig.suptitle(f"{label}{chart_title('tier_transitions', df)} (row shares)")
-
-
-EVENT_STYLE = {  # kind -> (matplotlib marker, colour, legend label)
-    "record": ("o", "#333333", "record"),
-    "false_record": ("X", "#d62728", "false record"),
-    "listed": ("v", "#7b2cbf", "listed"),
-}
-OTHER_EVENT = ("d", "#999999", "other event (tier change, loan refused, ...)")
-
-
-def credit_file_examples(df: pd.DataFrame) -> list[tuple[str, int]]:
-    """(example, agent) pairs of the credit-files table, in order."""
-    return list(dict.fromkeys(zip(df["example"], df["agent"].astype(int), strict=True)))
-
-
-def _png_credit_files(fig, df: pd.DataFrame, label: str) -> None:
-    ax = fig.subplots()
-    examples = credit_file_examples(df)
-    has_score = "score" in df
-    colours = group_colours([f"{e}: agent {a}" for e, a in examples])
-    seen: set[str] = set()
-    for i, (ex, a) in enumerate(examples):
-        sub = df[(df["example"] == ex) & (df["agent"] == a)]
-        name = f"{ex}: agent {a}"
-        y = sub["score"].to_numpy(float) if has_score else np.full(len(sub), len(examples) - 1 - i)
-        if has_score:
-            ax.step(sub["day"], y, where="post", color=colours[name], label=name, linewidth=1.5)
-        for kind, (marker, colour, text) in {**EVENT_STYLE, "": OTHER_EVENT}.items():
-            mask = (sub["kind"] == kind) if kind else ~sub["kind"].isin(list(EVENT_STYLE))
-            if not mask.any():
-                continue
-            ax.scatter(
-                sub["day"][mask],
-                y[mask.to_numpy()],
-                marker=marker,
-                color=colour,
-                s=30,
-                zorder=3,
-                label=None if text in seen else text,
-            )
-            seen.add(text)
-    if has_score:
-        ax.set_ylabel("score at the end of the day")
-    else:
-        ax.set_yticks(range(len(examples))[::-1], [f"{e}: agent {a}" for e, a in examples])
-    ax.set_xlabel("day")
-    ax.set_title(f"{label}Example credit files: score and events")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
-
-
 def write_pngs(
     data: Mapping[str, pd.DataFrame],
     folder: str | Path,
@@ -1093,60 +790,25 @@ def write_pngs(
     title: str | None = None,
     tier_floors: Mapping[str, int] | None = None,
 ) -> list[Path]:
-    """Write one PNG per chart in ``data`` (as ``figure_data`` returns it) into ``folder``.
+    """Write one PNG per chart in ``data`` (as ``figure_data`` returns it) into ``folder``:
+    the chart module's definition (``charts.report_extra.report_chart``) rendered by
+    matplotlib, the same one the HTML page renders with bokeh.
 
-    Files are named after the chart ids (``tiers-over-time.png``, ...). ``title`` prefixes each
-    figure's title (the scenario name, say); ``tier_floors`` (tier -> lowest score) marks tier
-    boundaries on the score distribution. Returns the paths written, in report order.
+    Files are named after the chart ids (``tiers-over-time.png``, ...). ``title`` prefixes the
+    tier chart's title (the scenario name, say); ``tier_floors`` (tier -> lowest score) marks
+    tier boundaries on the score distribution. Returns the paths written, in report order.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from socialcredit.charts.core import export
+    from socialcredit.charts.report_extra import report_chart
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     label = f"{title}: " if title else ""
     written = []
     for key, (slug, _) in CHARTS.items():
-        df = data.get(key)
-        if df is None or df.empty:
-            continue
-        height = 4.5
-        if key == "map":
-            height = 1.0 + 5.0 * ((len(mapped_jurisdictions(df)) + 1) // 2)
-        elif key == "tiers_over_time":
-            height = 1.2 + 3.2 * len(charted_jurisdictions(df))
-        elif key == "behaviour_rates":
-            height = max(3.5, 1.5 + 0.35 * len(df))
-        elif key == "trust_chilling":
-            height = 1.2 + 3.0 * df["series"].nunique()
-        elif key == "lorenz":
-            height = 6.0
-        width = 9.0
-        if key == "tier_transitions":
-            height, width = 5.0, max(9.0, 5.0 * df["jurisdiction"].nunique())
-        fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
-        FigureCanvasAgg(fig)
-        if key == "tiers_over_time":
-            _png_tiers(fig, df, label)
-        elif key == "score_distribution":
-            _png_scores(fig, df, label, tier_floors or {})
-        elif key == "behaviour_rates":
-            _png_behaviours(fig, df, label)
-        elif key == "disparity":
-            _png_disparity(fig, df, label)
-        elif key == "map":
-            _png_map(fig, df, label)
-        elif key == "credit_files":
-            _png_credit_files(fig, df, label)
-        elif key == "trust_chilling":
-            _png_trust_chilling(fig, df, label)
-        elif key == "lorenz":
-            _png_lorenz(fig, df, label)
-        elif key == "tier_transitions":
-            _png_transitions(fig, df, label)
-        path = folder / f"{slug}.png"
-        fig.savefig(path)
-        written.append(path)
+        chart = report_chart(key, data.get(key), tier_floors=tier_floors, label=label)
+        if chart is not None:
+            written.append(export(chart, folder / f"{slug}.png"))
     return written
 
 
