@@ -312,7 +312,9 @@ def response_curves(
     head = "Response to each factor: mean and 95% t interval"
     layout = hv().Layout(panels).cols(len(names))
     layout.opts(title=f"{title}: {head}" if title else head, backend="bokeh")
-    return layout.opts(title=f"{title}: {head}" if title else head, backend="matplotlib")
+    return layout.opts(
+        title=f"{title}: {head}" if title else head, sublabel_format="", backend="matplotlib"
+    )
 
 
 def _sensitivity_rows(sensitivity: pd.DataFrame | None, method: str) -> pd.DataFrame:
@@ -371,14 +373,20 @@ def sobol_bars(
         from socialcredit.charts import sobol_chart
         from socialcredit.charts.core import hv
 
-        charts = [sobol_chart(rows, o) for o in order]
-        charts = [c.opts(title=title_of(o, outcome_info)) for c, o in zip(charts, order,
-                  strict=True) if c is not None]  # fmt: skip
+        charts = []
+        for o in order:
+            chart = sobol_chart(rows, o)
+            if chart is not None:
+                name = f"{title_of(o, outcome_info)}: S1 (alone) and ST (with interactions)"
+                chart.opts(title=name, backend="bokeh")
+                charts.append(chart.opts(title=name, backend="matplotlib"))
         if not charts:
             return None
         head = "Sobol indices (S1, ST), 95% intervals"
         layout = hv().Layout(charts).cols(1)
-        return layout.opts(title=f"{title}: {head}" if title else head, backend="matplotlib")
+        return layout.opts(
+            title=f"{title}: {head}" if title else head, sublabel_format="", backend="matplotlib"
+        )
     indices, errors = (
         (("S1", "ST"), {"S1", "ST"}) if method == "sobol" else (("mu_star", "sigma"), {"mu_star"})
     )
