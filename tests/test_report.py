@@ -24,6 +24,7 @@ import typer
 from typer.testing import CliRunner
 
 import socialcredit as sc
+from socialcredit.charts.report_extra import report_chart
 from socialcredit.report import (
     chart_id,
     compare,
@@ -61,11 +62,13 @@ HARSH = [
     "programmes.rongcheng.tiers.4.max=996",
     "programmes.rongcheng.tiers.5.max=995",
 ]
-ALL_CHARTS = [
+ALL_CHARTS = [  # every chart a Rongcheng run has (no trust or chilling without informants)
     "tiers_over_time",
+    "tier_transitions",
     "score_distribution",
     "behaviour_rates",
     "disparity",
+    "lorenz",
     "map",
     "credit_files",
 ]
@@ -225,13 +228,13 @@ def test_disparity_is_relative_to_the_largest_group(runs):
     # the counterfactual has no programme: only the sanctions row is defined
     cf = figure_data(runs.counterfactual)
     assert set(cf["disparity"]["metric"]) == {"sanctions_per_agent_year"}
-    assert set(cf) == {"behaviour_rates", "disparity"}
+    assert set(cf) == {"behaviour_rates", "disparity", "lorenz"}
 
 
-def test_map_needs_locations_and_counts_low_scores_per_km2(runs):
-    positioned = figure_data(runs)["map"]  # the engine places homes on each jurisdiction's plane
+def test_map_needs_locations_and_counts_low_scores_per_km2(runs, harsh_data):
+    positioned = harsh_data["map"]  # the engine places homes on each jurisdiction's plane
     assert set(positioned["jurisdiction"]) == {"rongcheng"}
-    assert positioned["agents"].sum() == AGENTS
+    assert positioned["agents"].sum() == 3000
     assert "map" not in figure_data(with_(runs, agents=runs.agents.drop(columns=["x", "y"])))
     assert "map" not in figure_data(runs.counterfactual)  # no programme, no low scores
     agents = runs.agents.copy()
@@ -389,7 +392,7 @@ def test_write_report_is_one_offline_page_with_every_chart(runs, tmp_path):
     assert "records_per_agent_year" in html  # the summary numbers
     assert "Bokeh" in html and len(html) > 500_000  # bokeh's JS is inlined
     # the paired counterfactual adds its rates and a side-by-side summary
-    assert "without the system (counterfactual)" in html
+    assert "without the system" in html
     assert "rongcheng-counterfactual" in html
 
 
@@ -410,6 +413,7 @@ def test_compare_a_run_with_itself_has_no_differences(runs):
     df = compare(runs, runs)
     assert list(df.columns[:4]) == ["metric", "a", "b", "difference"]
     assert df["a"].notna().all() and (df["difference"] == 0).all() and (df["relative"] == 0).all()
+    assert (df["note"] == "no change").all()
     names = set(df["metric"])
     assert {
         "jurisdictions.rongcheng.tier_shares.D",
@@ -427,7 +431,9 @@ def test_compare_a_run_with_itself_has_no_differences(runs):
 def test_compare_with_the_counterfactual(runs):
     df = compare(runs, runs.counterfactual).set_index("metric")
     rec = df.loc["records_per_agent_year"]
-    assert rec["a"] > 0 and rec["b"] == 0 and rec["relative"] == np.inf
+    # a change from 0 has no relative change: NaN with a note, never inf
+    assert rec["a"] > 0 and rec["b"] == 0 and np.isnan(rec["relative"]) and rec["note"] == "b is 0"
+    assert not np.isinf(df["relative"]).any()
     assert df.loc["jurisdictions.rongcheng.listed_share", "b"] == 0.0  # no programme, no list
     assert np.isnan(df.loc["jurisdictions.rongcheng.tier_shares.A", "b"])
     act = "acts_per_agent_year.fee_arrears"
@@ -445,8 +451,9 @@ def test_write_compare(runs, tmp_path):
     page = html.read_text(encoding="utf-8")
     assert "chart-compare" in assert_offline(page).ids
     text = md.read_text(encoding="utf-8")
-    assert "| metric | a | b | difference (a - b) | relative |" in text
-    assert "| records_per_agent_year |" in text and runs.info["run_id"] in text
+    assert "| measure | a | b | difference (a - b) | relative | field |" in text
+    assert "| Records per agent-year |" in text and runs.info["run_id"] in text
+    assert "| records_per_agent_year |" in text  # the field stays, in the last column
 
 
 # ----------------------------------------------------------------------------- commands
@@ -498,7 +505,11 @@ def test_compare_command(app, runs, tmp_path):
     ]
     default = CliRunner().invoke(app, ["compare", str(runs.path), str(runs.path)])
     assert default.exit_code == 0, default.output
-    assert Path(default.stdout.splitlines()[0]).parent == runs.path / f"compare-{runs.path.name}"
+    # its own folder beside run a's, never inside it
+    folder = Path(default.stdout.splitlines()[0]).parent
+    run_id = runs.info["run_id"]
+    assert folder == runs.path.parent / f"compare-{run_id}-{run_id}"
+    assert not any(p.name.startswith("compare") for p in runs.path.iterdir())
 
 
 def test_missing_runs_exit_2_with_a_message(app, runs, tmp_path):
@@ -568,13 +579,13 @@ def _explode(*args, **kw):
 def test_a_report_that_fails_leaves_the_earlier_one_as_it_was(app, no_acts, tmp_path, monkeypatch):
     """Written whole or not at all: a chart failing after the page was rendered leaves the
     earlier page and figures untouched, no temporary folder behind, and no traceback."""
-    import socialcredit.report.figures as figures
+    import socialcredit.charts.report_extra as charts
 
     (tmp_path / "figures").mkdir()
     earlier = {"report.html": "earlier page", "figures/behaviour-rates.png": "earlier png"}
     for name, text in earlier.items():
         (tmp_path / name).write_text(text)
-    monkeypatch.setattr(figures, "_png_disparity", _explode)
+    monkeypatch.setattr(charts, "disparity", _explode)
     res = CliRunner().invoke(app, ["report", str(no_acts.path), "--out", str(tmp_path)])
     assert res.exit_code == 1, res.output
     assert "cannot write the report" in res.stderr and "chart exploded" in res.stderr
@@ -616,6 +627,260 @@ def test_a_comparison_that_fails_writes_nothing(app, no_acts, tmp_path, monkeypa
     assert not out.exists()
 
 
+# ----------------------------------------------------------------------------- issue 16 fixes
+
+
+def mpl_figure(chart):
+    """A chart rendered by matplotlib, as its PNG is."""
+    from socialcredit.charts.core import hv
+
+    return hv().render(chart, backend="matplotlib")
+
+
+def bokeh_model(chart):
+    """A chart rendered by bokeh, as the page embeds it (its first plot for a layout)."""
+    from socialcredit.charts.core import to_bokeh
+
+    return to_bokeh(chart)
+
+
+def elements(chart, kind: str) -> list:
+    out: list = []
+    chart.traverse(lambda e: out.append(e), [lambda e: type(e).__name__ == kind])
+    return out
+
+
+def _section(html: str, key: str) -> str:
+    """The HTML of one chart's section."""
+    start = html.index(f'<section id="section-{chart_id(key).removeprefix("chart-")}">')
+    return html[start : html.index("</section>", start)]
+
+
+def test_behaviour_rates_say_which_arms_they_show(runs, tmp_path):
+    both = figure_data(runs)["behaviour_rates"]
+    alone = figure_data(with_(runs, counterfactual=None))["behaviour_rates"]
+    for df, truthful, false in (
+        (both, "with the system and without it", "no counterfactual"),
+        (alone, "with the system (no counterfactual", "and without it"),
+    ):
+        chart = report_chart("behaviour_rates", df)
+        title = mpl_figure(chart).axes[0].get_title()  # the PNG's title; the page's is the same
+        assert truthful in title and false not in title
+        assert title == bokeh_model(chart).title.text
+        arms = {el.label for el in chart}
+        assert arms == (
+            {"with the system", "without the system"} if df is both else {"with the system"}
+        )
+    alone_run = with_(runs, counterfactual=None)
+    page = write_report(alone_run, tmp_path / "a.html", data={"behaviour_rates": alone}).read_text()
+    section = _section(page, "behaviour_rates")
+    assert "with the system only" in section and "--against" in section
+    page = write_report(runs, tmp_path / "b.html", data={"behaviour_rates": both}).read_text()
+    assert "with the system and without it" in _section(page, "behaviour_rates")
+
+
+def test_tier_charts_are_log_scale_in_html_and_png(harsh_data):
+    from bokeh.models import LogScale
+
+    df = harsh_data["tiers_over_time"]
+    small = df.groupby("tier")["share"].max().min()
+    assert 0 < small < 0.01  # a small tier, that a linear axis would flatten
+    chart = report_chart("tiers_over_time", df)
+    assert isinstance(bokeh_model(chart).y_scale, LogScale)
+    ax = mpl_figure(chart).axes[0]
+    assert ax.get_yscale() == "log" and ax.get_ylim()[0] < small
+
+
+def _scenario_with_map(scenario, radius):
+    from socialcredit.scenario.model import DeadbeatMap
+
+    return scenario.model_copy(update={"map": DeadbeatMap(app_share=0.1, radius_m=radius)})
+
+
+def test_map_draws_no_empty_square_and_no_circle_without_a_map(runs, harsh, harsh_data, tmp_path):
+    from socialcredit.report.figures import absent_reasons
+
+    # nobody in the two lowest tiers: no map at all, and the page says why
+    assert not runs.agents["tier"].isin(["C", "D"]).any() and not runs.agents["listed"].any()
+    data = figure_data(runs)
+    assert "map" not in data
+    assert "nobody" in absent_reasons(runs, None, data)["map"]
+    page = write_report(runs, tmp_path / "r.html", data={}).read_text()
+    assert 'id="absent-map"' in page and chart_id("map") not in page
+
+    def circles(df):
+        return elements(report_chart("map", df), "Ellipse")
+
+    # low scores but no deadbeat map in the scenario: the density, no radius
+    df = harsh_data["map"]
+    assert df["radius_m"].isna().all()
+    assert circles(df) == [] and elements(report_chart("map", df), "Image")
+    assert "no deadbeat map" in _section(
+        write_report(harsh, tmp_path / "h.html", data={"map": df}).read_text(), "map"
+    )
+    # with a map: its own radius, not a hard-coded 500 m
+    mapped = figure_data(with_(harsh, scenario=_scenario_with_map(harsh.scenario, 300.0)))["map"]
+    (circle,) = circles(mapped)
+    assert circle.width == pytest.approx(0.6)  # km, a diameter
+
+
+def test_summary_numbers_carry_the_audit_labels(runs, tmp_path):
+    from socialcredit.audit.catalogue import outcomes_for
+    from socialcredit.report.labels import summary_label
+
+    audit = {o.name: o.label for o in outcomes_for(runs.scenario)}
+    assert summary_label("records_per_agent_year", runs.scenario) == audit["records"]
+    assert (
+        summary_label("acts_per_agent_year.littering", runs.scenario)
+        == (audit["misconduct.littering"])
+    )
+    assert summary_label("loan_refusal_rate", runs.scenario) == audit["loan_refusal_rate"]
+    page = write_report(with_(runs, counterfactual=None), tmp_path / "r.html", data={})
+    page = page.read_text()
+    start = page.index('<section id="summary">')
+    summary = page[start : page.index("</section>", start)]
+    rows = re.findall(r"<tr><td>([^<]*)</td>", summary)
+    assert audit["records"] in rows and audit["misconduct.littering"] in rows
+    assert not [r for r in rows if "." in r and " " not in r]  # no bare dotted key as a label
+
+
+def test_compare_has_a_legend_and_no_inf(runs, tmp_path):
+    from socialcredit.report.comparison import compare_chart
+
+    chart = compare_chart(compare(runs, runs.counterfactual))
+    assert {"a higher than b", "a lower than b"} <= {el.label for el in chart}
+    texts = [t.get_text() for t in mpl_figure(chart).axes[0].get_legend().get_texts()]
+    assert {"a higher than b", "a lower than b"} <= set(texts)
+    legend = bokeh_model(chart).legend[0]
+    assert {item.label.value for item in legend.items} >= {"a higher than b", "a lower than b"}
+    _, html, md = write_compare(runs, runs.counterfactual, tmp_path)
+    page = html.read_text()
+    for text in (page[page.index("<table>") :], md.read_text()):
+        assert not re.search(r"\binf\b|∞", text, re.IGNORECASE)
+        assert "—¹" in text and "not defined (it is not infinite)" in text
+    assert 'id="one-seed"' in page and "One run against one run" in md.read_text()
+    same = write_compare(runs, runs, tmp_path / "same")[2].read_text()
+    assert "| no change | no change |" in same
+
+
+def test_compare_with_replicates_shows_intervals(app, runs, tmp_path):
+    import json
+
+    from socialcredit.audit.statistics import mean_ci
+    from socialcredit.report.comparison import compare_replicates
+
+    def shifted(d):
+        summary = copy.deepcopy(runs.summary)
+        summary["mean_wealth"] += d
+        return with_(runs, summary=summary)
+
+    deltas = [0.1, 0.3, 0.2]
+    df = compare_replicates([(shifted(d), runs) for d in deltas]).set_index("metric")
+    mean, lo, hi, n = mean_ci(deltas)
+    row = df.loc["mean_wealth"]
+    assert row["difference"] == pytest.approx(mean) and n == row["replicates"] == 3
+    assert (row["ci_low"], row["ci_high"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert df.loc["records_per_agent_year", "ci_low"] == 0.0  # identical replicates
+    # an audit folder alone: its arms, paired over every replicate it keeps
+    folder = tmp_path / "audit"
+    folder.mkdir()
+    arms = [runs.path, runs.counterfactual.path]
+    reps = [
+        {"replicate": r, "arm": name, "path": str(p)}
+        for r in range(2)
+        for name, p in zip(("x", "x-counterfactual"), arms, strict=True)
+    ]
+    (folder / "audit.json").write_text(json.dumps({"replicate_runs": reps}))
+    (folder / "audit.parquet").write_bytes(b"")
+    res = CliRunner().invoke(app, ["compare", str(folder)])
+    assert res.exit_code == 0, res.output
+    assert "One run against one run" not in res.stderr
+    out = Path(res.stdout.splitlines()[0]).parent
+    assert out.parent == tmp_path and not (folder / out.name).exists()
+    assert "95% interval over 2 replicates" in (out / "compare.md").read_text()
+    one = CliRunner().invoke(app, ["compare", str(runs.path), str(runs.counterfactual.path)])
+    assert one.exit_code == 0 and "warning: One run against one run" in one.stderr
+
+
+def test_tier_transitions_rebuilt_from_the_credit_files(harsh, harsh_data):
+    from socialcredit.report.figures import TRANSITION_DAYS, tier_paths
+
+    names, path = tier_paths(harsh)["rongcheng"]
+    assert len(harsh.sample) == len(harsh.agents)  # a small run keeps every file
+    # the rebuilt last day is the snapshot's tier, agent by agent
+    final = harsh.agents.set_index("agent").loc[harsh.sample, "tier"].astype(str).to_numpy()
+    assert (np.array(names)[path[:, -1]] == final).all()
+    # every day's moves are the engine's tier_up + tier_down counts
+    moves = (path[:, 1:] != path[:, :-1]).sum(axis=0)
+    m = harsh.metrics[harsh.metrics["metric"].isin(["tier_up", "tier_down"])]
+    np.testing.assert_array_equal(moves, m.groupby("day")["value"].sum().to_numpy())
+    df = harsh_data["tier_transitions"]
+    assert (df["days"] == TRANSITION_DAYS).all() and list(df["from_tier"].unique()) == names
+    rows = df.groupby("from_tier")["share"].sum()
+    np.testing.assert_allclose(rows[rows > 0], 1.0)
+    assert df["count"].sum() == len(harsh.sample) * (DAYS + 1 - TRANSITION_DAYS)
+
+
+def test_lorenz_curve_of_wealth_matches_the_audit_gini(runs):
+    from socialcredit.audit.formulas import gini
+
+    df = figure_data(runs)["lorenz"]
+    assert list(df["arm"].unique()) == ["with the system", "without the system"]
+    for arm, r in zip(df["arm"].unique(), (runs, runs.counterfactual), strict=True):
+        curve = df[df["arm"] == arm]
+        share = curve["wealth_share"].to_numpy()
+        assert share[0] == 0.0 and share[-1] == pytest.approx(1.0)
+        assert (np.diff(share) >= 0).all() and (share <= curve["population_share"] + 1e-12).all()
+        assert curve["gini"].iloc[0] == pytest.approx(gini(r.agents["wealth"].to_numpy()))
+        # twice the area between the diagonal and the curve is the Gini (to the grid)
+        area = np.trapezoid(curve["population_share"] - share, curve["population_share"])
+        assert 2 * area == pytest.approx(curve["gini"].iloc[0], abs=0.01)
+
+
+def informant_runs():
+    """Two cells of an informant scenario with known daily numbers, and a counterfactual
+    without informants (so without a trust metric)."""
+    scenario = sc.load_scenario("xinjiang-informants", agents=1000, days=3)
+    cells = [("j", "a", 300.0), ("j", "b", 700.0)]
+    rows = []
+    for day in (1, 2, 3):
+        for j, g, n in cells:
+            rows += [(day, j, g, "agents", n)]
+            rows += [(day, j, g, "mean_trust", (0.5 if g == "a" else 0.8) - 0.01 * day)]
+            rows += [(day, j, g, "acts.public_prayer", 2.0 * day)]
+            rows += [(day, j, g, "acts.criticise_government", 1.0)]
+            rows += [(day, j, g, "acts.jaywalking", 50.0)]  # misconduct: not chilling
+    cols = ["day", "jurisdiction", "group", "metric", "value"]
+    metrics = pd.DataFrame(rows, columns=cols)
+    cf = metrics[metrics["metric"] != "mean_trust"].copy()
+    cf.loc[cf["metric"] == "acts.public_prayer", "value"] = 10.0
+    without = sc.Result(scenario=scenario, metrics=cf, agents=None, summary={})
+    return sc.Result(scenario=scenario, metrics=metrics, agents=None, summary={}), without
+
+
+def test_trust_and_chilling_over_time():
+    from socialcredit.report.figures import initial_trust, trust_chilling
+
+    result, without = informant_runs()
+    df = (
+        figure_data(result, without)["trust_chilling"]
+        .set_index(["series", "arm", "day"])
+        .sort_index()
+    )
+    for day in (1, 2, 3):  # agent-weighted mean trust; acts per agent-year that day
+        trust = (300 * (0.5 - 0.01 * day) + 700 * (0.8 - 0.01 * day)) / 1000
+        assert df.loc[("trust", "with the system", day), "value"] == pytest.approx(trust)
+        chill = 2 * (2.0 * day + 1.0) / 1000 * 365
+        assert df.loc[("chilling", "with the system", day), "value"] == pytest.approx(chill)
+        assert df.loc[("chilling", "without the system", day), "value"] == pytest.approx(
+            2 * 11.0 / 1000 * 365
+        )
+    # without informants, trust stays at its initial level (as the audit's mean_trust says)
+    level = df.xs(("trust", "without the system"))["value"]
+    assert (level == initial_trust(result.scenario)).all()
+    assert trust_chilling(with_(result, metrics=result.metrics.iloc[:0])) is None
+
+
 # ----------------------------------------------------------------------------- browser
 
 
@@ -627,9 +892,13 @@ def test_report_draws_every_chart_in_headless_chromium(runs, harsh, harsh_data, 
         )
     from playwright.sync_api import sync_playwright
 
-    report = write_report(harsh, tmp_path / "report.html", runs.counterfactual, data=harsh_data)
+    from socialcredit.report.figures import trust_chilling
+
+    data = {**harsh_data, "trust_chilling": trust_chilling(*informant_runs())}
+    report = write_report(harsh, tmp_path / "report.html", runs.counterfactual, data=data)
     compared = write_compare(runs, runs.counterfactual, tmp_path / "cmp")[1]
-    pages = [(report, [chart_id(k) for k in ALL_CHARTS]), (compared, ["chart-compare"])]
+    charts = [chart_id(k) for k in [*ALL_CHARTS, "trust_chilling"]]
+    pages = [(report, charts), (compared, ["chart-compare"])]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

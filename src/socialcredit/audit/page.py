@@ -5,13 +5,14 @@ so that ``socialcredit report`` rewrites it).
 The forest plot draws one row per outcome with an effect: the mean effect as a dot, its 95%
 interval as a bar and the line of no effect (0, or 1 for a ratio), stated aims and harms
 apart. Outcomes are in different units, so every row has its own scale, centred on no effect
-and wide enough for its interval; the row's text gives the numbers in the table's units.
+and wide enough for its interval; the row's text gives the numbers in the table's units. The
+chart is the chart module's (``socialcredit.charts.forest_chart``, the dashboard's too),
+rendered by matplotlib and inlined in the page as a PNG.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,8 +20,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
-
     from socialcredit.audit.result import AuditResult
 
 FOREST_FILE = "forest.png"  # in the report's figures/ folder
@@ -54,66 +53,25 @@ def forest_rows(result: AuditResult) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def forest_figure(result: AuditResult) -> Figure | None:
-    """The forest plot as a matplotlib Figure (Agg canvas), or None when no outcome has an
-    effect."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def forest_chart(result: AuditResult) -> Any:
+    """The forest plot: the chart module's definition (``charts.forest_chart``), or None when
+    no outcome has an effect."""
+    from socialcredit.charts import forest_chart as chart
 
     df = forest_rows(result)
     if df.empty:
         return None
-    lines: list[Any] = []  # a heading (str) or a row (Series)
-    for kind, group in df.groupby("kind", sort=False):
-        lines.append("Stated aims" if kind == "aim" else "Harms")
-        lines += [r for _, r in group.iterrows()]
-    fig = Figure(figsize=(10, 0.34 * len(lines) + 1.0))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(len(lines), 1, squeeze=False)[:, 0]
     a, b = result.arms
     what = f"{a} − {b}" if result.is_design_pair else "with − without the system"
-    fig.suptitle(f"{result.title()}: effects ({what}) with 95% intervals", fontsize=11, x=0.02,
-                 ha="left")  # fmt: skip
-    for ax, line in zip(axes, lines, strict=True):
-        ax.set_yticks([])
-        for side in ("left", "right", "top"):
-            ax.spines[side].set_visible(False)
-        ax.set_xticks([])
-        if isinstance(line, str):
-            ax.spines["bottom"].set_visible(False)
-            ax.text(
-                -0.02, 0.5, line, transform=ax.transAxes, ha="right", va="center", fontweight="bold"
-            )
-            continue
-        lo, hi, x, null = line["ci_low"], line["ci_high"], line["effect"], line["null"]
-        ends = [v for v in (lo, hi, x) if math.isfinite(v)]
-        reach = max((abs(v - null) for v in ends), default=0.0) or 1.0
-        ax.set_xlim(null - 1.15 * reach, null + 1.15 * reach)
-        ax.axvline(null, color="#888888", lw=0.8)
-        clear = math.isfinite(lo) and (lo > null or hi < null)
-        colour = "#c0392b" if clear else "#34495e"
-        if math.isfinite(lo) and math.isfinite(hi):
-            ax.plot([lo, hi], [0, 0], color=colour, lw=2)
-        ax.plot([x], [0], "o", color=colour, ms=5)
-        ax.set_ylim(-1, 1)
-        ax.spines["bottom"].set_color("#dddddd")
-        ax.text(-0.02, 0.5, line["label"], transform=ax.transAxes, ha="right", va="center",
-                fontsize=8.5)  # fmt: skip
-        ax.text(1.02, 0.5, line["text"], transform=ax.transAxes, ha="left", va="center",
-                fontsize=8.5)  # fmt: skip
-    fig.subplots_adjust(left=0.36, right=0.70, top=1 - 0.6 / fig.get_figheight(), bottom=0.02,
-                        hspace=0.0)  # fmt: skip
-    return fig
+    return chart(df, f"{result.title()}: effects ({what}) with 95% intervals")
 
 
 def forest_png(result: AuditResult) -> bytes | None:
-    """The forest plot as PNG bytes (None without effects)."""
-    fig = forest_figure(result)
-    if fig is None:
-        return None
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    return buf.getvalue()
+    """The forest plot as PNG bytes, rendered by matplotlib (None without effects)."""
+    from socialcredit.charts import png_bytes
+
+    chart = forest_chart(result)
+    return None if chart is None else png_bytes(chart)
 
 
 def audit_lead(result: AuditResult, png: bytes | None) -> str:

@@ -10,7 +10,10 @@ Each outcome is plotted as its ``effect`` (with the system against without it) w
 one, else as its value ``with`` the system; every axis label says which. An outcome with no
 finite value at all is left out of the figures and named in a note on the page.
 
-The figures are PNGs drawn with matplotlib's Agg canvas (no pyplot state) and written whole
+The response curves and the Sobol bars are the chart module's definitions
+(``socialcredit.charts.response_chart`` and ``sobol_chart``, which the dashboard draws too),
+rendered by matplotlib; the scatter matrix and the Morris bars, which only this page draws, are
+matplotlib figures (Agg canvas, no pyplot state). The PNGs are written whole
 into ``folder/figures/`` (``socialcredit.atomic.written_whole``); ``write_page`` embeds them as
 base64 data URIs in one ``index.html``, so the page opens with no network. Every string that
 comes from the data (factor and outcome names, labels, manifest values) is escaped.
@@ -255,29 +258,6 @@ def _sample(df: pd.DataFrame) -> pd.DataFrame:
     return df.sample(MAX_POINTS, random_state=0) if len(df) > MAX_POINTS else df
 
 
-def _draw_response(ax: Axes, band: pd.DataFrame, points: pd.DataFrame, factor: str) -> None:
-    if band.empty:
-        ax.text(0.5, 0.5, "no values", ha="center", va="center", transform=ax.transAxes)
-        return
-    kind = band["kind"].iloc[0]
-    x, mean = band["x"].to_numpy(float), band["mean"].to_numpy(float)
-    low, high = band["low"].to_numpy(float), band["high"].to_numpy(float)
-    if kind == "bin":
-        ax.scatter(points[factor].astype(float), points[VALUE], s=4, alpha=0.15, color="grey", lw=0)
-    if kind != "category" and len(band) > 1:
-        ax.fill_between(x, low, high, alpha=0.25, color="C0", lw=0, label="95% interval")
-        ax.plot(x, mean, "-o", color="C0", ms=4, label="mean")
-    else:
-        ax.plot(x, mean, "o", color="C0", ms=4)
-        ok = np.isfinite(low) & np.isfinite(high)
-        if ok.any():
-            err = np.vstack([mean[ok] - low[ok], high[ok] - mean[ok]]).clip(min=0)
-            ax.errorbar(x[ok], mean[ok], yerr=err, fmt="none", ecolor="C0", capsize=3)
-    if kind == "category":
-        _category_ticks(ax, list(band["label"]))
-    ax.grid(alpha=0.3)
-
-
 def _category_ticks(ax: Axes, labels: list[str]) -> None:
     """Text levels at 0, 1, ...; beyond 12 of them, every k-th labelled so that none overlap."""
     step = max(1, math.ceil(len(labels) / EXACT_LEVELS))
@@ -301,29 +281,40 @@ def response_curves(
     outcome_info: Mapping[str, Any] | None = None,
     *,
     title: str | None = None,
-) -> Figure | None:
-    """One row of panels per outcome (at most 8, in ``outcome_info``'s order), one panel per
-    factor (at most 6): the outcome's mean at each level of the factor (or in each of 8
-    quantile bins, over faint points) with a 95% Student-t band. None if nothing to draw."""
+) -> Any:
+    """One panel per outcome (at most 8, in ``outcome_info``'s order) and factor (at most 6):
+    the outcome's mean at each level of the factor (or in each of 8 quantile bins, over faint
+    points) with a 95% Student-t band. Each panel is the chart module's ``response_chart``
+    (the dashboard's too), laid out a row per outcome. None if nothing to draw."""
+    from socialcredit.charts import response_chart
+    from socialcredit.charts.core import hv
+
     plotted, names = _plan(experiments, outcomes, factors, outcome_info, MAX_CURVE_OUTCOMES)
     if not plotted or not names:
         return None
-    fig = _figure(1.2 + 3.1 * len(names), 0.9 + 2.9 * len(plotted))
-    axes = fig.subplots(len(plotted), len(names), squeeze=False)
-    for i, (outcome, column) in enumerate(plotted):
+    panels = []
+    for outcome, column in plotted:
         rows = _joined(experiments, outcomes, outcome, column)
-        for j, factor in enumerate(names):
-            ax = axes[i][j]
+        for factor in names:
             band = response_table(experiments, outcomes, outcome, factor, column)
-            points = _sample(rows[rows[factor].notna()]) if factor in rows else rows.iloc[:0]
-            _draw_response(ax, band, points, factor)
-            ax.set_title(_wrap(title_of(outcome, outcome_info), 40), fontsize=9)
-            ax.set_xlabel(_factor_label(experiments, factor, 40), fontsize=9)
-            if j == 0:
-                ax.set_ylabel(_wrap(value_label(outcome, column, outcome_info)), fontsize=9)
+            points = None
+            if not band.empty and band["kind"].iloc[0] == "bin" and factor in rows:
+                pts = _sample(rows[rows[factor].notna()])
+                points = pd.DataFrame({"x": pts[factor].astype(float), "value": pts[VALUE]})
+            chart = response_chart(
+                band, _factor_label(experiments, factor, 60), value_label(outcome, column,
+                outcome_info), points,
+            )  # fmt: skip
+            if chart is None:
+                chart = hv().Text(0.5, 0.5, "no values")
+            chart = chart.opts(title=title_of(outcome, outcome_info), backend="bokeh")
+            panels.append(chart.opts(title=title_of(outcome, outcome_info), backend="matplotlib"))
     head = "Response to each factor: mean and 95% t interval"
-    fig.suptitle(f"{title}: {head}" if title else head, fontsize=12)
-    return fig
+    layout = hv().Layout(panels).cols(len(names))
+    layout.opts(title=f"{title}: {head}" if title else head, backend="bokeh")
+    return layout.opts(
+        title=f"{title}: {head}" if title else head, sublabel_format="", backend="matplotlib"
+    )
 
 
 def _sensitivity_rows(sensitivity: pd.DataFrame | None, method: str) -> pd.DataFrame:
@@ -378,6 +369,24 @@ def sobol_bars(
     if rows.empty:
         return None
     order = [o for o in outcome_order(rows, outcome_info)][:MAX_SENSITIVITY_OUTCOMES]
+    if method == "sobol":  # the chart module's Sobol bars (the dashboard's too), one per outcome
+        from socialcredit.charts import sobol_chart
+        from socialcredit.charts.core import hv
+
+        charts = []
+        for o in order:
+            chart = sobol_chart(rows, o)
+            if chart is not None:
+                name = f"{title_of(o, outcome_info)}: S1 (alone) and ST (with interactions)"
+                chart.opts(title=name, backend="bokeh")
+                charts.append(chart.opts(title=name, backend="matplotlib"))
+        if not charts:
+            return None
+        head = "Sobol indices (S1, ST), 95% intervals"
+        layout = hv().Layout(charts).cols(1)
+        return layout.opts(
+            title=f"{title}: {head}" if title else head, sublabel_format="", backend="matplotlib"
+        )
     indices, errors = (
         (("S1", "ST"), {"S1", "ST"}) if method == "sobol" else (("mu_star", "sigma"), {"mu_star"})
     )
@@ -463,7 +472,7 @@ def _title(manifest: Mapping[str, Any] | None) -> str:
     )
 
 
-def _figures(experiments, outcomes, sensitivity, factors, outcome_info, title) -> dict[str, Figure]:
+def _figures(experiments, outcomes, sensitivity, factors, outcome_info, title) -> dict[str, Any]:
     drawn = {
         "response-curves": response_curves(
             experiments, outcomes, factors, outcome_info, title=title
@@ -493,7 +502,12 @@ def write_figures(
         for stem, fig in figures.items():
             with warnings.catch_warnings():  # a glyph the font lacks is drawn as a box
                 warnings.filterwarnings("ignore", message="Glyph .* missing", category=UserWarning)
-                fig.savefig(tmp / FIGURES_DIR / f"{stem}.png", dpi=DPI)
+                if hasattr(fig, "savefig"):  # matplotlib (scatter matrix, Morris)
+                    fig.savefig(tmp / FIGURES_DIR / f"{stem}.png", dpi=DPI)
+                else:  # the chart module's (response curves, Sobol bars)
+                    from socialcredit.charts.core import export
+
+                    export(fig, tmp / FIGURES_DIR / f"{stem}.png")
     return [folder / FIGURES_DIR / f"{stem}.png" for stem in figures]
 
 

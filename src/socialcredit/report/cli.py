@@ -178,33 +178,73 @@ CompareOutOpt = Annotated[
         parser=output_path,
         metavar="PATH",
         help="Folder for compare.png, compare.html and compare.md "
-        "(default: compare-<b's folder name> inside run a's folder).",
+        "(default: compare-<a's id>-<b's id> beside run a's folder, never inside it).",
         show_default=False,
     ),
 ]
 
 
+def _replicate_pairs(path: Path, what: str) -> list[tuple[Result, Result]]:
+    """(arm 0, arm 1) runs of every replicate an audit folder keeps, in replicate order."""
+    import json
+
+    data = json.loads((path / "audit.json").read_text(encoding="utf-8"))
+    runs = data.get("replicate_runs") or []
+    reps = sorted({r.get("replicate") for r in runs if r.get("replicate") is not None})
+    out = []
+    for r in reps:
+        arms = [x for x in runs if x.get("replicate") == r]  # in arm order, as _audit_run reads
+        if len(arms) == 2:
+            out.append((_open(path / arms[0]["path"], what), _open(path / arms[1]["path"], what)))
+    return out
+
+
+def _id(result: Result, fallback: Path) -> str:
+    return str((result.info or {}).get("run_id") or Path(fallback).resolve().name)
+
+
 def compare_command(run_a: RunAArg, run_b: RunBArg = None, out: CompareOutOpt = None) -> None:
     """Compare two runs' summary numbers (a - b): a bar chart, an offline HTML page, Markdown.
-    An audit folder stands for its replicate 0 (alone: its two arms against each other)."""
+    An audit folder alone compares its two arms over every replicate, and two audit folders
+    pair their replicates: both give 95% intervals. One run against one run has none (a
+    warning says so)."""
     from socialcredit.atomic import written_whole
     from socialcredit.audit.result import is_audit_folder
-    from socialcredit.report.comparison import write_compare
+    from socialcredit.report.comparison import ONE_SEED, write_compare
 
     if run_b is None and not is_audit_folder(run_a):
         raise _fail(f"error: run b: missing (only an audit folder is compared alone: {run_a})", 2)
     a = _open(run_a, "run a")
     b = _open(run_a, "run b", arm=1) if run_b is None else _open(run_b, "run b")
-    name = (
-        b.path.name if run_b is None and b.path is not None else Path(run_b or "b").resolve().name
-    )
-    folder = Path(out) if out is not None else Path(run_a) / f"compare-{name}"
+    pairs = None
+    try:
+        if run_b is None:
+            pairs = [(x, y) for x, y in _replicate_pairs(Path(run_a), "run a")]
+        elif is_audit_folder(run_a) and is_audit_folder(run_b):
+            left = [x for x, _ in _replicate_pairs(Path(run_a), "run a")]
+            right = [x for x, _ in _replicate_pairs(Path(run_b), "run b")]
+            pairs = list(zip(left, right, strict=False))
+    except (OSError, ValueError, KeyError) as exc:
+        raise _fail(f"error: run a: cannot read the audit's replicates: {exc}", 2) from None
+    if out is not None:
+        folder = Path(out)
+    else:
+        ida = _id(a, run_a) if not is_audit_folder(run_a) else Path(run_a).resolve().name
+        idb = (
+            f"{ida}-arms"
+            if run_b is None
+            else (_id(b, run_b) if not is_audit_folder(run_b) else Path(run_b).resolve().name)
+        )
+        name = f"compare-{ida}-{idb}" if run_b is not None else f"compare-{idb}"
+        folder = Path(run_a).resolve().parent / name
     try:
         with written_whole(folder) as tmp:
-            paths = [folder / p.relative_to(tmp) for p in write_compare(a, b, tmp)]
+            paths = [folder / p.relative_to(tmp) for p in write_compare(a, b, tmp, pairs)]
     except Exception as exc:  # nothing was written
         from socialcredit.console import one_line
 
         raise _fail(f"error: cannot write the comparison to {folder}: {one_line(exc)}", 1) from None
+    if pairs is None or len(pairs) < 2:
+        typer.echo(f"warning: {ONE_SEED}", err=True)
     for path in paths:
         typer.echo(str(path))

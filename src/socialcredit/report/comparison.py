@@ -1,20 +1,25 @@
 """Two runs side by side: their summary numbers, the differences, and a chart of them.
 
 Metric names are the dotted paths of summary.json (docs/metrics.md), e.g.
-``jurisdictions.rongcheng.tier_shares.D`` or ``acts_per_agent_year.littering``.
+``jurisdictions.rongcheng.tier_shares.D`` or ``acts_per_agent_year.littering``; pages and
+tables show their plain labels (``labels``). A relative change is never infinite: 0 against 0
+is "no change", and a change from 0 has no relative change (a footnote says so). One run
+against one run has no interval, and the files say so; replicate pairs (audit folders) give
+95% intervals.
 """
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from socialcredit.report.page import TOOLS, embed, esc, fmt, page, source, table
+from socialcredit.audit.statistics import mean_ci
+from socialcredit.report.labels import summary_labels
+from socialcredit.report.page import embed, esc, fmt, page, table
 
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.result import Result
@@ -43,15 +48,47 @@ def summary_numbers(summary: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+NO_CHANGE = "no change"
+B_ZERO = "b is 0"
+MISSING = "missing in a run"
+ONE_SEED = (
+    "One run against one run: these differences carry no interval, so they cannot be told "
+    "apart from chance. For intervals, compare two audit folders, or one audit folder alone "
+    "(its arms, every replicate): `socialcredit audit SCENARIO -r 5`."
+)
+
+
+def _relative(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(a - b) / |b| and a note per row: NaN with a note where it is undefined (never inf)."""
+    diff = a - b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(b != 0, diff / np.abs(b), np.nan)
+    notes = []
+    for i in range(len(a)):
+        if np.isnan(diff[i]):
+            notes.append(MISSING)
+            relative[i] = np.nan
+        elif diff[i] == 0:
+            notes.append(NO_CHANGE)
+            relative[i] = 0.0
+        elif b[i] == 0:
+            notes.append(B_ZERO)
+        else:
+            notes.append("")
+    return relative, notes
+
+
 def compare(result_a: Result, result_b: Result) -> pd.DataFrame:
     """Summary numbers of two runs side by side.
 
-    Columns: metric (summary.json path), a, b, difference (a - b), relative (difference / |b|;
-    0 where both are equal, +-inf where only b is 0, NaN where either is missing). Tier shares,
-    listed share, acts per agent-year per behaviour, records per agent-year, false-record
-    share, loan refusal and trips-blocked rates, mean score by group, mean risk and wealth:
-    whatever the summaries hold. A metric one run lacks is NaN there, except the listed share
-    of a jurisdiction that runs no programme, which is 0 (nobody can be listed).
+    Columns: metric (summary.json path), a, b, difference (a - b), relative (difference /
+    |b|; 0 where both are equal, NaN where b is 0 or either is missing: never inf), note ("no
+    change", "b is 0", "missing in a run" or empty), label (the plain label, the audit's where
+    an audit reports the same number: ``labels.summary_label``). Tier shares, listed share,
+    acts per agent-year per behaviour, records per agent-year, false-record share, loan refusal
+    and trips-blocked rates, mean score by group, mean risk and wealth: whatever the summaries
+    hold. A metric one run lacks is NaN there, except the listed share of a jurisdiction that
+    runs no programme, which is 0 (nobody can be listed).
     """
     na, nb = summary_numbers(result_a.summary), summary_numbers(result_b.summary)
     for mine, theirs, summary in ((na, nb, result_a.summary), (nb, na, result_b.summary)):
@@ -62,13 +99,52 @@ def compare(result_a: Result, result_b: Result) -> pd.DataFrame:
     keys = list(dict.fromkeys([*na, *nb]))
     a = np.array([na.get(k, np.nan) for k in keys], dtype=float)
     b = np.array([nb.get(k, np.nan) for k in keys], dtype=float)
-    diff = a - b
+    relative, notes = _relative(a, b)
+    labels = summary_labels(keys, result_a.scenario)
+    return pd.DataFrame(
+        {
+            "metric": keys,
+            "a": a,
+            "b": b,
+            "difference": a - b,
+            "relative": relative,
+            "note": notes,
+            "label": [labels[k] for k in keys],
+        }
+    )
+
+
+def compare_replicates(pairs: Sequence[tuple[Result, Result]]) -> pd.DataFrame:
+    """``compare`` over replicate pairs (a and b of one replicate share a seed): a and b are
+    the means over replicates, difference the mean of the paired differences with its 95%
+    Student-t interval (ci_low, ci_high; NaN with one replicate), relative the mean difference
+    over |mean b|, replicates the number of pairs with the metric."""
+    frames = [compare(a, b) for a, b in pairs]
+    first = frames[0]
+    keys = list(dict.fromkeys(k for f in frames for k in f["metric"]))
+    stacked = pd.concat(frames, ignore_index=True)
+    rows = []
+    for k in keys:
+        sub = stacked[stacked["metric"] == k]
+        mean, lo, hi, n = mean_ci(sub["difference"].to_numpy(float))
+        rows.append((k, sub["a"].mean(), sub["b"].mean(), mean, lo, hi, n))
+    df = pd.DataFrame(
+        rows, columns=["metric", "a", "b", "difference", "ci_low", "ci_high", "replicates"]
+    )
+    relative, notes = _relative(df["a"].to_numpy(float), df["b"].to_numpy(float))
+    labels = dict(zip(first["metric"], first["label"], strict=True))
+    labels.update(summary_labels([k for k in keys if k not in labels], pairs[0][0].scenario))
+    df["label"] = [labels[k] for k in keys]
+    df["relative"] = relative
+    df["note"] = notes
+    scale = np.abs(df["b"].to_numpy(float))
     with np.errstate(divide="ignore", invalid="ignore"):
-        relative = np.where(
-            b != 0, diff / np.abs(b), np.where(diff == 0, 0.0, np.sign(diff) * np.inf)
-        )
-    relative[np.isnan(diff)] = np.nan
-    return pd.DataFrame({"metric": keys, "a": a, "b": b, "difference": diff, "relative": relative})
+        df["relative_low"] = np.where(scale > 0, df["ci_low"] / scale, np.nan)
+        df["relative_high"] = np.where(scale > 0, df["ci_high"] / scale, np.nan)
+    return df[
+        ["metric", "a", "b", "difference", "ci_low", "ci_high", "relative"]
+        + ["relative_low", "relative_high", "note", "replicates", "label"]
+    ]
 
 
 def run_label(result: Result) -> str:
@@ -77,120 +153,114 @@ def run_label(result: Result) -> str:
     return f"{name} ({run_id})" if run_id else name
 
 
+def _has_ci(df: pd.DataFrame) -> bool:
+    return "ci_low" in df and bool(np.isfinite(df["ci_low"]).any())
+
+
 def _drawable(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Rows whose relative difference can be drawn, and the names of those that cannot."""
+    """Rows whose relative difference can be drawn, and the labels of those that cannot."""
     ok = np.isfinite(df["relative"])
-    return df[ok], list(df.loc[~ok, "metric"])
+    return df[ok], list(df.loc[~ok, "label"])
 
 
 def _png(df: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
+    from socialcredit.charts.core import export
 
-    shown, hidden = _drawable(df)
-    fig = Figure(figsize=(10, max(3.5, 1.8 + 0.3 * len(shown))), dpi=110, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    pos = np.arange(len(shown))[::-1]
-    rel = shown["relative"].to_numpy()
-    colours = np.where(rel > 0, "tab:red", "tab:blue")
-    ax.barh(pos, rel, color=colours)
-    ax.set_yticks(pos, list(shown["metric"]), fontsize=8)
-    ax.axvline(0, color="black", linewidth=0.8)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: "0%" if v == 0 else f"{100 * v:+.3g}%"))
-    ax.set_xlabel("relative difference, (a - b) / |b|")
-    title = f"a: {label_a}\nb: {label_b}"
+    return export(compare_chart(df, label_a, label_b), path)
+
+
+def compare_chart(df: pd.DataFrame, label_a: str = "a", label_b: str = "b"):
+    """The comparison's chart (``charts.report_extra.compare``): one definition for the PNG
+    and the page. Its title names the runs, what is not drawn and, for one run against one
+    run, that there is no interval."""
+    from socialcredit.charts.report_extra import compare as chart
+
+    _, hidden = _drawable(df)
+    title = f"a: {label_a}; b: {label_b}"
+    if not _has_ci(df):
+        title += " (one run against one run: no interval)"
     if hidden:
-        note = f"Not drawn ({len(hidden)}; b is 0 or missing): " + ", ".join(hidden)
-        title += "\n" + textwrap.fill(textwrap.shorten(note, 420, placeholder=" ..."), 130)
-    ax.set_title(title, fontsize=8, loc="left")
-    if not np.any(rel):
-        ax.text(0.5, 0.5, "no differences", transform=ax.transAxes, ha="center", fontsize=14)
-    ax.grid(True, axis="x", alpha=0.3)
-    fig.savefig(path)
-    return path
+        title += f"; not drawn ({len(hidden)}): b is 0 or missing"
+    return chart(df, title)
 
 
-def _chart(df: pd.DataFrame):
-    from bokeh.models import FactorRange, HoverTool, NumeralTickFormatter, Span
-    from bokeh.plotting import figure
-
-    shown, _ = _drawable(df)
-    shown = shown.assign(colour=np.where(shown["relative"] > 0, "#d62728", "#1f77b4"))
-    p = figure(
-        title="Relative difference of each summary number, (a - b) / |b|",
-        y_range=FactorRange(factors=list(shown["metric"])[::-1]),
-        x_axis_label="relative difference",
-        height=max(300, 80 + 24 * len(shown)),
-        sizing_mode="stretch_width",
-        tools=TOOLS,
-        toolbar_location="above",
-    )
-    r = p.hbar(y="metric", right="relative", height=0.7, color="colour", source=source(shown))
-    p.add_layout(Span(location=0, dimension="height", line_color="black"))
-    p.add_tools(
-        HoverTool(
-            renderers=[r],
-            tooltips=[
-                ("metric", "@metric"),
-                ("a", "@a{0.[0000]}"),
-                ("b", "@b{0.[0000]}"),
-                ("difference", "@difference{+0.[0000]}"),
-                ("relative", "@relative{+0.[00]%}"),
-            ],
-        )
-    )
-    p.xaxis.formatter = NumeralTickFormatter(format="+0.[0]%")
-    return p
+NOTE_MARK = {NO_CHANGE: "", B_ZERO: "—¹", MISSING: "—²"}
+FOOTNOTES = (
+    "¹ b is 0, so a relative change is not defined (it is not infinite).",
+    "² the number is missing in one run (e.g. tier shares where it runs no programme).",
+)
 
 
-def _relative(r: float) -> str:
-    if np.isnan(r):
-        return "–"
-    if np.isinf(r):
-        return "∞" if r > 0 else "-∞"
+def _relative_text(r: float, note: str) -> str:
+    if note == NO_CHANGE:
+        return NO_CHANGE
+    if note in NOTE_MARK:
+        return NOTE_MARK[note]
     return "0" if r == 0 else f"{100 * r:+.3g}%"
 
 
-def _rows(df: pd.DataFrame) -> list[tuple[str, str, str, str, str]]:
+def _difference_text(m: str, row: Any) -> str:
+    if row.note == NO_CHANGE:
+        return NO_CHANGE
+    text = fmt(m, row.difference, difference=True)
+    lo, hi = getattr(row, "ci_low", np.nan), getattr(row, "ci_high", np.nan)
+    if np.isfinite(lo) and np.isfinite(hi):
+        text += f" ({fmt(m, lo, difference=True)} to {fmt(m, hi, difference=True)})"
+    return text
 
+
+def _rows(df: pd.DataFrame) -> list[tuple[str, ...]]:
     return [
         (
-            m,
-            fmt(m, a),
-            fmt(m, b),
-            fmt(m, d, difference=True),
-            _relative(r),
+            row.label,
+            fmt(row.metric, row.a),
+            fmt(row.metric, row.b),
+            _difference_text(row.metric, row),
+            _relative_text(row.relative, row.note),
+            row.metric,
         )
-        for m, a, b, d, r in df[["metric", "a", "b", "difference", "relative"]].itertuples(
-            index=False
-        )
+        for row in df.itertuples(index=False)
     ]
 
 
-HEADER = ["metric", "a", "b", "difference (a - b)", "relative"]
+def _header(df: pd.DataFrame) -> list[str]:
+    diff = "difference (a - b)"
+    if _has_ci(df):
+        diff += f", 95% interval over {int(df['replicates'].max())} replicates"
+    return ["measure", "a", "b", diff, "relative", "field"]
+
+
+def _footnotes(df: pd.DataFrame) -> list[str]:
+    return [f for f, n in zip(FOOTNOTES, (B_ZERO, MISSING), strict=True) if (df["note"] == n).any()]
 
 
 def _html(df: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path:
-
     shown, hidden = _drawable(df)
-    script, divs = embed({"compare": _chart(df)} if not shown.empty else {})
+    from socialcredit.charts.core import to_bokeh
+
+    chart = to_bokeh(compare_chart(df, label_a, label_b)) if not shown.empty else None
+    script, divs = embed({"compare": chart} if chart is not None else {})
     body = [
         "<h1>Two runs compared</h1>\n",
         f"<p><strong>a</strong>: {esc(label_a)}<br><strong>b</strong>: {esc(label_b)}</p>\n",
-        "<p>Summary numbers of both runs (the fields of summary.json, defined in "
-        "docs/metrics.md). Shares and rates are percentages, their differences percentage "
-        "points (pp). Red bars: a is higher; blue: a is lower. Hover for the values; drag or "
-        "scroll to zoom.</p>\n",
     ]
+    if not _has_ci(df):
+        body.append(f'<p class="note" id="one-seed">{esc(ONE_SEED)}</p>\n')
+    body.append(
+        "<p>Summary numbers of both runs, labelled as the audit labels them (the last column "
+        "is the field of summary.json, defined in docs/metrics.md). Shares and rates are "
+        "percentages, their differences percentage points (pp). Red bars: a is higher; blue: "
+        "a is lower (see the legend). Hover for the values; drag or scroll to zoom.</p>\n"
+    )
     if divs:
         body.append(f'<div id="chart-compare" class="chart">{divs["compare"]}</div>\n')
     if hidden:
         body.append(
-            f"<p>Not drawn (b is 0 or the metric is missing in one run): {esc(', '.join(hidden))}.</p>\n"
+            f"<p>Not drawn (b is 0 or the number is missing in one run): "
+            f"{esc(', '.join(hidden))}.</p>\n"
         )
-    body.append(table(HEADER, _rows(df), [False, True, True, True, True]))
+    body.append(table(_header(df), _rows(df), [False, True, True, True, True, False]))
+    body += [f'<p class="what">{esc(f)}</p>\n' for f in _footnotes(df)]
     path.write_text(
         page(f"socialcredit compare: {label_a} vs {label_b}", "".join(body), script),
         encoding="utf-8",
@@ -199,29 +269,40 @@ def _html(df: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path:
 
 
 def _markdown(df: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path:
-    lines = [
-        "# Two runs compared",
+    header = _header(df)
+    lines = ["# Two runs compared", "", f"- a: {label_a}", f"- b: {label_b}", ""]
+    if not _has_ci(df):
+        lines += [f"> {ONE_SEED}", ""]
+    lines += [
+        "Shares and rates in percent, their differences in percentage points (pp); the field "
+        "column is the summary.json path (docs/metrics.md).",
         "",
-        f"- a: {label_a}",
-        f"- b: {label_b}",
-        "",
-        "Shares and rates in percent, their differences in percentage points (pp); metric names "
-        "are summary.json fields (docs/metrics.md).",
-        "",
-        "| " + " | ".join(HEADER) + " |",
-        "|" + "|".join(["---"] + ["---:"] * (len(HEADER) - 1)) + "|",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(header) - 2) + ["---"]) + "|",
     ]
     lines += ["| " + " | ".join(row) + " |" for row in _rows(df)]
+    if _footnotes(df):
+        lines += ["", *_footnotes(df)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def write_compare(result_a: Result, result_b: Result, folder: str | Path) -> list[Path]:
+def write_compare(
+    result_a: Result,
+    result_b: Result,
+    folder: str | Path,
+    replicates: Sequence[tuple[Result, Result]] | None = None,
+) -> list[Path]:
     """Write compare.png (relative differences), compare.html (self-contained, interactive) and
-    compare.md (the table) into ``folder``; return their paths in that order."""
+    compare.md (the table) into ``folder``; return their paths in that order. ``replicates``
+    (pairs of runs, one per replicate, a first) adds 95% intervals over them; without it, or
+    with one pair, the files say that one run against one run has no interval."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    df = compare(result_a, result_b)
+    if replicates is not None and len(replicates) > 1:
+        df = compare_replicates(replicates)
+    else:
+        df = compare(result_a, result_b)
     la, lb = run_label(result_a), run_label(result_b)
     if la == lb:
         la, lb = f"{la} [a]", f"{lb} [b]"

@@ -5,8 +5,9 @@ HTML page and the tests all read the same numbers. A chart whose inputs a run la
 out of the dict: ``map`` needs ``x`` and ``y`` columns (metres) in the agent snapshot,
 ``credit_files`` needs a credit-file event log (see ``load_events``).
 
-matplotlib is imported only inside ``write_pngs``, and always with the Agg canvas (no GUI,
-no pyplot state).
+Every chart is drawn from these frames by one definition in the chart module
+(``socialcredit.charts``, HoloViews): ``write_pngs`` renders it with matplotlib, the HTML page
+with bokeh.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ FIGURES_DIR = "figures"  # the PNGs' folder beside a report
 CELL_M = 250.0  # side of a map cell, in metres
 CELL_KM2 = (CELL_M / 1000.0) ** 2
 SCORE_BINS = 50  # aim for about this many bins in the score distribution
-MAX_GRID_CELLS = 1_000_000  # the drawn map is coarsened above this many cells
 MAX_TIER_PLOTS = 12  # tier charts draw at most this many jurisdictions (the largest)
 MAX_MAPS = 4  # the map draws at most this many jurisdictions (the largest)
 NICE_WIDTHS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000)
@@ -37,12 +37,19 @@ NICE_WIDTHS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 50
 # Chart key -> (element id suffix, title). The order is the order of the report.
 CHARTS: dict[str, tuple[str, str]] = {
     "tiers_over_time": ("tiers-over-time", "Tier shares over time"),
+    "tier_transitions": ("tier-transitions", "Tier transitions"),
     "score_distribution": ("score-distribution", "Score distribution by group"),
     "behaviour_rates": ("behaviour-rates", "Behaviour rates"),
+    "trust_chilling": ("trust-chilling", "Trust and chilling over time"),
     "disparity": ("disparity", "Disparity between groups"),
+    "lorenz": ("lorenz", "Lorenz curve of wealth"),
     "map": ("map", "Where low scores concentrate"),
     "credit_files": ("credit-files", "Example credit files"),
 }
+WITH, WITHOUT = "with the system", "without the system"  # the arms, as charts name them
+TRANSITION_DAYS = 30  # the tier transition matrix: tier now -> tier this many days later
+LORENZ_POINTS = 101  # points of a drawn Lorenz curve (it is exact at each of them)
+CHILLING = ("speech", "religion")  # behaviour categories whose fall is a chilling effect
 
 DISPARITY_METRICS: dict[str, str] = {
     "sanctions_per_agent_year": "sanctions per agent-year",
@@ -91,14 +98,6 @@ def tier_colours(names: list[str]) -> dict[str, str]:
     return {name: to_hex(cmap(float(s))) for name, s in zip(names, stops, strict=True)}
 
 
-def group_colours(names: list[str]) -> dict[str, str]:
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    cmap = colormaps["tab10"]
-    return {name: to_hex(cmap(i % 10)) for i, name in enumerate(names)}
-
-
 # ----------------------------------------------------------------------------- figure data
 
 
@@ -121,22 +120,40 @@ def figure_data(result: Result, counterfactual: Result | None = None) -> dict[st
       score on the last day (jurisdictions with a programme).
     - ``map``: jurisdiction, x_min, y_min (metres on the jurisdiction's plane, the cell's
       lower-left corner), agents, low (agents in their programme's two lowest tiers or
-      listed), density (low per km^2), for every occupied 250 m cell of every jurisdiction with
-      a programme; only when the snapshot has x and y columns.
+      listed), density (low per km^2), radius_m (the scenario's deadbeat-map radius, NaN
+      without a map), for every occupied 250 m cell of every jurisdiction with a programme;
+      only when the snapshot has x and y columns and somebody is low.
     - ``credit_files``: example, agent, day, kind, behaviour, channel, points, false, score
       (those the log has, then its other columns), final_score, final_tier: every event in the
       credit files of up to three example agents (one listed, the one with most records, the
       one with most false records); only when the run has an event log (``load_events``).
 
-    ``counterfactual`` defaults to ``result.counterfactual``.
+    - ``tier_transitions``: jurisdiction, from_tier, to_tier, count, share (of the row: the
+      agent-days that started in ``from_tier``), days (the horizon, ``TRANSITION_DAYS`` or
+      the run's length if shorter), agents (the credit-file sample): how often an agent in a
+      tier on one day is in each tier ``days`` later, pooled over every start day. The engine
+      records tier moves only as daily counts, so each sampled agent's daily tier is rebuilt
+      from its credit file (``tier_paths``).
+    - ``trust_chilling``: day, series (``trust``: agent-weighted mean trust, scenarios with
+      informants; ``chilling``: speech and religious acts per agent-year that day), arm
+      (``WITH`` or ``WITHOUT``), value. Without informants trust stays at its initial level,
+      so the arm without the system is that level (the audit's ``mean_trust`` does the same).
+    - ``lorenz``: arm, population_share, wealth_share, gini: the Lorenz curve of final wealth
+      (agent snapshot) at ``LORENZ_POINTS`` population shares, per arm.
+
+    ``counterfactual`` defaults to ``result.counterfactual``. ``absent_reasons`` says in
+    words why a chart is missing.
     """
     if counterfactual is None:
         counterfactual = result.counterfactual
     builders = {
         "tiers_over_time": lambda: tiers_over_time(result),
+        "tier_transitions": lambda: tier_transitions(result),
         "score_distribution": lambda: score_distribution(result),
         "behaviour_rates": lambda: behaviour_rates(result, counterfactual),
+        "trust_chilling": lambda: trust_chilling(result, counterfactual),
         "disparity": lambda: disparity(result),
+        "lorenz": lambda: lorenz(result, counterfactual),
         "map": lambda: low_score_map(result),
         "credit_files": lambda: credit_files(result),
     }
@@ -146,6 +163,70 @@ def figure_data(result: Result, counterfactual: Result | None = None) -> dict[st
         if df is not None and not df.empty:
             out[key] = df.reset_index(drop=True)
     return out
+
+
+NO_ACTS = "every rate is zero: no acts in this run, so no log scale"
+NO_COUNTERFACTUAL = (
+    "with the system only: no run of the same society without it was given (pass one with "
+    "`socialcredit report RUN --against OTHER_RUN`, or audit the scenario, whose report shows "
+    "both arms)"
+)
+
+
+def chart_title(key: str, df: pd.DataFrame | None = None) -> str:
+    """A chart's title, true to its data: behaviour rates say whether the arm without the
+    system is drawn."""
+    if key == "behaviour_rates" and df is not None:
+        if "counterfactual" in df:
+            return "Behaviour rates, with the system and without it"
+        return "Behaviour rates, with the system only (no counterfactual)"
+    if key == "tier_transitions" and df is not None and not df.empty:
+        return f"Tier transitions over {int(df['days'].iloc[0])} days"
+    return CHARTS[key][1]
+
+
+def absent_reasons(
+    result: Result, counterfactual: Result | None, data: Mapping[str, pd.DataFrame]
+) -> dict[str, str]:
+    """Chart key -> why the chart is not drawn, for every chart missing from ``data``."""
+    scenario = result.scenario
+    has_tiers = bool(tier_names(scenario))
+    agents = result.agents
+    no_programme = "no jurisdiction of this scenario runs a programme, so nobody has a tier"
+    no_snapshot = "the run kept no per-agent snapshot (record.snapshot is false)"
+    no_log = "the run kept no credit-file log (credit.duckdb) to read people's files from"
+    reasons: dict[str, str] = {}
+    for key in CHARTS:
+        if key in data:
+            continue
+        why = "the run has no data for it"
+        if key in ("tiers_over_time", "tier_transitions", "score_distribution", "map"):
+            if not has_tiers:
+                why = no_programme
+            elif key != "tiers_over_time" and agents is None:
+                why = no_snapshot
+            elif key == "tier_transitions":
+                why = no_log
+            elif key == "map" and not {"x", "y"} <= set(agents.columns):
+                why = "the agent snapshot has no home locations (x, y)"
+            elif key == "map":
+                why = (
+                    "nobody was in the two lowest tiers or on the blacklist at the end of the "
+                    "run, so there is nobody to map"
+                )
+        elif key == "behaviour_rates":
+            why = "the scenario has no behaviours"
+        elif key == "trust_chilling":
+            why = (
+                "this scenario has no informants (trust is only modelled with them) and no "
+                "speech or religious behaviours (so there is no chilling effect to measure)"
+            )
+        elif key == "lorenz":
+            why = no_snapshot if agents is None else "total wealth at the end is not positive"
+        elif key == "credit_files":
+            why = no_log
+        reasons[key] = why
+    return reasons
 
 
 def _metric(metrics: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -322,6 +403,163 @@ def disparity(result: Result) -> pd.DataFrame | None:
     return pd.DataFrame(rows, columns=["group", "agents", "metric", "value", "ratio"])
 
 
+def _arms(result: Result, counterfactual: Result | None) -> list[tuple[str, Result]]:
+    return [(WITH, result)] + ([(WITHOUT, counterfactual)] if counterfactual is not None else [])
+
+
+def chilling_behaviours(scenario: Scenario) -> list[str]:
+    return [b.name for b in scenario.behaviours if getattr(b, "category", "") in CHILLING]
+
+
+def _weighted_mean_by_day(m: pd.DataFrame, name: str) -> pd.Series:
+    keys = ["day", "jurisdiction", "group"]
+    mean = _metric(m, name).set_index(keys)["value"]
+    weight = _metric(m, "agents").set_index(keys)["value"].reindex(mean.index).fillna(0.0)
+    total = weight.groupby(level="day").sum()
+    return ((mean * weight).groupby(level="day").sum() / total.where(total > 0)).dropna()
+
+
+def initial_trust(scenario: Scenario) -> float | None:
+    """Trust without informants: its initial level as the engine stores it (the audit
+    registry's ``mean_trust`` says the same for the arm without the system)."""
+    from socialcredit.audit.catalogue import outcomes_for
+
+    for o in outcomes_for(scenario):
+        if o.name == "mean_trust" and o.without_system is not None:
+            w = o.without_system
+            return float(w(scenario) if callable(w) else w)
+    return None
+
+
+def trust_chilling(result: Result, counterfactual: Result | None = None) -> pd.DataFrame | None:
+    frames = []
+    for arm, r in _arms(result, counterfactual):
+        m = r.metrics
+        if m is None or m.empty:
+            continue
+        agents = _metric(m, "agents").groupby("day")["value"].sum()
+        agents = agents[agents > 0]
+        trust = _weighted_mean_by_day(m, "mean_trust")
+        if trust.empty and arm == WITHOUT and frames and (frames[0]["series"] == "trust").any():
+            level = initial_trust(result.scenario)
+            if level is not None:
+                trust = pd.Series(level, index=agents.index)
+        if not trust.empty:
+            frames.append(pd.DataFrame({"day": trust.index, "series": "trust", "value": trust}))
+            frames[-1]["arm"] = arm
+        chill = chilling_behaviours(r.scenario) or chilling_behaviours(result.scenario)
+        if chill:
+            names = [f"acts.{b}" for b in chill]
+            acts = m[m["metric"].isin(names)].groupby("day")["value"].sum()
+            rate = acts.reindex(agents.index, fill_value=0.0) / agents * DAYS_PER_YEAR
+            frames.append(
+                pd.DataFrame({"day": rate.index, "series": "chilling", "value": rate, "arm": arm})
+            )
+    if not frames:
+        return None
+    df = pd.concat(frames, ignore_index=True)[["day", "series", "arm", "value"]]
+    df["day"] = df["day"].astype(np.int64)
+    return df
+
+
+def lorenz(result: Result, counterfactual: Result | None = None) -> pd.DataFrame | None:
+    from socialcredit.audit.formulas import gini
+
+    grid = np.linspace(0.0, 1.0, LORENZ_POINTS)
+    frames = []
+    for arm, r in _arms(result, counterfactual):
+        if r.agents is None or "wealth" not in r.agents:
+            continue
+        w = np.sort(r.agents["wealth"].to_numpy(np.float64))
+        w = w[np.isfinite(w)]
+        if w.size == 0 or w.sum() <= 0:
+            continue
+        cum = np.concatenate([[0.0], np.cumsum(w)]) / w.sum()
+        share = np.interp(grid, np.linspace(0.0, 1.0, w.size + 1), cum)
+        frames.append(
+            pd.DataFrame(
+                {"arm": arm, "population_share": grid, "wealth_share": share, "gini": gini(w)}
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def tier_of_score(scores: np.ndarray, floors: list[int]) -> np.ndarray:
+    """Tier index (0 = top) of each score: how many tier floors it is below, as the engine's
+    ``list`` stage computes it (``floors``: every tier's but the bottom one's, top first)."""
+    s = np.asarray(scores, dtype=np.int64)
+    return sum((s < f).astype(np.int64) for f in floors) if floors else np.zeros(s.shape, int)
+
+
+def tier_paths(result: Result) -> dict[str, tuple[list[str], np.ndarray]] | None:
+    """Jurisdiction -> (tier names, ``[agents, days + 1]`` tier index of each credit-file
+    sample agent at the start (column 0) and at the end of every day), rebuilt from the event
+    log: an agent starts in the tier of its programme's base score and is in the tier of its
+    end-of-day score from each ``tier_up`` or ``tier_down`` event on. None without a log, a
+    sample or a snapshot (which says where each sampled agent lives)."""
+    from socialcredit.scenario.programme import tier_floors
+
+    events = load_events(result)
+    agents = result.agents
+    sample = getattr(result, "sample", None)
+    if events is None or agents is None or sample is None or "score" not in events:
+        return None
+    if "kind" not in events or "jurisdiction" not in agents:
+        return None
+    sample = np.asarray(sample, dtype=np.int64)
+    days = int(max(_days(result), int(events["day"].max()) if len(events) else 0))
+    jur = agents.set_index("agent")["jurisdiction"].astype(str).reindex(sample).to_numpy()
+    moves = events[events["kind"].isin(["tier_up", "tier_down"])]
+    moves = moves.sort_values(["agent", "day"], kind="stable")
+    out: dict[str, tuple[list[str], np.ndarray]] = {}
+    for j in result.scenario.jurisdictions:
+        if j.programme is None or j.programme not in result.scenario.programmes:
+            continue
+        prog = result.scenario.programmes[j.programme]
+        floors = tier_floors(prog)[:-1]
+        mine = sample[jur == j.name]
+        if mine.size == 0:
+            continue
+        row = pd.Series(np.arange(mine.size), index=mine)
+        change = np.full((mine.size, days + 1), -1, np.int64)
+        change[:, 0] = int(tier_of_score(np.array([prog.base_score]), floors)[0])
+        mv = moves[moves["agent"].isin(mine)]
+        r = row.reindex(mv["agent"].to_numpy()).to_numpy()
+        d = mv["day"].to_numpy(np.int64)
+        ok = (d >= 1) & (d <= days)
+        change[r[ok], d[ok]] = tier_of_score(mv["score"].to_numpy()[ok], floors)
+        col = np.where(change >= 0, np.arange(days + 1), 0)
+        col = np.maximum.accumulate(col, axis=1)
+        out[j.name] = ([t.name for t in prog.tiers], np.take_along_axis(change, col, axis=1))
+    return out or None
+
+
+def tier_transitions(result: Result, horizon: int = TRANSITION_DAYS) -> pd.DataFrame | None:
+    paths = tier_paths(result)
+    if paths is None:
+        return None
+    rows = []
+    for j, (names, path) in paths.items():
+        days = path.shape[1] - 1
+        h = min(horizon, days)
+        if h < 1:
+            continue
+        n = len(names)
+        start, end = path[:, : days + 1 - h].ravel(), path[:, h:].ravel()
+        counts = np.bincount(start * n + end, minlength=n * n).reshape(n, n)
+        total = counts.sum(axis=1)
+        for a in range(n):
+            for b in range(n):
+                share = counts[a, b] / total[a] if total[a] else np.nan
+                rows.append((j, names[a], names[b], int(counts[a, b]), share, h, path.shape[0]))
+    if not rows:
+        return None
+    cols = ["jurisdiction", "from_tier", "to_tier", "count", "share", "days", "agents"]
+    df = pd.DataFrame(rows, columns=cols)
+    keep = mapped_jurisdictions(df.assign(agents=df["agents"]), MAX_MAPS)
+    return df[df["jurisdiction"].isin(keep)]
+
+
 def low_score_mask(agents: pd.DataFrame, scenario: Scenario) -> np.ndarray:
     """Agents in their programme's two lowest tiers, or listed."""
     low = np.zeros(len(agents), bool)
@@ -362,7 +600,17 @@ def low_score_map(result: Result) -> pd.DataFrame | None:
     order = {j: i for i, j in enumerate(tiers)}
     df = df.sort_values(keys, key=lambda c: c.map(order) if c.name == "jurisdiction" else c)
     df["density"] = df["low"] / CELL_KM2
+    if not df["low"].any():  # nobody low: an all-black square would say nothing
+        return None
+    df["radius_m"] = result.scenario.map.radius_m if result.scenario.map is not None else np.nan
     return df
+
+
+def map_radius(df: pd.DataFrame) -> float | None:
+    """The deadbeat map's look-up radius in metres (None: the scenario has no map)."""
+    if "radius_m" not in df or df.empty or not np.isfinite(df["radius_m"].iloc[0]):
+        return None
+    return float(df["radius_m"].iloc[0])
 
 
 def mapped_jurisdictions(df: pd.DataFrame, limit: int = MAX_MAPS) -> list[str]:
@@ -373,26 +621,6 @@ def mapped_jurisdictions(df: pd.DataFrame, limit: int = MAX_MAPS) -> list[str]:
     size = df.groupby("jurisdiction")["agents"].sum().sort_values(ascending=False, kind="stable")
     keep = set(size.index[:limit])
     return [j for j in order if j in keep]
-
-
-def density_grid(
-    cells: pd.DataFrame, max_cells: int = MAX_GRID_CELLS
-) -> tuple[np.ndarray, float, float, float]:
-    """One jurisdiction's map cells as a dense array ``[ny, nx]`` of low-score agents per km^2
-    (empty cells 0), with its lower-left corner and cell size in metres. Cells are merged k x k (densities
-    recomputed) when the bounding box holds more than ``max_cells`` cells, so drawings stay
-    small at national scale."""
-    x0, y0 = float(cells["x_min"].min()), float(cells["y_min"].min())
-    ix = np.rint((cells["x_min"].to_numpy() - x0) / CELL_M).astype(np.int64)
-    iy = np.rint((cells["y_min"].to_numpy() - y0) / CELL_M).astype(np.int64)
-    k = 1
-    while (ix.max() // k + 1) * (iy.max() // k + 1) > max_cells:
-        k *= 2
-    ix, iy = ix // k, iy // k
-    grid = np.zeros((iy.max() + 1, ix.max() + 1))
-    np.add.at(grid, (iy, ix), cells["low"].to_numpy(np.float64))
-    cell = CELL_M * k
-    return grid / (cell / 1000.0) ** 2, x0, y0, cell
 
 
 # ----------------------------------------------------------------------------- credit files
@@ -555,212 +783,6 @@ def percent(value: float) -> str:
     return f"{100 * value:.4g}%"
 
 
-def _percent_axis(ax, axis: str = "y") -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(lambda v, _: percent(v)))
-
-
-def _png_tiers(fig, df: pd.DataFrame, label: str) -> None:
-    jurisdictions = charted_jurisdictions(df)
-    axes = fig.subplots(len(jurisdictions), 1, sharex=True, squeeze=False)[:, 0]
-    for ax, j in zip(axes, jurisdictions, strict=True):
-        sub = df[df["jurisdiction"] == j]
-        names = list(dict.fromkeys(sub["tier"]))
-        colours = tier_colours(names)
-        for t in names:
-            s = sub[sub["tier"] == t]
-            ax.plot(s["day"], s["share"], label=t, color=colours[t], linewidth=2)
-        ax.set_yscale("symlog", linthresh=1e-4)
-        ax.set_ylim(0, 1.6)
-        _percent_axis(ax)
-        ax.set_ylabel("share of agents\n(log scale above 0.01%)")
-        ax.set_title(f"{j}", fontsize=10, loc="left")
-        ax.grid(True, alpha=0.3)
-        ax.legend(title="tier", loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
-    axes[-1].set_xlabel("day")
-    n = df["jurisdiction"].nunique()
-    which = f" (the {len(jurisdictions)} largest of {n})" if len(jurisdictions) < n else ""
-    fig.suptitle(f"{label}Tier shares over time, by jurisdiction{which}")
-
-
-def _png_scores(fig, df: pd.DataFrame, label: str, tiers: Mapping[str, list[int]]) -> None:
-    ax = fig.subplots()
-    colours = group_colours(list(dict.fromkeys(df["group"])))
-    for g, sub in df.groupby("group", sort=False):
-        mid = (sub["score_min"] + sub["score_max"]) / 2
-        share = sub["share"].where(sub["share"] > 0)  # empty bins break the line
-        ax.plot(mid, share, marker="o", markersize=3, label=g, color=colours[g])
-    ax.set_yscale("log")
-    _percent_axis(ax)
-    lo, hi = df["score_min"].min(), df["score_max"].max()
-    for name, floor in tiers.items():
-        if lo < floor <= hi:
-            ax.axvline(floor - 0.5, color="grey", linestyle="--", linewidth=0.8)
-            ax.text(
-                floor,
-                1.0,
-                f" {name}",
-                transform=ax.get_xaxis_transform(),
-                fontsize=8,
-                va="top",
-                color="grey",
-            )
-    width = int(df["score_max"].iloc[0] - df["score_min"].iloc[0] + 1)
-    ax.set_xlabel(f"score at the end of the run (bins of {width} points; dashed: tier floors)")
-    ax.set_ylabel("share of the group (log scale)")
-    ax.set_title(f"{label}Score distribution by group")
-    ax.grid(True, alpha=0.3)
-    ax.legend(title="group")
-
-
-NO_ACTS = "every rate is zero: no acts in this run, so no log scale"
-
-
-def _png_behaviours(fig, df: pd.DataFrame, label: str) -> None:
-    ax = fig.subplots()
-    names = [f"{b} ({c})" for b, c in zip(df["behaviour"], df["category"], strict=True)]
-    pos = np.arange(len(df))[::-1]
-    series = [("system", "o", "tab:red")]
-    if "counterfactual" in df:
-        series.append(("counterfactual", "s", "tab:blue"))
-    # a log axis needs a positive rate: with none (no acts at all) the zeros are drawn on a
-    # linear axis, with a note, instead of failing
-    log = any((df[col].to_numpy(float) > 0).any() for col, _, _ in series)
-    for col, marker, colour in series:
-        vals = df[col].to_numpy(float)
-        ok = vals > 0 if log else np.isfinite(vals)
-        ax.scatter(vals[ok], pos[ok], marker=marker, color=colour, label=col, zorder=3, alpha=0.8)
-    ax.set_yticks(pos, names, fontsize=8)
-    if log:
-        ax.set_xscale("log")
-        ax.set_xlabel("acts per agent-year (log scale)")
-    else:
-        ax.set_xlim(-0.05, 1)
-        ax.set_xlabel(f"acts per agent-year ({NO_ACTS})")
-    ax.set_title(f"{label}Behaviour rates, with the system and without it")
-    ax.grid(True, axis="x", alpha=0.3)
-    ax.legend()
-
-
-def _png_disparity(fig, df: pd.DataFrame, label: str) -> None:
-    ax = fig.subplots()
-    metrics = list(dict.fromkeys(df["metric"]))
-    groups = list(dict.fromkeys(df["group"]))
-    colours = group_colours(groups)
-    width = 0.8 / max(len(groups), 1)
-    for i, g in enumerate(groups):
-        sub = df[df["group"] == g].set_index("metric")
-        vals = [sub["ratio"].get(m, np.nan) for m in metrics]
-        x = np.arange(len(metrics)) + (i - (len(groups) - 1) / 2) * width
-        ax.bar(x, vals, width=width, label=g, color=colours[g])
-    ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_xticks(np.arange(len(metrics)), [DISPARITY_METRICS.get(m, m) for m in metrics])
-    ax.set_ylabel("ratio to the largest group (1 = parity)")
-    ax.set_title(f"{label}Disparity between groups")
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(title="group", loc="center left", bbox_to_anchor=(1.01, 0.5))
-
-
-MAP_RADIUS_M = 500.0  # the Hebei "deadbeat map" radius (scs-facts section 5)
-
-
-def radius_centre(grid, x0: float, y0: float, cell: float) -> tuple[float, float]:
-    """Centre (metres) of the densest cell: where a map user would see the most low scores."""
-    iy, ix = np.unravel_index(int(np.argmax(grid)), grid.shape)
-    return x0 + (ix + 0.5) * cell, y0 + (iy + 0.5) * cell
-
-
-def _png_map(fig, df: pd.DataFrame, label: str) -> None:
-    from matplotlib.patches import Circle
-
-    names = mapped_jurisdictions(df)
-    grids = {j: density_grid(df[df["jurisdiction"] == j]) for j in names}
-    vmax = max(float(g[0].max()) for g in grids.values()) or 1.0
-    cols = min(len(names), 2)
-    axes = fig.subplots((len(names) + 1) // 2, cols, squeeze=False).ravel()
-    for ax in axes[len(names) :]:
-        ax.set_visible(False)
-    for ax, (j, (grid, x0, y0, cell)) in zip(axes, grids.items(), strict=False):
-        ny, nx = grid.shape
-        extent = (x0 / 1000, (x0 + nx * cell) / 1000, y0 / 1000, (y0 + ny * cell) / 1000)
-        im = ax.imshow(
-            grid,
-            origin="lower",
-            extent=extent,
-            cmap="inferno",
-            vmin=0,
-            vmax=vmax,
-            interpolation="nearest",
-        )
-        cx, cy = radius_centre(grid, x0, y0, cell)
-        ax.add_patch(
-            Circle((cx / 1000, cy / 1000), MAP_RADIUS_M / 1000, fill=False, color="#00e5ff", lw=1.5)
-        )
-        ax.annotate(
-            "500 m: what the Hebei app shows a user",
-            (cx / 1000, (cy + MAP_RADIUS_M) / 1000),
-            color="#00e5ff",
-            fontsize=8,
-            ha="center",
-            va="bottom",
-        )
-        ax.set_xlabel("x (km)")
-        ax.set_ylabel("y (km)")
-        ax.set_title(f"{j} ({cell:g} m cells)", fontsize=10, loc="left")
-    fig.colorbar(im, ax=list(axes[: len(names)]), label="low-score agents per km²")
-    fig.suptitle(f"{label}Where agents in the two lowest tiers or listed live")
-
-
-EVENT_STYLE = {  # kind -> (matplotlib marker, colour, legend label)
-    "record": ("o", "#333333", "record"),
-    "false_record": ("X", "#d62728", "false record"),
-    "listed": ("v", "#7b2cbf", "listed"),
-}
-OTHER_EVENT = ("d", "#999999", "other event (tier change, loan refused, ...)")
-
-
-def credit_file_examples(df: pd.DataFrame) -> list[tuple[str, int]]:
-    """(example, agent) pairs of the credit-files table, in order."""
-    return list(dict.fromkeys(zip(df["example"], df["agent"].astype(int), strict=True)))
-
-
-def _png_credit_files(fig, df: pd.DataFrame, label: str) -> None:
-    ax = fig.subplots()
-    examples = credit_file_examples(df)
-    has_score = "score" in df
-    colours = group_colours([f"{e}: agent {a}" for e, a in examples])
-    seen: set[str] = set()
-    for i, (ex, a) in enumerate(examples):
-        sub = df[(df["example"] == ex) & (df["agent"] == a)]
-        name = f"{ex}: agent {a}"
-        y = sub["score"].to_numpy(float) if has_score else np.full(len(sub), len(examples) - 1 - i)
-        if has_score:
-            ax.step(sub["day"], y, where="post", color=colours[name], label=name, linewidth=1.5)
-        for kind, (marker, colour, text) in {**EVENT_STYLE, "": OTHER_EVENT}.items():
-            mask = (sub["kind"] == kind) if kind else ~sub["kind"].isin(list(EVENT_STYLE))
-            if not mask.any():
-                continue
-            ax.scatter(
-                sub["day"][mask],
-                y[mask.to_numpy()],
-                marker=marker,
-                color=colour,
-                s=30,
-                zorder=3,
-                label=None if text in seen else text,
-            )
-            seen.add(text)
-    if has_score:
-        ax.set_ylabel("score at the end of the day")
-    else:
-        ax.set_yticks(range(len(examples))[::-1], [f"{e}: agent {a}" for e, a in examples])
-    ax.set_xlabel("day")
-    ax.set_title(f"{label}Example credit files: score and events")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
-
-
 def write_pngs(
     data: Mapping[str, pd.DataFrame],
     folder: str | Path,
@@ -768,47 +790,25 @@ def write_pngs(
     title: str | None = None,
     tier_floors: Mapping[str, int] | None = None,
 ) -> list[Path]:
-    """Write one PNG per chart in ``data`` (as ``figure_data`` returns it) into ``folder``.
+    """Write one PNG per chart in ``data`` (as ``figure_data`` returns it) into ``folder``:
+    the chart module's definition (``charts.report_extra.report_chart``) rendered by
+    matplotlib, the same one the HTML page renders with bokeh.
 
-    Files are named after the chart ids (``tiers-over-time.png``, ...). ``title`` prefixes each
-    figure's title (the scenario name, say); ``tier_floors`` (tier -> lowest score) marks tier
-    boundaries on the score distribution. Returns the paths written, in report order.
+    Files are named after the chart ids (``tiers-over-time.png``, ...). ``title`` prefixes the
+    tier chart's title (the scenario name, say); ``tier_floors`` (tier -> lowest score) marks
+    tier boundaries on the score distribution. Returns the paths written, in report order.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from socialcredit.charts.core import export
+    from socialcredit.charts.report_extra import report_chart
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     label = f"{title}: " if title else ""
     written = []
     for key, (slug, _) in CHARTS.items():
-        df = data.get(key)
-        if df is None or df.empty:
-            continue
-        height = 4.5
-        if key == "map":
-            height = 1.0 + 5.0 * ((len(mapped_jurisdictions(df)) + 1) // 2)
-        elif key == "tiers_over_time":
-            height = 1.2 + 3.2 * len(charted_jurisdictions(df))
-        elif key == "behaviour_rates":
-            height = max(3.5, 1.5 + 0.35 * len(df))
-        fig = Figure(figsize=(9, height), dpi=110, layout="constrained")
-        FigureCanvasAgg(fig)
-        if key == "tiers_over_time":
-            _png_tiers(fig, df, label)
-        elif key == "score_distribution":
-            _png_scores(fig, df, label, tier_floors or {})
-        elif key == "behaviour_rates":
-            _png_behaviours(fig, df, label)
-        elif key == "disparity":
-            _png_disparity(fig, df, label)
-        elif key == "map":
-            _png_map(fig, df, label)
-        elif key == "credit_files":
-            _png_credit_files(fig, df, label)
-        path = folder / f"{slug}.png"
-        fig.savefig(path)
-        written.append(path)
+        chart = report_chart(key, data.get(key), tier_floors=tier_floors, label=label)
+        if chart is not None:
+            written.append(export(chart, folder / f"{slug}.png"))
     return written
 
 

@@ -43,10 +43,17 @@ def esc(value: Any) -> str:
 
 
 def bokeh_js() -> str:
-    """bokeh's core JavaScript as inline <script> tags (no network at view time)."""
+    """bokeh's core JavaScript as inline <script> tags (no network at view time).
+
+    Once Panel is imported (HoloViews loads it to render charts) bokeh's resources also name
+    Panel's module shim by a relative ``src``; the report's charts are plain bokeh models,
+    so any script loaded by address is left out and the page stays one offline file."""
+    import re
+
     from bokeh.resources import Resources
 
-    return Resources(mode="inline", components=["bokeh"]).render_js()
+    js = Resources(mode="inline", components=["bokeh"]).render_js()
+    return re.sub(r"<script[^>]*\ssrc=[^>]*>\s*</script>\s*", "", js)
 
 
 def embed(charts: Mapping[str, Model]) -> tuple[str, dict[str, str]]:
