@@ -99,3 +99,10 @@ def test_a_failed_run_is_a_message(tmp_path):
     p = run.snapshot()
     assert p.state == "failed"
     assert "Traceback" not in p.error and "memory" in p.error.lower()
+
+
+def test_credit_file_words_are_the_explain_commands():
+    from socialcredit.cli import _KIND_TEXT
+    from socialcredit.results.credit import KIND_TEXT
+
+    assert KIND_TEXT == _KIND_TEXT

@@ -416,8 +416,7 @@ class Dashboard:
         )
 
     def open_file(self) -> None:
-        from socialcredit.cli import _KIND_TEXT
-        from socialcredit.results.credit import credit_file
+        from socialcredit.results.credit import KIND_TEXT, credit_file
 
         agent = self.cf_people.value
         if agent is None or not self.cf_run.value:
@@ -439,7 +438,7 @@ class Dashboard:
         table = pd.DataFrame(
             {
                 "day": ev["day"],
-                "event": [_KIND_TEXT.get(k, k) for k in ev["kind"]],
+                "event": [KIND_TEXT.get(k, k) for k in ev["kind"]],
                 "behaviour": ev["behaviour"].fillna(""),
                 "channel": ev["channel"].fillna(""),
                 "points": ev["points"],
