@@ -223,6 +223,27 @@ def test_load_an_audits_forest_plot(page):
     shot(page, "7-audit-forest")
 
 
+def test_export_the_forest_plot_and_save_the_settings(page, runs_dir):
+    import socialcredit as sc
+
+    page.locator(".bk-tab", has_text="Export").click()
+    figure = page.locator(".ex-figure select")
+    figure.wait_for(timeout=SLOW)
+    forest = next(o for o in figure.locator("option").all_inner_texts() if "forest" in o)
+    figure.select_option(label=forest)
+    page.locator(".ex-go button").click()
+    png = runs_dir / "figures" / (re.sub(r"[^a-z0-9]+", "-", forest.lower()).strip("-") + ".png")
+    expect(page.locator(".ex-out div")).to_contain_text("wrote", timeout=SLOW)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page.locator(".save button").click()
+    saved = runs_dir / "scenarios" / "my-scenario.yaml"
+    expect(page.locator(".saved div")).to_contain_text("saved", timeout=SLOW)
+    again = sc.load_scenario(str(saved))
+    assert (again.population.agents, again.days) == (1500, 40)  # the controls' values
+    village = next(c for c in again.channels if c.name == "village_committee")
+    assert village.false_positive_rate == 0.002
+
+
 def test_the_server_stops(server, page):
     _, proc = server
     assert proc.poll() is None  # it kept serving through a refused value and a stopped run

@@ -377,7 +377,7 @@ class Dashboard:
         options = {
             f"{r.id} ({r.scenario_name})": str(self.runs_dir / r.path) for r in df.itertuples()
         }
-        self.cf_run.options = options
+        _choose(self.cf_run, options)
         if select is not None:
             match = [v for v in options.values() if Path(v).resolve() == Path(select).resolve()]
             if match:
@@ -406,9 +406,10 @@ class Dashboard:
             self.cf_head.object = "This run kept no credit files."
             return
         hits = ev[ev["kind"].isin(kinds)].groupby("agent").size().sort_values(ascending=False)
-        self.cf_people.options = {
-            f"agent {int(a)} ({n} event{'s' if n > 1 else ''})": int(a) for a, n in hits.items()
-        }
+        _choose(
+            self.cf_people,
+            {f"agent {int(a)} ({n} event{'s' if n > 1 else ''})": int(a) for a, n in hits.items()},
+        )
         sample = len(result.sample) if result.sample is not None else 0
         self.cf_head.object = (
             f"{len(hits):,} of the {sample:,} people whose credit files were kept were "
@@ -458,10 +459,13 @@ class Dashboard:
             self.cat_out.objects = [self.pn.pane.Markdown(f"cannot read {self.runs_dir}: {e}")]
             return
         df = df[df["status"] == "done"]
-        self.cat_entry.options = {
-            f"{r.id} ({r.scenario_name or r.name})": str(self.runs_dir / r.path)
-            for r in df.itertuples()
-        }
+        _choose(
+            self.cat_entry,
+            {
+                f"{r.id} ({r.scenario_name or r.name})": str(self.runs_dir / r.path)
+                for r in df.itertuples()
+            },
+        )
 
     def open_entry(self) -> None:
         folder = self.cat_entry.value
@@ -572,6 +576,14 @@ class Dashboard:
             return
         self.clear_error()
         self.ex_out.object = f"wrote `{path}`"
+
+
+def _choose(select: Any, options: dict[str, Any]) -> None:
+    """New options for a Select, keeping its value if still offered, else the first."""
+    keep = select.value
+    select.options = options
+    values = list(options.values())
+    select.value = keep if keep in values else (values[0] if values else None)
 
 
 def _text(value: Any) -> str:
