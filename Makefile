@@ -49,7 +49,7 @@ test-slow: $(STAMP)
 # The dashboard in Debian's Chromium: start the server, move a control, run, pause, stop, open a
 # credit file and an audit's forest plot (about a minute; screenshots in tests/artifacts/dashboard/).
 test-dashboard: $(STAMP) browser
-	$(BIN)/python -m pytest -q -m dashboard tests/test_dashboard_browser.py
+	$(BIN)/python -m pytest -q -m dashboard tests/test_dashboard.py tests/test_dashboard_browser.py
 
 # The dashboard on http://127.0.0.1 (the address is printed; RUNS=folder, PORT=number).
 RUNS ?= runs

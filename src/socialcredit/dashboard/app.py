@@ -87,10 +87,7 @@ class Dashboard:
         self.save.on_click(lambda e: self.save_scenario())
 
         # -- run charts --
-        self.panes = {
-            k: pn.pane.HoloViews(None, backend="bokeh", css_classes=[f"chart-{k}"])
-            for k in RUN_CHARTS
-        }
+        self.panes = {k: pn.Column(css_classes=[f"chart-{k}"]) for k in RUN_CHARTS}
         self.notes = {k: pn.pane.Markdown("", css_classes=[f"note-{k}"]) for k in RUN_CHARTS}
 
         # -- credit files --
@@ -261,7 +258,7 @@ class Dashboard:
             return
         self.clear_error()
         for k in RUN_CHARTS:
-            self.panes[k].object = None
+            self.panes[k].objects = []
             self.notes[k].object = ""
         self.run = LiveRun(scenario, self.runs_dir, counterfactual=self.counterfactual.value)
         self.seen = -1
@@ -335,9 +332,22 @@ class Dashboard:
             return
         for k, chart in built.items():
             if chart is not None:
-                self.panes[k].object = chart
+                self.put(self.panes[k], chart)
                 self.figures[f"run {RUN_CHARTS[k].lower()}"] = chart
         self.ex_figure.options = list(self.figures)
+
+    def put(self, box, chart: Any) -> None:
+        """Show ``chart`` in the column ``box``: a layout as one pane per panel (a bokeh pane
+        redrawn with a whole layout loses its widths), updated in place when the panes fit."""
+        from socialcredit.charts.core import hv
+
+        items = list(chart) if isinstance(chart, hv().Layout) else [chart]
+        panes = box.objects
+        if len(panes) == len(items):
+            for pane, item in zip(panes, items, strict=True):
+                pane.object = item
+        else:
+            box.objects = [self.pn.pane.HoloViews(i, backend="bokeh") for i in items]
 
     # ------------------------------------------------------------------ saving
     def save_scenario(self) -> None:
@@ -486,10 +496,9 @@ class Dashboard:
                 self._open_search(folder)
             else:
                 built = charts.run_charts(self._result(folder))
-                self.cat_out.objects = [
-                    pn.pane.HoloViews(c, backend="bokeh", css_classes=[f"cat-{k}"])
-                    for k, c in built.items()
-                ]
+                self.cat_out.objects = [pn.Column(css_classes=[f"cat-{k}"]) for k in built]
+                for box, c in zip(self.cat_out.objects, built.values(), strict=True):
+                    self.put(box, c)
                 for k, c in built.items():
                     self.figures[f"run {name} {k}"] = c
                 self.refresh_runs(select=folder)
