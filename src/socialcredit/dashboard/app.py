@@ -35,6 +35,9 @@ RUN_CHARTS = {  # key -> heading, in page order
     "map": "The city plane",
     "lorenz": "Wealth",
     "transitions": "Tier transitions",
+    "scores": "Score distribution",
+    "disparity": "Disparity between groups",
+    "credit_files": "Example credit files",
 }
 START_SIZE = {"population.agents": 2000, "days": 60}  # a preset opens small: seconds, not hours
 
@@ -331,7 +334,7 @@ class Dashboard:
         else:
             return
         for k, chart in built.items():
-            if chart is not None:
+            if chart is not None and k in self.panes:
                 self.put(self.panes[k], chart)
                 self.figures[f"run {RUN_CHARTS[k].lower()}"] = chart
         self.ex_figure.options = list(self.figures)
