@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-slow test-notebooks test-science lint browser bench bench-sweep ab peer firstresult clean
+.PHONY: install run test test-slow test-notebooks test-science test-dashboard dashboard lint browser bench bench-sweep ab peer firstresult clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,17 @@ test-notebooks: $(STAMP)
 # `socialcredit science`).
 test-science: $(STAMP)
 	$(BIN)/python -m pytest -q -m science tests/test_science.py
+
+# The dashboard in Debian's Chromium: start the server, move a control, run, pause, stop, open a
+# credit file and an audit's forest plot (about a minute; screenshots in tests/artifacts/dashboard/).
+test-dashboard: $(STAMP) browser
+	$(BIN)/python -m pytest -q -m dashboard tests/test_dashboard.py tests/test_dashboard_browser.py
+
+# The dashboard on http://127.0.0.1 (the address is printed; RUNS=folder, PORT=number).
+RUNS ?= runs
+PORT ?= 5006
+dashboard: $(STAMP)
+	$(BIN)/socialcredit dashboard $(RUNS) --port $(PORT)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

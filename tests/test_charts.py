@@ -104,7 +104,37 @@ def all_charts() -> dict[str, object]:
     moves = pd.DataFrame(
         {"source": ["A", "B"], "target": ["B", "C"], "count": [5, 2], "share": [1.0, 1.0]}
     )
+    scores = pd.DataFrame(
+        {
+            "group": ["a", "a", "b", "b"],
+            "score_min": [990, 995, 990, 995],
+            "score_max": [994, 999, 994, 999],
+            "count": [1, 9, 0, 5],
+            "share": [0.1, 0.9, 0.0, 1.0],
+        }
+    )
+    disparity = pd.DataFrame(
+        {
+            "group": ["a", "b"],
+            "agents": [90.0, 10.0],
+            "metric": ["listed_share"] * 2,
+            "value": [0.01, 0.03],
+            "ratio": [1.0, 3.0],
+        }
+    )
+    files = pd.DataFrame(
+        {
+            "example": ["listed"] * 3,
+            "agent": [7] * 3,
+            "day": [2, 5, 9],
+            "kind": ["record", "false_record", "listed"],
+            "score": [995, 990, 990],
+        }
+    )
     return {
+        "scores": charts.scores_chart(scores, {"B": 995}),
+        "disparity": charts.disparity_chart(disparity),
+        "credit_files": charts.credit_files_chart(files),
         "tiers": charts.tiers_chart(tiers_frame()),
         "behaviour": charts.behaviour_chart(behaviour_frame(True)),
         "trust_chilling": charts.trust_chilling_chart(trust),

@@ -1024,6 +1024,21 @@ def explain(
     out.print(t, highlight=False)
 
 
+@app.command()
+def dashboard(
+    runs_dir: Annotated[
+        Path, typer.Argument(help="Folder of runs, audits, sweeps and searches.")
+    ] = Path("runs"),
+    port: Annotated[
+        int, typer.Option("--port", help="Port (0: a free one).", min=0, max=65535)
+    ] = 0,
+) -> None:
+    """Serve the dashboard on 127.0.0.1 (a browser page; no network needed)."""
+    from socialcredit.dashboard import serve
+
+    serve(runs_dir, port, echo=lambda text: err.print(text, highlight=False, soft_wrap=True))
+
+
 def _register_subcommands() -> None:
     """Commands that live with their subsystem (imports there stay light)."""
     from socialcredit.audit.cli import audit_command

@@ -101,7 +101,7 @@ def forest_chart(rows: pd.DataFrame, title: str = "Effects with 95% intervals") 
         df["text"] = df["effect"].map(lambda v: f"{v:.4g}")
     df["y"] = np.arange(len(df))[::-1].astype(float)  # the first row at the top
     xd = ("effect_s", "effect (each row on its own scale; no effect at 0)")
-    bars = h.Segments(df[ok], [xd, "y", "ci_high_s", "y"], ["colour", "row"])
+    bars = h.Segments(df[ok], [("ci_low_s", xd[1]), "y", "ci_high_s", "y"], ["colour", "row"])
     dots = h.Scatter(df, xd, ["y", "colour", "row", "text"])
     labels = h.Labels(df.assign(x=1.22), ["x", "y"], "text")
     zero = h.VLine(0.0)

@@ -464,9 +464,120 @@ def transitions_chart(df: pd.DataFrame | None) -> Any:
     )
 
 
+def scores_chart(df: pd.DataFrame | None, floors: dict[str, int] | None = None) -> Any:
+    """Share of each group's agents per score bin at the end of the run (log y: rare low
+    scores stay visible; empty bins are not drawn), dashed lines at the tier floors
+    (``report.figures.score_distribution``'s frame; ``floors``: tier -> lowest score)."""
+    if df is None or df.empty:
+        return None
+    h = hv()
+    from socialcredit.report.figures import group_colours
+
+    colours = group_colours(list(dict.fromkeys(df["group"])))
+    width = int(df["score_max"].iloc[0] - df["score_min"].iloc[0] + 1)
+    layers = []
+    for g, sub in df.groupby("group", sort=False):
+        d = sub.assign(
+            score=(sub["score_min"] + sub["score_max"]) / 2,
+            share=sub["share"].where(sub["share"] > 0),
+        )
+        c = h.Curve(d, ("score", f"score (bins of {width} points)"), ["share", "count"], label=g)
+        layers.append(style(c, color=colours[g], bokeh={"line_width": 2, "tools": ["hover"]}))
+    lo, hi = df["score_min"].min(), df["score_max"].max()
+    for name, floor in (floors or {}).items():
+        if lo < floor <= hi:
+            layers.append(
+                style(
+                    h.VLine(floor - 0.5, label=name),
+                    color="#888888",
+                    bokeh={"line_dash": "dashed", "line_width": 1},
+                    mpl={"linestyle": "--", "linewidth": 0.8},
+                )
+            )
+    return style(
+        h.Overlay(layers),
+        title="Score distribution by group at the end of the run (dashed: tier floors)",
+        logy=True,
+        show_grid=True,
+        legend_position="right",
+        ylabel="share of the group (log scale)",
+        bokeh={"width": BOKEH["width"], "height": BOKEH["height"]},
+        mpl={"fig_inches": MPL["fig_inches"], "aspect": MPL["aspect"]},
+    )
+
+
+DISPARITY_LABELS = {
+    "sanctions_per_agent_year": "sanctions per agent-year",
+    "listed_share": "listed share",
+    "bottom_tier_share": "bottom-tier share",
+    "mean_score": "mean score",
+}
+
+
+def disparity_chart(df: pd.DataFrame | None) -> Any:
+    """Each group's burden relative to the largest group (1 = parity), per measure
+    (``report.figures.disparity``'s frame)."""
+    if df is None or df.empty:
+        return None
+    h = hv()
+    d = df[np.isfinite(df["ratio"].astype(float))].copy()
+    if d.empty:
+        return None
+    d["measure"] = [DISPARITY_LABELS.get(m, m) for m in d["metric"]]
+    bars = h.Bars(
+        d,
+        ["measure", "group"],
+        [("ratio", "ratio to the largest group"), "value", "agents"],
+    )
+    one = style(h.HLine(1.0), color="black", bokeh={"line_width": 1}, mpl={"linewidth": 0.8})
+    style(bars, bokeh={"tools": ["hover"], "xrotation": 20})
+    return style(
+        bars * one,
+        title="Each group relative to the largest group (1 = parity)",
+        show_grid=True,
+        bokeh={"width": BOKEH["width"], "height": BOKEH["height"]},
+        mpl={"fig_inches": MPL["fig_inches"], "aspect": MPL["aspect"]},
+    )
+
+
+EVENT_COLOURS = {"record": "#333333", "false_record": "#d62728", "listed": "#7b2cbf"}
+
+
+def credit_files_chart(df: pd.DataFrame | None) -> Any:
+    """Example credit files (``report.figures.credit_files``'s frame): each person's score
+    after every event as a step line, the events as markers (red: false records, purple:
+    listings, grey: other events)."""
+    if df is None or df.empty or "score" not in df:
+        return None
+    h = hv()
+    layers = []
+    for (example, agent), sub in df.groupby(["example", "agent"], sort=False):
+        name = f"{example}: agent {int(agent)}"
+        sub = sub.sort_values("day", kind="stable")
+        line = h.Curve(sub, "day", ("score", "score after the event"), label=name)
+        layers.append(style(line, interpolation="steps-post", bokeh={"line_width": 1.5}))
+    ev = df.assign(
+        colour=[EVENT_COLOURS.get(k, "#999999") for k in df["kind"]],
+        event=df["kind"].astype(str),
+    )
+    dots = h.Scatter(ev, "day", [("score", "score after the event"), "colour", "event", "agent"])
+    layers.append(style(dots, color="colour", bokeh={"size": 7, "tools": ["hover"]}, mpl={"s": 25}))
+    return style(
+        h.Overlay(layers),
+        title="Example credit files: score and events (red: false records, purple: listed)",
+        show_grid=True,
+        legend_position="right",
+        bokeh={"width": BOKEH["width"], "height": BOKEH["height"]},
+        mpl={"fig_inches": MPL["fig_inches"], "aspect": MPL["aspect"]},
+    )
+
+
 def run_charts(result: Result, counterfactual: Result | None = None) -> dict[str, Any]:
     """Every chart of a run that has data, by key (tiers, behaviour, trust_chilling, map,
-    lorenz, transitions). ``counterfactual`` defaults to ``result.counterfactual``."""
+    lorenz, transitions, scores, disparity, credit_files). ``counterfactual`` defaults to
+    ``result.counterfactual``."""
+    from socialcredit.report import figures as rf
+
     cf = counterfactual if counterfactual is not None else result.counterfactual
     built = {
         "tiers": tiers_chart(tiers_data(result)),
@@ -475,6 +586,11 @@ def run_charts(result: Result, counterfactual: Result | None = None) -> dict[str
         "map": map_chart(map_data(result), map_radius(result.scenario)),
         "lorenz": lorenz_chart(lorenz_data(result, cf)),
         "transitions": transitions_chart(transitions_data(result)),
+        "scores": scores_chart(
+            rf.score_distribution(result), rf.tier_floor_scores(result.scenario)
+        ),
+        "disparity": disparity_chart(rf.disparity(result)),
+        "credit_files": credit_files_chart(rf.credit_files(result)),
     }
     return {k: v for k, v in built.items() if v is not None}
 

@@ -41,6 +41,23 @@ KINDS = (
     "informant_reward",
 )
 
+# event kind -> the words a reader sees (`socialcredit explain` prints the same words)
+KIND_TEXT = {
+    "record": "record",
+    "false_record": "FALSE record",
+    "listed": "blacklisted",
+    "delisted": "off blacklist",
+    "tier_up": "tier up",
+    "tier_down": "tier down",
+    "loan_refused": "loan refused",
+    "trip_blocked": "trip blocked",
+    "school_refused": "child refused school",
+    "sanctioned_false": "wrong sanction",
+    "match_lost": "match lost",
+    "appeal_upheld": "appeal upheld",
+    "informant_reward": "paid for a report",
+}
+
 
 def credit_sample(agents: int, max_sample: int = SAMPLE_MAX) -> np.ndarray:
     """Indices of the agents whose credit files are kept (documented in the module docstring)."""

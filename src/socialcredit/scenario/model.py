@@ -141,6 +141,12 @@ class Metadata(Strict):
         default=None,
         description="For presets that model repressive practice: what harm it is there to measure.",
     )
+    knobs: list[Annotated[str, Field(min_length=3, max_length=200)]] = Field(
+        default_factory=list,
+        max_length=12,
+        description="The fields a dashboard offers as controls, as --set paths (e.g. "
+        "behaviours.littering.base_rate); their bounds come from the schema.",
+    )
 
 
 # ----------------------------------------------------------------------------- run settings
