@@ -471,7 +471,7 @@ def scores_chart(df: pd.DataFrame | None, floors: dict[str, int] | None = None) 
     if df is None or df.empty:
         return None
     h = hv()
-    from socialcredit.report.figures import group_colours
+    from socialcredit.charts.report_extra import _colours as group_colours
 
     colours = group_colours(list(dict.fromkeys(df["group"])))
     width = int(df["score_max"].iloc[0] - df["score_min"].iloc[0] + 1)
