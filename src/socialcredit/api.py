@@ -119,6 +119,8 @@ def assemble(
         "device": str(jax.devices()[0].platform),
         "devices": info["devices"],
     }
+    if scenario.timeline is not None:  # the phases, for charts that mark them (issue 14)
+        info["phases"] = scenario.timeline.table()
     return Result(
         scenario=scenario,
         metrics=metrics,
@@ -155,6 +157,9 @@ SECTIONS: dict[str, str] = {
     "record": "run",
     "map": "system",  # the deadbeat map
     "organisations": "mixed",  # sectors, firms, market, institutions kept; the rest removed
+    "lists": "system",  # layered lists: the court's national list, sector lists (issue 14)
+    "memoranda": "system",  # joint punishment for people
+    "timeline": "system",  # the phases of the system (issue 14)
 }
 
 # The same for the organisations section: the economy of firms and institutions is society;
@@ -168,7 +173,15 @@ ORG_SECTIONS: dict[str, str] = {
     "corporate": "system",
 }
 
-_EMPTY = {"programmes": {}, "channels": [], "informants": None, "map": None}
+_EMPTY = {
+    "programmes": {},
+    "channels": [],
+    "informants": None,
+    "map": None,
+    "lists": None,
+    "memoranda": [],
+    "timeline": None,
+}
 
 
 def _strip(section: str, value):

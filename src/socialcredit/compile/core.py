@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from socialcredit.compile.court import CourtParams, CourtSpec
     from socialcredit.compile.households import HouseholdParams, HouseholdSpec
     from socialcredit.compile.informants import InformantParams, InformantSpec
+    from socialcredit.compile.layers import LayerParams, LayerSpec, TimelineParams, TimelineSpec
     from socialcredit.compile.map import MapParams, MapSpec
     from socialcredit.compile.orgs import OrgParams, OrgSpec
 
@@ -124,6 +125,8 @@ class Spec:
     map: MapSpec | None = None  # compile/map.py: the deadbeat map
     budgets: BudgetSpec | None = None  # compile/budgets.py
     orgs: OrgSpec | None = None  # compile/orgs.py: businesses and institutions
+    layers: LayerSpec | None = None  # compile/layers.py: lists laid over the places' own
+    timeline: TimelineSpec | None = None  # compile/layers.py: places' programmes by day
 
     @property
     def events2(self) -> bool:
@@ -197,6 +200,8 @@ class Params:
     map: MapParams | None = None
     budgets: BudgetParams | None = None
     orgs: OrgParams | None = None  # numbers of the organisations section
+    layers: LayerParams | None = None
+    timeline: TimelineParams | None = None
 
 
 @dataclass

@@ -17,6 +17,7 @@ from socialcredit.compile import Params, Spec
 from socialcredit.engine.orgs import synthesize_orgs
 from socialcredit.engine.stages.common import contact_shift, shifted_sum
 from socialcredit.engine.stages.informants import packed_informants
+from socialcredit.engine.stages.layers import initial_layers
 from socialcredit.engine.state import (
     NONE,
     TRAIT_HAS_PARTNER,
@@ -109,6 +110,7 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
             if spec.orgs is not None
             else None
         ),
+        layers=initial_layers(spec) if spec.layers is not None else None,
     )
     if not slim:
         return state

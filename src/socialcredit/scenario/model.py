@@ -44,6 +44,9 @@ from .programme import (
     Consequence,
     DeadbeatMap,
     Informants,
+    ListProgramme,
+    ListRepayment,
+    Memorandum,
     Programme,
     Repair,
     Repayment,
@@ -52,6 +55,7 @@ from .programme import (
     tier_floors,
 )
 from .rules import Defined, Issue, Refs
+from .timeline import Phase, Timeline
 from .types import (
     INT16_MAX,
     MAX_AGENTS,
@@ -83,10 +87,15 @@ __all__ = [
     "Identifier",
     "Informants",
     "Jurisdiction",
+    "ListProgramme",
+    "ListRepayment",
     "Lognormal",
+    "Memorandum",
     "Metadata",
     "NonNegFloat",
     "Organisations",
+    "Phase",
+    "Timeline",
     "Population",
     "Probability",
     "Programme",
@@ -154,6 +163,8 @@ class Record(Strict):
 
 # ----------------------------------------------------------------------------- scenario
 
+MAX_LISTS = 6  # layered lists: 5 bits each of one uint32 of daily facts (compile/layers.py)
+
 
 class Scenario(Strict):
     metadata: Metadata
@@ -174,6 +185,22 @@ class Scenario(Strict):
         default=None,
         description="Businesses, government institutions, the market and corporate credit "
         "(scenario/orgs.py); null: no organisations.",
+    )
+    lists: dict[Identifier, ListProgramme] | None = Field(
+        default=None,
+        max_length=MAX_LISTS,
+        description="Programmes that list people, laid over the places' own programmes (the "
+        "court's national list, sector blacklists); a person may be on several (issue 14).",
+    )
+    memoranda: list[Memorandum] = Field(
+        default_factory=list,
+        description="Joint punishment for people: one programme's listing made a sanction of "
+        "others.",
+    )
+    timeline: Timeline | None = Field(
+        default=None,
+        description="Dated phases that start and stop programmes and lists during the run "
+        "(scenario/timeline.py); null: everything runs from day 0 to the end.",
     )
 
     def refs(self) -> Refs:
@@ -225,7 +252,26 @@ class Scenario(Strict):
         out += self.response.issues(("response",), refs)
         if self.organisations is not None:
             out += self.organisations.issues(("organisations",))
+        out += self.layer_issues()
         out += self.dtype_issues()
+        return out
+
+    def layer_issues(self) -> list[Issue]:
+        """Layered lists and memoranda (issue 14): their references, and names that a
+        memorandum can tell apart."""
+        refs, out = self.refs(), []
+        places = Defined("jurisdiction", [j.name for j in self.jurisdictions])
+        lists = self.lists or {}
+        for name, x in lists.items():
+            out += x.issues(("lists", name), refs, places)
+            if name in self.programmes:
+                msg = "a list and a programme share this name; memoranda could not tell them apart"
+                out.append((("lists", name), name, msg))
+        for k, m in enumerate(self.memoranda):
+            out += m.issues(("memoranda", k), lists, self.programmes)
+        if self.timeline is not None:
+            names = Defined("programme or list", sorted(self.programmes) + sorted(lists))
+            out += self.timeline.issues(("timeline",), names, self.days)
         return out
 
     def dtype_issues(self) -> list[Issue]:
