@@ -205,3 +205,100 @@ def test_bad_references_are_located(path, value, words):
     with pytest.raises(ScenarioError) as e:
         parse_scenario(yaml.safe_dump(data, sort_keys=False), "test.yaml", [f"{path}={value}"])
     assert words in str(e.value)
+
+
+# ----------------------------------------------------------------------------- causes
+
+
+def test_the_two_lists_sanctions_name_their_list_and_record(two_lists):
+    """In the two-list run, every blocked trip is grounded on alpha (the only travel ban) and
+    every loan refused over the base rate on beta, each with the record that listed them."""
+    ev, c = two_lists.events, two_lists.causes
+    for kind, name in (("trip_blocked", "alpha"), ("loan_refused", "beta")):
+        rows = c[c["kind"] == kind]
+        assert set(rows["programme"]) == {name}
+        assert (rows["ground"] == f"listed on {name}").all()
+        assert rows["record_day"].notna().all() and (rows["record_day"] < rows["day"]).all()
+    trips = ev[ev["kind"] == "trip_blocked"]
+    got = c[c["kind"] == "trip_blocked"]
+    assert len(trips) > 100 and len(got) == len(trips)
+    ground = {"a": "alpha", "b": "beta"}
+    recs = c[c["kind"] == "record"]
+    assert (recs["programme"] == recs["behaviour"].map(ground)).all()
+
+
+@pytest.mark.slow
+def test_each_sanction_names_its_programme_ground_and_record(tmp_path):
+    """tests/layered.yaml: the city's own programme (tier `low`: a surcharge; `listed`: loans
+    at 0.1), list alpha (travel ban, school block, shaming; its entry a sanction of the city and
+    of beta by memorandum). Every trip blocked is grounded on alpha; every cause names a
+    programme that imposes it; list events and causes survive the run folder (Parquet)."""
+    from pathlib import Path
+
+    layered = Path(__file__).with_name("layered.yaml")
+    r = sc.simulate(sc.load_scenario(layered, ["timeline.phases.1.day=30"], days=40))
+    c = r.causes
+    ev = r.events
+    trips = ev[ev["kind"] == "trip_blocked"]
+    assert len(trips) > 5
+    tc = c[c["kind"] == "trip_blocked"]
+    # one cause per blocked trip at least, and all of them the list alpha (the only travel ban)
+    assert set(map(tuple, trips[["agent", "day"]].to_numpy())) <= set(
+        map(tuple, tc[["agent", "day"]].to_numpy())
+    )
+    assert set(tc["programme"]) == {"alpha"}
+    assert tc["record_day"].notna().all() and (tc["record_day"] < tc["day"]).all()
+    # loans refused in the city: by its `listed` column, directly or through the memorandum
+    lc = c[(c["kind"] == "loan_refused") & (c["programme"] == "city")]
+    assert len(lc) > 0 and lc["ground"].str.startswith(("listed", "memorandum")).all()
+    # the layered lists' own events are in the file
+    assert {"record", "listed"} <= set(c.loc[c["programme"] == "alpha", "kind"])
+    # children refused schools: the ground names the parent's or the partner's standing
+    sc_rows = c[c["kind"] == "school_refused"]
+    if len(sc_rows):
+        assert sc_rows["about"].notna().all()
+    saved = sc.open_run(r.save(tmp_path))
+    assert saved.causes is not None and len(saved.causes) == len(c)
+
+
+@pytest.mark.slow
+def test_national_explain_gives_the_court_and_the_city_score_causes(tmp_path):
+    """Issue 14's case: a person listed by the court and low in the merged score is refused a
+    loan; `explain` names both grounds, and `--find listed` finds them."""
+    from typer.testing import CliRunner
+
+    from socialcredit.cli import app
+
+    ov = [
+        "behaviours.2.base_rate=0.003",
+        "behaviours.0.base_rate=0.003",
+        "economy.loan_demand=0.05",
+    ]
+    r = sc.simulate(sc.load_scenario("national", ov, agents=3100, days=60))
+    c = r.causes[r.causes["kind"] == "loan_refused"]
+    by = c.groupby(["agent", "day"])["programme"].agg(set)
+    both = by[by.apply(lambda s: {"court", "national"} <= s)]
+    assert len(both) > 0
+    agent = int(both.index[0][0])
+    grounds = set(c.loc[c["agent"] == agent, "ground"])
+    assert "listed on court" in grounds and any(g.startswith("tier ") for g in grounds)
+    folder = r.save(tmp_path)
+    out = CliRunner().invoke(app, ["explain", str(folder), "--agent", str(agent)])
+    assert out.exit_code == 0, out.output
+    assert "listed on court" in out.output and "tier " in out.output
+    found = CliRunner().invoke(app, ["explain", str(folder), "--find", "listed"])
+    assert found.exit_code == 0 and "court" in found.output
+
+
+def test_the_readmes_explain_example_is_in_its_main_runs_sample():
+    """README: `make run` is rongcheng at full size; its `explain --agent N` example must name
+    an agent whose credit file that run keeps."""
+    import re
+    from pathlib import Path
+
+    from socialcredit.results.credit import credit_sample
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (agent,) = re.findall(r"socialcredit explain RUN_ID --agent (\d+)", readme)
+    agents = sc.load_scenario("rongcheng").population.agents
+    assert int(agent) in set(credit_sample(agents).tolist())

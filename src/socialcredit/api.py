@@ -59,10 +59,13 @@ def simulate(
     spec, params = compile_scenario(scenario)
     key = jax.random.key(scenario.seed)
     sample = credit_sample(spec.agents)
+    extras: dict = {}
     state, raw, ev, sc, org_raw = simulate_arrays(
-        spec, params, key, chunk_days, progress, sample, devices=devices
+        spec, params, key, chunk_days, progress, sample, devices=devices, extras=extras
     )
-    run = RunArrays(state, raw, ev, sc, org_raw)
+    run = RunArrays(
+        state, raw, ev, sc, org_raw, extras.get("layer_facts"), extras.get("layer_listed")
+    )
     devs = len(jax.devices()) if devices is None else devices
     info = {"started": started, "t0": t0, "devices": devs}
     return assemble(scenario, spec, params, key, run, sample, info)
@@ -78,6 +81,8 @@ class RunArrays(NamedTuple):
     events: np.ndarray
     scores: np.ndarray
     org_raw: np.ndarray | None
+    layer_facts: np.ndarray | None = None  # [days, S] the sampled agents' layered-list facts
+    layer_listed: np.ndarray | None = None  # [days, L, S] ... and their listings
 
 
 def assemble(
@@ -121,6 +126,25 @@ def assemble(
     }
     if scenario.timeline is not None:  # the phases, for charts that mark them (issue 14)
         info["phases"] = scenario.timeline.table()
+    events = (
+        decode_events(spec, scenario, sample, run.events, run.scores, run.layer_listed)
+        if len(sample)
+        else None
+    )
+    causes = None
+    if events is not None:
+        from socialcredit.results.causes import credit_causes
+
+        causes = credit_causes(
+            spec,
+            scenario,
+            sample,
+            run.events,
+            run.scores,
+            events,
+            run.layer_facts,
+            run.layer_listed,
+        )
     return Result(
         scenario=scenario,
         metrics=metrics,
@@ -128,9 +152,8 @@ def assemble(
         summary=summary,
         info=info,
         # a sweep's runs keep no credit files (an empty sample): nothing to decode
-        events=decode_events(spec, scenario, sample, run.events, run.scores)
-        if len(sample)
-        else None,
+        events=events,
+        causes=causes,
         sample=sample,
         org_metrics=org_metrics,
         firms=firms,
