@@ -302,3 +302,44 @@ def test_the_readmes_explain_example_is_in_its_main_runs_sample():
     (agent,) = re.findall(r"socialcredit explain RUN_ID --agent (\d+)", readme)
     agents = sc.load_scenario("rongcheng").population.agents
     assert int(agent) in set(credit_sample(agents).tolist())
+
+
+# ----------------------------------------------------------------------------- the merge
+
+
+def merged(match: float, mis: float, delay: int = 0) -> dict:
+    data = copy.deepcopy(BASE)
+    data["lists"]["alpha"]["merge"] = {
+        "match_share": match,
+        "misattached_share": mis,
+        "delay_days": delay,
+    }
+    return data
+
+
+@pytest.mark.slow
+def test_the_merge_attaches_records_to_the_wrong_person_at_the_known_rate():
+    """Of alpha's records, a share (1 - match) x misattached lands on a namesake: the share of
+    misattached records among all that arrive is (1-m) w / (m + (1-m) w); every listing on
+    one is wrongful, and the migration delay lists people `delay_days` later."""
+    m, w, delay = 0.6, 0.5, 7
+    r = sc.simulate(scenario(merged(m, w, delay)))
+    x = r.metrics
+    recs, mis = series(x, "records.alpha").sum(), series(x, "misattached.alpha").sum()
+    want = (1 - m) * w / (m + (1 - m) * w)
+    se = np.sqrt(want * (1 - want) / recs)
+    assert recs > 300 and abs(mis / recs - want) < 4 * se, (mis / recs, want)
+    wrong = series(x, "wrongly_listed.alpha")
+    assert wrong.iloc[-1] > 0
+    # a perfect merge lists nobody wrongly (alpha's channel has no false positives)
+    clean = sc.simulate(scenario(merged(1.0, 0.0, delay))).metrics
+    assert series(clean, "wrongly_listed.alpha").sum() == 0
+    assert series(clean, "misattached.alpha").sum() == 0
+    # the delay: the first listing comes delay_days after the day-after rule's first
+    first = series(clean, "newly_listed.alpha")
+    base = series(two_lists_metrics(), "newly_listed.alpha")
+    assert first[first > 0].index.min() == base[base > 0].index.min() + delay
+
+
+def two_lists_metrics():
+    return sc.simulate(scenario(BASE)).metrics

@@ -35,6 +35,7 @@ class LayerSpec:
     streams: tuple[int, ...]  # stage id of each list's random numbers
     repayment: bool  # some list's debtors pay to leave it
     school: bool  # some list bars the listed's children from good schools
+    merge: bool = False  # some list has a `merge` (identity matching, delay, late adopters)
 
     @property
     def L(self) -> int:
@@ -64,6 +65,10 @@ class LayerParams:
     memo_ml: jax.Array  # [J, L] bool: on the place's own list -> list l's consequences
     start: jax.Array  # [L] int32 first day the list runs (the timeline; 0 without one)
     end: jax.Array  # [L] int32 first day it no longer runs
+    match: jax.Array  # [L] share of records matching the right identity (merge)
+    misattach: jax.Array  # [L] share of unmatched records attached to a namesake
+    delay: jax.Array  # [L] int32 days a record takes to reach the list
+    adopt: jax.Array  # [L, J] int32 first day a place's records reach the list
 
 
 def stream_id(name: str) -> int:
@@ -99,6 +104,10 @@ def compile_layers(sc: Scenario, t: Tables) -> tuple[LayerSpec | None, LayerPara
         "memo_ml": np.zeros((J, L), bool),
         "start": np.zeros(L, np.int32),
         "end": np.full(L, NO_END, np.int32),
+        "match": np.ones(L, f32),
+        "misattach": np.zeros(L, f32),
+        "delay": np.zeros(L, np.int32),
+        "adopt": np.zeros((L, J), np.int32),
     }
     for i, x in enumerate(lists.values()):
         where = x.where if x.where is not None else places
@@ -133,6 +142,12 @@ def compile_layers(sc: Scenario, t: Tables) -> tuple[LayerSpec | None, LayerPara
         out["income"][i] = c.income_effect
         out["matching"][i] = c.matching_penalty
         out["shamed"][i] = c.public_shaming
+        if x.merge is not None:
+            out["match"][i] = x.merge.match_share
+            out["misattach"][i] = x.merge.misattached_share
+            out["delay"][i] = x.merge.delay_days
+            for place, d in x.merge.adopt_days.items():
+                out["adopt"][i, places.index(place)] = d
     own = [j.programme for j in sc.jurisdictions]
     for m in sc.memoranda:
         for dst in m.sanctions_of:
@@ -150,6 +165,7 @@ def compile_layers(sc: Scenario, t: Tables) -> tuple[LayerSpec | None, LayerPara
         streams=tuple(stream_id(n) for n in names),
         repayment=bool((out["repay_rate"] > 0).any()),
         school=bool(out["school"].any()),
+        merge=any(x.merge is not None for x in lists.values()),
     )
     return spec, LayerParams(**{k: jnp.asarray(v) for k, v in out.items()})
 

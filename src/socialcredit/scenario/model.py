@@ -47,6 +47,7 @@ from .programme import (
     ListProgramme,
     ListRepayment,
     Memorandum,
+    Merge,
     Programme,
     Repair,
     Repayment,
@@ -91,6 +92,7 @@ __all__ = [
     "ListRepayment",
     "Lognormal",
     "Memorandum",
+    "Merge",
     "Metadata",
     "NonNegFloat",
     "Organisations",
@@ -163,7 +165,7 @@ class Record(Strict):
 
 # ----------------------------------------------------------------------------- scenario
 
-MAX_LISTS = 6  # layered lists: 5 bits each of one uint32 of daily facts (compile/layers.py)
+MAX_LISTS = 5  # layered lists: 6 bits each of one uint32 of daily facts (stages/layers.py)
 
 
 class Scenario(Strict):

@@ -595,6 +595,32 @@ class ListRepayment(Strict):
     )
 
 
+class Merge(Strict):
+    """What merging local records into a national list costs (issue 14: the merge is not
+    free). Local records reach the list only where they match a national identity; some that
+    do not are attached to the wrong person (a namesake: the next agent); they arrive after a
+    migration delay; and the list never learns of a local appeal or repair, so a listing on a
+    false record outlives its local correction."""
+
+    match_share: Probability = Field(
+        default=1.0,
+        description="Share of local records that match the right national identity [U].",
+    )
+    misattached_share: Probability = Field(
+        default=0.0,
+        description="Of the records that do not match, the share attached to another person "
+        "(the rest are dropped) [U].",
+    )
+    delay_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = Field(
+        default=0, description="Days a record takes to reach the list (migration delay) [U]."
+    )
+    adopt_days: dict[Identifier, Annotated[int, Field(ge=0, le=MAX_DAYS)]] = Field(
+        default_factory=dict,
+        description="Late adopters: jurisdiction -> first day its records reach the list and "
+        "its people are held by it (others from day 0).",
+    )
+
+
 class ListProgramme(Strict):
     """A programme that lists people, laid over the places' own programmes (issue 14): the
     Supreme People's Court's national list of dishonest debtors on top of city scores, a sector
@@ -633,9 +659,16 @@ class ListProgramme(Strict):
         "channels first (a budget short of their cost scales their coverage down). Lists pay "
         "no rewards.",
     )
+    merge: Merge | None = Field(
+        default=None,
+        description="The cost of merging local records into this list (null: records reach it "
+        "at once and all match).",
+    )
 
     def issues(self, path: FieldPath, refs: Refs, jurisdictions: Defined) -> list[Issue]:
         out: list[Issue] = []
+        if self.merge is not None:
+            out += jurisdictions.check_keys(path + ("merge", "adopt_days"), self.merge.adopt_days)
         if self.where is not None:
             out += jurisdictions.check_items(path + ("where",), self.where)
         for k, c in enumerate(self.channels):

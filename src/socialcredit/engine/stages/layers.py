@@ -33,8 +33,9 @@ from socialcredit.engine.stages.common import jur_index, lookup, lookup2
 from socialcredit.engine.state import NONE, Context, State, Today
 
 # bits of LayerState.facts, per list k at shift FACT_BITS * k
-NEW, LEFT, PAID, REC, FALSE = 1, 2, 4, 8, 16
-FACT_BITS = 5
+NEW, LEFT, PAID, REC, FALSE, MIS = 1, 2, 4, 8, 16, 32  # FALSE: false or misattached
+FACT_BITS = 6
+WRONG_LISTING = 8  # LayerState.wrong: bit k pending record wrong, bit 8 + k listing on one
 
 
 @jax.tree_util.register_dataclass
@@ -43,12 +44,22 @@ class LayerState:
     """Per list and agent: the day the listing began (-1: not listed), and the day's facts."""
 
     since: jax.Array  # int16 [L, N]
-    facts: jax.Array  # uint32 [N] the day's facts of every list (NEW, LEFT, PAID, REC, FALSE)
+    facts: jax.Array  # uint32 [N] the day's facts of every list (NEW, LEFT, PAID, REC, FALSE, MIS)
+    # with a `merge` only (else empty): the day each agent's latest record reaches the list,
+    # and whether that record, and the listing, rest on a wrong record (false or misattached)
+    pending: jax.Array  # int16 [L, N] (-1 none)
+    wrong: jax.Array  # uint16 [N] bit k: pending record wrong; bit 8 + k: listing on one
 
 
 def initial_layers(spec: Spec) -> LayerState:
     L, n = spec.layers.L, spec.padded
-    return LayerState(jnp.full((L, n), -1, jnp.int16), jnp.zeros(n, jnp.uint32))
+    m = n if spec.layers.merge else 0
+    return LayerState(
+        jnp.full((L, n), -1, jnp.int16),
+        jnp.zeros(n, jnp.uint32),
+        jnp.full((L, m), -1, jnp.int16),
+        jnp.zeros(m, jnp.uint16),
+    )
 
 
 def fact(facts: jax.Array, k: int, bit: int) -> jax.Array:
@@ -80,14 +91,23 @@ def list_layers(ctx: Context, state: State, today: Today) -> tuple[State, Today]
     real = jnp.arange(n) < spec.agents
     rel = jnp.maximum(state.wealth / params.wealth_median, 0.0)
     since_rows, facts = [], jnp.zeros(n, jnp.uint32)
+    pending_rows, wrong = [], ls.wrong
     wealth = state.wealth
+    merge = spec.layers.merge
     for k in range(spec.layers.L):
-        u_rec, u_false, u_pay = rng.agent_words(
-            rng.stage_seeds(key, day, spec.layers.streams[k], 3), idx, 3
+        w = 4 if merge else 3  # a fourth word only with a merge: the others' draws stay put
+        u_rec, u_false, u_pay, *more = rng.agent_words(
+            rng.stage_seeds(key, day, spec.layers.streams[k], w), idx, w
         )
+        u_match = more[0] if merge else None
+        if merge:  # late adopters: a place's records and people from its adoption day
+            on[k] = on[k] & (day >= lookup(lp.adopt[k], jur))
         since = ls.since[k]
         listed = since >= 0
-        ground = fact(ls.facts, k, REC) & on[k]  # a record yesterday lists (or renews) today
+        if merge:  # the latest record reaches the list after the migration delay
+            ground = (ls.pending[k].astype(jnp.int32) == day) & on[k]
+        else:
+            ground = fact(ls.facts, k, REC) & on[k]  # a record yesterday lists (or renews) today
         served = (day - since.astype(jnp.int32)) >= lp.term[k]
         leave = listed & served & ~ground & ~lp.until_paid[k]
         since = jnp.where(ground, day.astype(jnp.int16), since)
@@ -105,17 +125,49 @@ def list_layers(ctx: Context, state: State, today: Today) -> tuple[State, Today]
         caught = true_act & (u_rec < rng.threshold(lookup2(spec, lp.detect[k], jur, b)))
         false = (u_false < rng.threshold(lookup(lp.false_rate[k], jur))) & ~caught
         rec = (caught | false) & on[k] & real
+        wrong_rec, mis = rec & false, jnp.zeros(n, bool)
+        if merge:
+            rec, wrong_rec, mis, pend, wrong = _merge(
+                spec, params, k, day, u_match, rec, false, on[k] & real, ground, since, wrong, ls
+            )
+            pending_rows.append(pend)
         word = (
             jnp.where(new, NEW, 0)
             | jnp.where(leave, LEFT, 0)
             | jnp.where(paid, PAID, 0)
             | jnp.where(rec, REC, 0)
-            | jnp.where(rec & false, FALSE, 0)
+            | jnp.where(wrong_rec, FALSE, 0)
+            | jnp.where(mis, MIS, 0)
         ).astype(jnp.uint32)
         facts = facts | (word << (FACT_BITS * k))
         since_rows.append(since)
-    layers = LayerState(jnp.stack(since_rows), facts)
+    pending = jnp.stack(pending_rows) if merge else ls.pending
+    layers = LayerState(jnp.stack(since_rows), facts, pending, wrong)
     return replace(state, layers=layers, wealth=wealth), today
+
+
+def _merge(spec, params, k, day, u, rec, false, held, ground, since, wrong, ls):
+    """A list's records through the merge: a record matches its person's national identity
+    with chance `match_share`; an unmatched one is attached to a namesake (the next agent) with
+    chance `misattached_share`, else dropped; what arrives lists the person `delay_days` later.
+    Returns (records today, of them wrong ones, misattached ones received, pending, wrong)."""
+    from socialcredit.engine.stages.common import contact_shift
+
+    lp = params.layers
+    m = lp.match[k]
+    matched = u < rng.threshold(m)
+    to_other = ~matched & (u < rng.threshold(m + (1.0 - m) * lp.misattach[k]))
+    mis = contact_shift(rec & to_other, 1, spec.agents) & held  # i receives i - 1's record
+    own = rec & matched
+    rec = own | mis
+    wrong_rec = (own & false) | mis
+    pend = jnp.where(rec, (day + 1 + lp.delay[k]).astype(jnp.int16), ls.pending[k])
+    bit, lbit = jnp.uint16(1 << k), jnp.uint16(1 << (WRONG_LISTING + k))
+    was_wrong = (wrong & bit) != 0  # the pending record that lists today
+    listing_wrong = jnp.where(ground, was_wrong, (wrong & lbit) != 0) & (since >= 0)
+    wrong = jnp.where(rec, jnp.where(wrong_rec, wrong | bit, wrong & ~bit), wrong)
+    wrong = jnp.where(listing_wrong, wrong | lbit, wrong & ~lbit)
+    return rec, wrong_rec, mis, pend, wrong
 
 
 def effects(spec: Spec, params: Params, state: State, own_listed: jax.Array) -> dict:

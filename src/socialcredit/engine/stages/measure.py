@@ -101,8 +101,10 @@ def layer_metric_names(spec: Spec) -> list[str]:
     if layers is None:
         return []
     names = ["listed_any"]
-    for name in spec.layers.names:
+    for name in layers.names:
         names += [f"{m}.{name}" for m, _ in LAYER_METRICS]
+        if layers.merge:
+            names += [f"misattached.{name}", f"wrongly_listed.{name}"]
     return names
 
 
@@ -114,6 +116,9 @@ def _layer_flags(spec: Spec, state: State) -> list[jax.Array]:
     for k in range(spec.layers.L):
         for _, bit in LAYER_METRICS:
             flags.append(since[k] >= 0 if bit is None else lay.fact(facts, k, getattr(lay, bit)))
+        if state.layers.pending.shape[-1]:  # a merge: misattached records, wrongful listings
+            lbit = 1 << (lay.WRONG_LISTING + k)
+            flags += [lay.fact(facts, k, lay.MIS), (state.layers.wrong & lbit) != 0]
     return flags
 
 
