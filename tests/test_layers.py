@@ -343,3 +343,30 @@ def test_the_merge_attaches_records_to_the_wrong_person_at_the_known_rate():
 
 def two_lists_metrics():
     return sc.simulate(scenario(BASE)).metrics
+
+
+def test_informant_rewards_are_events_with_points_and_whom_they_were_about():
+    """From the golden run (no extra simulation): each informant reward of the credit files is
+    a causes row on the same agent and day, naming the agent reported two days before."""
+    from golden_digest import golden_run
+
+    r = golden_run("xinjiang-informants")
+    c, ev = r.causes, r.events
+    rows = c[c["kind"] == "informant_reward"]
+    log = ev[ev["kind"] == "informant_reward"]
+    assert len(log) > 5
+    got = set(map(tuple, rows[["agent", "day"]].to_numpy()))
+    assert got == set(map(tuple, log[["agent", "day"]].to_numpy()))
+    assert (rows["points"] > 0).all() and (rows["record_day"] == rows["day"] - 2).all()
+    reported = ev[ev["channel"] == "informants"].set_index(["agent", "day"])
+    for r_ in rows.itertuples(index=False):
+        assert (int(r_.about), int(r_.record_day)) in reported.index
+
+
+@pytest.mark.slow
+def test_map_sightings_and_payments_are_events_of_the_file():
+    r = sc.simulate(sc.load_scenario("hebei-deadbeat-map", agents=4000, days=120))
+    c, m = r.causes, r.metrics
+    for kind, metric in (("sighted", "sighted"), ("paid", "delisted_paid")):
+        assert (c["kind"] == kind).sum() == m.loc[m["metric"] == metric, "value"].sum()
+    assert (c["kind"] == "sighted").sum() > 10

@@ -64,7 +64,14 @@ def simulate(
         spec, params, key, chunk_days, progress, sample, devices=devices, extras=extras
     )
     run = RunArrays(
-        state, raw, ev, sc, org_raw, extras.get("layer_facts"), extras.get("layer_listed")
+        state,
+        raw,
+        ev,
+        sc,
+        org_raw,
+        extras.get("layer_facts"),
+        extras.get("layer_listed"),
+        extras.get("events2"),
     )
     devs = len(jax.devices()) if devices is None else devices
     info = {"started": started, "t0": t0, "devices": devs}
@@ -83,6 +90,7 @@ class RunArrays(NamedTuple):
     org_raw: np.ndarray | None
     layer_facts: np.ndarray | None = None  # [days, S] the sampled agents' layered-list facts
     layer_listed: np.ndarray | None = None  # [days, L, S] ... and their listings
+    events2: np.ndarray | None = None  # [days, S] their extra event byte, where carried
 
 
 def assemble(
@@ -144,6 +152,8 @@ def assemble(
             events,
             run.layer_facts,
             run.layer_listed,
+            run.events2,
+            agents,
         )
     return Result(
         scenario=scenario,

@@ -695,6 +695,10 @@ _KIND_TEXT = {
     "match_lost": "match lost",
     "appeal_upheld": "appeal upheld",
     "informant_reward": "paid for a report",
+    "shamed": "shamed",
+    "sighted": "seen on the map",
+    "tipped_off": "tipped off",
+    "paid": "paid the debt",
 }
 
 
@@ -810,6 +814,8 @@ def _print_causes(result, agent: int) -> None:
             rec = f"day {int(r.record_day)}: {r.behaviour}"
             rec += f" via {r.channel}" if r.channel else ""
             rec += " (false)" if r.true is False else ""
+        if _present(r.points):
+            rec += f", {int(r.points):+d} points"
         t.add_row(str(r.day), _KIND_TEXT.get(r.kind, r.kind), r.programme, r.ground, rec)
     out.print(t, highlight=False)
 

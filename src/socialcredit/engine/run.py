@@ -262,11 +262,15 @@ def run_chunk(
 
 
 def layer_out(spec: Spec, state: State, sample: jax.Array) -> tuple:
-    """The sampled agents' facts of the layered lists ([S] uint32) and their listings
-    ([L, S] bool), as a tuple; empty without lists."""
+    """For credit files' causes: the sampled agents' facts of the layered lists ([S] uint32)
+    and their listings ([L, S] bool) where there are lists; their extra event byte ([S]
+    uint8: paid, repaired, sighted, tipped off) where it is carried."""
+    out: tuple = ()
     if spec.layers is not None:
-        return (state.layers.facts[sample], state.layers.since[:, sample] >= 0)
-    return ()
+        out += (state.layers.facts[sample], state.layers.since[:, sample] >= 0)
+    if spec.events2:
+        out += (state.events2[sample],)
+    return out
 
 
 def org_out(spec: Spec, state: State) -> tuple:
@@ -306,7 +310,8 @@ def simulate_arrays(
     end-of-day scores [days, S] (S = 0 without a sample), and the organisation metrics
     [days, M_org] (None without organisations), all on the host. With layered lists and an
     ``extras`` dict, the sampled agents' list facts [days, S] and listings [days, L, S] are put
-    in it (``layer_facts``, ``layer_listed``).
+    in it (``layer_facts``, ``layer_listed``), and where carried their extra event byte
+    [days, S] (``events2``).
     """
     # no longer than the run: a longer chunk compiles and scans days that are all skipped
     # (the chunk size never changes a result, so clamping it is safe)
@@ -336,5 +341,8 @@ def simulate_arrays(
     )
     org = rest.pop(0) if spec.orgs is not None else None
     if extras is not None and spec.layers is not None:  # the sampled agents' lists
-        extras["layer_facts"], extras["layer_listed"] = rest
+        extras["layer_facts"], extras["layer_listed"] = rest[:2]
+        rest = rest[2:]
+    if extras is not None and spec.events2:  # ... and their extra event byte
+        extras["events2"] = rest[0]
     return state, metrics, events, scores, org

@@ -8,7 +8,9 @@ before the day the listing began, or the last negative record before the day for
 child's school refusal comes from the household's standing of the day before: the agent's
 own, else its partner's (named by agent index, and grounded where the partner is sampled).
 The layered lists' own events (records, listings, departures, payments) are rows too, with
-the list as their programme. Stored as ``causes.parquet`` in the run folder.
+the list as their programme, as are public shaming, the map's sightings and tip-offs, payments
+of the court list, and informant rewards (points, and whom the report was about). Stored as
+``causes.parquet`` in the run folder.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ import pandas as pd
 
 from socialcredit.compile import Spec
 from socialcredit.engine.stages.layers import FACT_BITS, FALSE, LEFT, NEW, PAID, REC
-from socialcredit.engine.state import event_field
+from socialcredit.engine.state import E2_PAID, E2_SIGHTED, E2_TIPPED, event_field
 from socialcredit.scenario.model import Consequence, Scenario, tier_floors
 
 CAUSE_COLUMNS = [
     "day", "agent", "kind", "programme", "ground", "record_day", "behaviour", "channel",
-    "true", "about",
+    "true", "about", "points",
 ]  # fmt: skip
+# the extra event byte's facts that are events of the file (engine/state.py E2_*)
+E2_KINDS = ((E2_SIGHTED, "sighted"), (E2_TIPPED, "tipped_off"), (E2_PAID, "paid"))
 SANCTIONS = ("loan_refused", "trip_blocked", "school_refused", "match_lost")
 LIST_KINDS = ((REC, "record"), (NEW, "listed"), (LEFT, "delisted"), (PAID, "paid"))
 
@@ -38,6 +42,8 @@ def _imposes(c: Consequence | None, kind: str, base: float) -> bool:
         return c.loan_approval is not None and c.loan_approval < base
     if kind == "school_refused":
         return c.school_block
+    if kind == "shamed":
+        return c.public_shaming
     return c.matching_penalty > 0 or c.public_shaming
 
 
@@ -182,7 +188,8 @@ def credit_causes(
     events: pd.DataFrame,
     layer_facts: np.ndarray | None = None,
     layer_listed: np.ndarray | None = None,
-    params=None,
+    events2: np.ndarray | None = None,
+    agents: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rows of ``CAUSE_COLUMNS`` for the sampled agents (days 1-based, as in the event log)."""
     progs = [
@@ -218,6 +225,12 @@ def credit_causes(
             cache[a] = _Agent(ctx, col_of[a], a)
         return cache[a]
 
+    # shaming is in the event word (not in the event log): a sanction row of its own
+    d_sh, c_sh = np.nonzero(event_field(words, "shamed") == 1)
+    shamed = pd.DataFrame(
+        {"day": d_sh + 1, "agent": sample[c_sh].astype(np.int64), "kind": "shamed"}
+    )
+    sanctions = pd.concat([sanctions[["day", "agent", "kind"]], shamed], ignore_index=True)
     for r in sanctions.itertuples(index=False):
         a, d, kind = agent(int(r.agent)), int(r.day) - 1, r.kind
         base = {"day": int(r.day), "agent": a.agent, "kind": kind}
@@ -252,6 +265,21 @@ def credit_causes(
                     else:
                         row.update(kind=kind, ground=f"{kind} on {name}")
                     rows.append({**row, "about": row["agent"]})
+    if events2 is not None:  # the map's sightings and tip-offs, payments of the court list
+        for bit, kind in E2_KINDS:
+            d, col = np.nonzero(events2 & bit)
+            for dd, cc in zip(d, col, strict=True):
+                a = int(sample[cc])
+                rows.append(
+                    {
+                        "day": int(dd) + 1,
+                        "agent": a,
+                        "kind": kind,
+                        "programme": scenario.jurisdictions[ctx["cell_jur"][a]].programme or "",
+                        "about": a,
+                    }
+                )
+    rows += _informant_rows(scenario, spec, sample, events, agents)
     df = pd.DataFrame(rows, columns=CAUSE_COLUMNS)
     df = df.sort_values(["agent", "day"], kind="stable").reset_index(drop=True)
     for col in ("programme", "ground", "behaviour", "channel", "kind"):
@@ -263,5 +291,47 @@ def credit_causes(
             "record_day": "Int32",
             "true": "boolean",
             "about": "Int64",
+            "points": "Int32",
         }
     )
+
+
+def _informant_rows(scenario, spec, sample, events, agents) -> list[dict]:
+    """An informant's reward as an event of their file: paid two days after the report, to
+    the first informant among the reported agent's contacts (stages/informants.py), with the
+    points (reward, confirmed if the act was real, targeted) and whom the report was about.
+    Needs the snapshot's informant flags; only informants in the sample get rows."""
+    inf = scenario.informants
+    if inf is None or agents is None or "informant" not in agents.columns:
+        return []
+    informant = agents["informant"].to_numpy()
+    groups = agents["group"].to_numpy()
+    n = spec.agents
+    sampled = {int(a) for a in sample}
+    reports = events[events["channel"] == "informants"]
+    extra: dict[tuple[str, str], int] = {}
+    for t in inf.targeted_rewards:
+        extra[t.behaviour, t.group] = extra.get((t.behaviour, t.group), 0) + t.points
+    rows = []
+    for r in reports.itertuples(index=False):
+        j = int(r.agent)
+        who = next(((j + o) % n for o in spec.contact_offsets if informant[(j + o) % n]), None)
+        if who is None or who not in sampled or r.day + 2 > scenario.days:
+            continue
+        pts = inf.reward_points + (inf.confirmed_points if r.true else 0)
+        pts += extra.get((r.behaviour, str(groups[j])), 0)
+        rows.append(
+            {
+                "day": int(r.day) + 2,
+                "agent": who,
+                "kind": "informant_reward",
+                "ground": f"report on agent {j}",
+                "record_day": int(r.day),
+                "behaviour": r.behaviour,
+                "channel": "informants",
+                "true": bool(r.true),
+                "about": j,
+                "points": pts,
+            }
+        )
+    return rows
