@@ -29,7 +29,9 @@ class Phase(Strict):
         default=None, description="0-based day the phase begins (or give `date`)."
     )
     date: dt.date | None = Field(
-        default=None, description="Date the phase begins, mapped to a day by timeline.start."
+        default=None,
+        strict=False,  # YAML gives a date, resolved files and overrides an ISO string
+        description="Date the phase begins (YYYY-MM-DD), mapped to a day by timeline.start.",
     )
     note: str = ""
     start: list[Identifier] = Field(
@@ -44,7 +46,9 @@ class Phase(Strict):
 
 class Timeline(Strict):
     start: dt.date | None = Field(
-        default=None, description="Date of day 0 (needed where phases give dates)."
+        default=None,
+        strict=False,
+        description="Date of day 0, YYYY-MM-DD (needed where phases give dates).",
     )
     days_per_year: Annotated[float, Field(gt=0.0, le=366.0)] = Field(
         default=365.25, description="Simulated days per calendar year (compressed time below 365)."
