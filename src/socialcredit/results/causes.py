@@ -283,7 +283,7 @@ def credit_causes(
     df = pd.DataFrame(rows, columns=CAUSE_COLUMNS)
     df = df.sort_values(["agent", "day"], kind="stable").reset_index(drop=True)
     for col in ("programme", "ground", "behaviour", "channel", "kind"):
-        df[col] = df[col].fillna("").astype(str)
+        df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str)
     return df.astype(
         {
             "day": "int32",
