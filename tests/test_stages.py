@@ -16,6 +16,7 @@ checked by all of this; a new mechanism needs a preset below that has it.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -25,10 +26,12 @@ import pytest
 from socialcredit import rng
 from socialcredit.compile import compile_scenario
 from socialcredit.engine.run import DAY, day_step, initial_state
+from socialcredit.engine.stages.layers import on_day
 from socialcredit.engine.stages.measure import measure
 from socialcredit.engine.state import Context, State, Today
 from socialcredit.scenario import load_scenario
 
+LAYERED = Path(__file__).with_name("layered.yaml")
 # Together these run every stage of the day (test_every_stage_is_checked_by_some_preset);
 # SLOW adds presets that run the same stages with other tables (`make test-slow`).
 PRESETS = (
@@ -39,6 +42,7 @@ PRESETS = (
     "corporate",
     "due-process",
     "cooperation-rongcheng",
+    str(LAYERED),  # layered lists, memoranda and the timeline (issue 14), small
 )
 SLOW = ("court-blacklist", "national")
 AGENTS = 600  # padded to 768: 168 ghosts
@@ -57,7 +61,9 @@ def _walk(name: str):
     step = jax.jit(day_step, static_argnums=0)
     for d in range(WARM):
         state, _ = step(spec, params, key, state, jnp.int32(d))
-    ctx = Context(spec, params, key, jnp.int32(WARM))
+    # under a timeline, day_step hands its stages the day's params (stages/layers.py on_day)
+    day_params = on_day(spec, params, jnp.int32(WARM)) if spec.timeline is not None else params
+    ctx = Context(spec, day_params, key, jnp.int32(WARM))
     expected = step(spec, params, key, state, jnp.int32(WARM))
     records, today = [], Today()
     for gate, stage in DAY:
@@ -86,12 +92,14 @@ def _cases() -> list:
         marks = [pytest.mark.slow] if name in SLOW else []
         for i, (gate, stage) in enumerate(DAY):
             if gate is None or getattr(spec, gate) is not None:
-                out.append(pytest.param(name, i, id=f"{name}-{stage.__name__}", marks=marks))
+                out.append(
+                    pytest.param(name, i, id=f"{Path(name).stem}-{stage.__name__}", marks=marks)
+                )
     return out
 
 
 CASES = _cases()
-ALL_PRESETS = [pytest.param(n) for n in PRESETS] + [
+ALL_PRESETS = [pytest.param(n, id=Path(n).stem) for n in PRESETS] + [
     pytest.param(n, marks=pytest.mark.slow) for n in SLOW
 ]
 

@@ -59,10 +59,20 @@ def simulate(
     spec, params = compile_scenario(scenario)
     key = jax.random.key(scenario.seed)
     sample = credit_sample(spec.agents)
+    extras: dict = {}
     state, raw, ev, sc, org_raw = simulate_arrays(
-        spec, params, key, chunk_days, progress, sample, devices=devices
+        spec, params, key, chunk_days, progress, sample, devices=devices, extras=extras
     )
-    run = RunArrays(state, raw, ev, sc, org_raw)
+    run = RunArrays(
+        state,
+        raw,
+        ev,
+        sc,
+        org_raw,
+        extras.get("layer_facts"),
+        extras.get("layer_listed"),
+        extras.get("events2"),
+    )
     devs = len(jax.devices()) if devices is None else devices
     info = {"started": started, "t0": t0, "devices": devs}
     return assemble(scenario, spec, params, key, run, sample, info)
@@ -78,6 +88,9 @@ class RunArrays(NamedTuple):
     events: np.ndarray
     scores: np.ndarray
     org_raw: np.ndarray | None
+    layer_facts: np.ndarray | None = None  # [days, S] the sampled agents' layered-list facts
+    layer_listed: np.ndarray | None = None  # [days, L, S] ... and their listings
+    events2: np.ndarray | None = None  # [days, S] their extra event byte, where carried
 
 
 def assemble(
@@ -123,6 +136,29 @@ def assemble(
         "device": str(jax.devices()[0].platform),
         "devices": info["devices"],
     }
+    if scenario.timeline is not None:  # the phases, for charts that mark them (issue 14)
+        info["phases"] = scenario.timeline.table()
+    events = (
+        decode_events(spec, scenario, sample, run.events, run.scores, run.layer_listed)
+        if len(sample)
+        else None
+    )
+    causes = None
+    if events is not None:
+        from socialcredit.results.causes import credit_causes
+
+        causes = credit_causes(
+            spec,
+            scenario,
+            sample,
+            run.events,
+            run.scores,
+            events,
+            run.layer_facts,
+            run.layer_listed,
+            run.events2,
+            agents,
+        )
     return Result(
         scenario=scenario,
         metrics=metrics,
@@ -130,9 +166,8 @@ def assemble(
         summary=summary,
         info=info,
         # a sweep's runs keep no credit files (an empty sample): nothing to decode
-        events=decode_events(spec, scenario, sample, run.events, run.scores)
-        if len(sample)
-        else None,
+        events=events,
+        causes=causes,
         sample=sample,
         org_metrics=org_metrics,
         firms=firms,
@@ -162,6 +197,9 @@ SECTIONS: dict[str, str] = {
     # the top one and nobody is listed, so discriminators help everyone
     "cooperation": "society",
     "organisations": "mixed",  # sectors, firms, market, institutions kept; the rest removed
+    "lists": "system",  # layered lists: the court's national list, sector lists (issue 14)
+    "memoranda": "system",  # joint punishment for people
+    "timeline": "system",  # the phases of the system (issue 14)
 }
 
 # The same for the organisations section: the economy of firms and institutions is society;
@@ -175,7 +213,15 @@ ORG_SECTIONS: dict[str, str] = {
     "corporate": "system",
 }
 
-_EMPTY = {"programmes": {}, "channels": [], "informants": None, "map": None}
+_EMPTY = {
+    "programmes": {},
+    "channels": [],
+    "informants": None,
+    "map": None,
+    "lists": None,
+    "memoranda": [],
+    "timeline": None,
+}
 
 
 def _strip(section: str, value):

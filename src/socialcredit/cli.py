@@ -950,6 +950,10 @@ _KIND_TEXT = {
     "match_lost": "match lost",
     "appeal_upheld": "appeal upheld",
     "informant_reward": "paid for a report",
+    "shamed": "shamed",
+    "sighted": "seen on the map",
+    "tipped_off": "tipped off",
+    "paid": "paid the debt",
 }
 
 
@@ -961,7 +965,17 @@ def explain(
             help="A run folder, or its id as `socialcredit runs` prints it.", parser=run_path
         ),
     ],
-    agent: Annotated[int, typer.Option("--agent", help="Agent index (see agents.parquet).")],
+    agent: Annotated[
+        int | None, typer.Option("--agent", help="Agent index (see agents.parquet).")
+    ] = None,
+    find: Annotated[
+        str | None,
+        typer.Option(
+            "--find",
+            help="List agents by event instead: listed, wrongly-sanctioned, school-refused or "
+            "most-records.",
+        ),
+    ] = None,
 ) -> None:
     """Print one agent's credit file: every record, listing and sanction, and why.
 
@@ -969,11 +983,20 @@ def explain(
       socialcredit explain 20261128-150151-rongcheng-0-59dca1 --agent 42
     """
     from socialcredit.result import open_run
-    from socialcredit.results.credit import credit_file
+    from socialcredit.results.credit import FINDS, credit_file, find_agents
     from socialcredit.store import RunNotFound
 
+    if (agent is None) == (find is None):
+        print_error("error: give --agent N (one credit file) or --find WHAT (agents by event)")
+        raise typer.Exit(2)
+    if find is not None and find not in FINDS:
+        print_error(f"error: --find {find!r}: use one of {', '.join(FINDS)}")
+        raise typer.Exit(2)
     try:
         result = open_run(run_dir)
+        if find is not None:
+            _print_found(find, find_agents(result, find))
+            return
         facts, ev = credit_file(result, agent)
     except RunNotFound as e:
         print_error(f"error: {e}")
@@ -1021,6 +1044,50 @@ def explain(
             str(int(r.expires_day) - 1) if is_record and _present(r.expires_day) else "",
             f"{r.score:,}",
         )
+    out.print(t, highlight=False)
+    _print_causes(result, agent)
+
+
+def _print_causes(result, agent: int) -> None:
+    """The grounds of the agent's sanctions and its layered lists' events (causes.parquet)."""
+    causes = getattr(result, "causes", None)
+    if causes is None:
+        return
+    c = causes[causes["agent"] == agent]
+    if c.empty:
+        return
+    from rich import box
+
+    t = Table(
+        title="Why: each sanction's ground (programme, listing or tier, the record behind it), "
+        "and the layered lists' events",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title_justify="left",
+    )
+    for name in ("Day", "Event", "Programme", "Ground", "Record"):
+        t.add_column(name, justify="right" if name == "Day" else "left")
+    for r in c.itertuples(index=False):
+        rec = ""
+        if _present(r.record_day):
+            rec = f"day {int(r.record_day)}: {r.behaviour}"
+            rec += f" via {r.channel}" if r.channel else ""
+            rec += " (false)" if r.true is False else ""
+        if _present(r.points):
+            rec += f", {int(r.points):+d} points"
+        t.add_row(str(r.day), _KIND_TEXT.get(r.kind, r.kind), r.programme, r.ground, rec)
+    out.print(t, highlight=False)
+
+
+def _print_found(what: str, found) -> None:
+    if found.empty:
+        out.print(f"No agent in this run's credit-file sample is {what}.", highlight=False)
+        return
+    t = Table(title=f"Agents by event: {what} ({len(found)} shown, most events first)")
+    for name in found.columns:
+        t.add_column(name.replace("_", " "), justify="right" if name != "programmes" else "left")
+    for row in found.itertuples(index=False):
+        t.add_row(*[str(v) for v in row])
     out.print(t, highlight=False)
 
 

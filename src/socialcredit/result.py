@@ -32,6 +32,7 @@ class Result:
     counterfactual: Result | None = None  # the paired run without the system, if asked for
     events: pd.DataFrame | None = None  # credit-file event log of the sampled agents
     sample: Any = None  # indices of the agents whose credit files are kept
+    causes: pd.DataFrame | None = None  # grounds of sanctions, lists' events (results/causes.py)
     # organisations (None without them): daily (day, sector, metric, value) and the firm table
     org_metrics: pd.DataFrame | None = None
     firms: pd.DataFrame | None = None

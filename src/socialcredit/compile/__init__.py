@@ -32,6 +32,14 @@ from socialcredit.compile.core import (
 from socialcredit.compile.court import CourtParams, CourtSpec, compile_court
 from socialcredit.compile.households import HouseholdParams, HouseholdSpec, compile_households
 from socialcredit.compile.informants import InformantParams, InformantSpec, compile_informants
+from socialcredit.compile.layers import (
+    LayerParams,
+    LayerSpec,
+    TimelineParams,
+    TimelineSpec,
+    compile_layers,
+    compile_timeline,
+)
 from socialcredit.compile.map import MapParams, MapSpec, compile_map, map_users
 from socialcredit.compile.orgs import OrgParams, OrgSpec, compile_orgs
 from socialcredit.scenario.model import Scenario
@@ -55,6 +63,8 @@ __all__ = [
     "HouseholdSpec",
     "InformantParams",
     "InformantSpec",
+    "LayerParams",
+    "LayerSpec",
     "MapParams",
     "MapSpec",
     "OrgParams",
@@ -63,6 +73,8 @@ __all__ = [
     "ShamingParams",
     "ShamingSpec",
     "Spec",
+    "TimelineParams",
+    "TimelineSpec",
     "compile_scenario",
     "contact_offsets",
     "map_users",
@@ -75,6 +87,8 @@ MECHANISMS = (
     ("court", compile_court),
     ("map", compile_map),
     ("budgets", compile_budgets),
+    ("layers", compile_layers),
+    ("timeline", compile_timeline),
 )
 
 

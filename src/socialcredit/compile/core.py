@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from socialcredit.compile.court import CourtParams, CourtSpec
     from socialcredit.compile.households import HouseholdParams, HouseholdSpec
     from socialcredit.compile.informants import InformantParams, InformantSpec
+    from socialcredit.compile.layers import LayerParams, LayerSpec, TimelineParams, TimelineSpec
     from socialcredit.compile.map import MapParams, MapSpec
     from socialcredit.compile.orgs import OrgParams, OrgSpec
     from socialcredit.engine.cooperation import CoopParams, CoopSpec
@@ -126,6 +127,8 @@ class Spec:
     budgets: BudgetSpec | None = None  # compile/budgets.py
     orgs: OrgSpec | None = None  # compile/orgs.py: businesses and institutions
     cooperation: CoopSpec | None = None  # engine/cooperation.py: the donation game
+    layers: LayerSpec | None = None  # compile/layers.py: lists laid over the places' own
+    timeline: TimelineSpec | None = None  # compile/layers.py: places' programmes by day
 
     @property
     def events2(self) -> bool:
@@ -200,6 +203,8 @@ class Params:
     budgets: BudgetParams | None = None
     orgs: OrgParams | None = None  # numbers of the organisations section
     cooperation: CoopParams | None = None  # numbers of the donation game
+    layers: LayerParams | None = None
+    timeline: TimelineParams | None = None
 
 
 @dataclass

@@ -106,12 +106,14 @@ def simulate_batch(
     day0 = 0
     for day0 in range(0, spec.days, chunk):
         state, out = run_chunks(spec, chunk, params, state, keys, jnp.int32(day0))
-        parts.append((np.asarray(out[0]), *(np.asarray(x) for x in out[3:])))
+        org = out[3:4] if spec.orgs is not None else ()
+        parts.append((np.asarray(out[0]), *(np.asarray(x) for x in org)))
     # the day bookkeeping is `simulate_arrays`': entry i of a chunk describes day day0 + i - 1,
     # and the last day is described by one more (skipped) call
     if day0 + chunk == spec.days:
         state, out = run_chunks(spec, chunk, params, state, keys, jnp.int32(spec.days))
-        parts.append((np.asarray(out[0])[:, :1], *(np.asarray(x)[:, :1] for x in out[3:])))
+        org = out[3:4] if spec.orgs is not None else ()
+        parts.append((np.asarray(out[0])[:, :1], *(np.asarray(x)[:, :1] for x in org)))
     keep = list(range(1, spec.days + 1))
     metrics, *org = (
         np.concatenate([p[k] for p in parts], axis=1)[:, keep] for k in range(len(parts[0]))

@@ -18,6 +18,7 @@ from socialcredit.engine.cooperation import start as coop_initial
 from socialcredit.engine.orgs import synthesize_orgs
 from socialcredit.engine.stages.common import contact_shift, shifted_sum
 from socialcredit.engine.stages.informants import packed_informants
+from socialcredit.engine.stages.layers import initial_layers
 from socialcredit.engine.state import (
     NONE,
     TRAIT_HAS_PARTNER,
@@ -111,6 +112,7 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
             else None
         ),
         coop=coop_initial(spec.cooperation, key) if spec.cooperation is not None else None,
+        layers=initial_layers(spec) if spec.layers is not None else None,
     )
     if not slim:
         return state

@@ -39,6 +39,7 @@ from socialcredit.engine.stages.consequences import carry_home_block, live, own_
 from socialcredit.engine.stages.cooperate import cooperate
 from socialcredit.engine.stages.corporate import trade
 from socialcredit.engine.stages.informants import distrust, owe, reward_today
+from socialcredit.engine.stages.layers import list_layers, on_day, phase
 from socialcredit.engine.stages.learn import perceive
 from socialcredit.engine.stages.listing import dawn, rank
 from socialcredit.engine.stages.measure import measure
@@ -70,7 +71,11 @@ def day_step(
     `distrust` fold in yesterday's events for tomorrow. Were their results used the same day,
     XLA would fuse (and recompute) the contact sums into every behaviour's rate.
     """
+    if spec.timeline is not None:  # the places' programmes that run today
+        params = on_day(spec, params, day)
     ctx, today = Context(spec, params, key, day), Today()
+    if spec.timeline is not None:
+        state, today = phase(ctx, state, today)  # listings of stopped programmes end
     if spec.budgets is not None:  # the books, before anything changes a tier
         state, today = settle_books(ctx, state, today)
     state, today = review(ctx, state, today)  # yesterday's false records; appeals
@@ -87,6 +92,8 @@ def day_step(
     state, today = act(ctx, state, today)  # behave, observe
     state, today = file_records(ctx, state, today)  # record
     state, today = rank(ctx, state, today)  # score, tiers, blacklist
+    if spec.layers is not None:
+        state, today = list_layers(ctx, state, today)  # layered lists: the court's, sectors'
     state, today = live(ctx, state, today)  # consequences
     if spec.orgs is not None:
         state, today = trade(ctx, state, today)  # businesses and institutions
@@ -156,13 +163,18 @@ def pack(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
         sanctioned_false=today.sanctioned & (today.false_today | false_active(ctx.day, state)),
         appeal_upheld=today.appealed,
         school_block=(
-            own_school_block(spec, params, state, today.tier, today.listed)
-            if spec.households is not None
-            else off
+            _school_block(spec, params, state, today) if spec.households is not None else off
         ),
         rewarded=(today.reward > 0) if today.reward is not None else off,
     )
     return state, replace(today, events=events)
+
+
+def _school_block(spec: Spec, params: Params, state: State, today: Today) -> jax.Array:
+    """Whether this agent's standing bars its household's children: its own programme's tier
+    or listing, or a layered list."""
+    own = own_school_block(spec, params, state, today.tier, today.listed)
+    return own if today.layer_school is None else own | today.layer_school
 
 
 def close_day(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
@@ -183,6 +195,7 @@ def close_day(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
 # scenario), for tests/test_stages.py: it checks each stage's contract and that running them in
 # this order is day_step.
 DAY = (
+    ("timeline", phase),
     ("budgets", settle_books),
     (None, review),
     ("informants", reward_today),
@@ -194,6 +207,7 @@ DAY = (
     (None, act),
     (None, file_records),
     (None, rank),
+    ("layers", list_layers),
     (None, live),
     ("orgs", trade),
     ("cooperation", cooperate),
@@ -239,14 +253,28 @@ def run_chunk(
 
     def body(st: State, d: jax.Array):
         day = day0 + d
-        out = (measure(spec, params, st), st.events[sample], score(spec, params, st)[sample])
-        out += org_out(spec, st)
+        # the state describes yesterday: measured under yesterday's programmes
+        p = on_day(spec, params, day - 1) if spec.timeline is not None else params
+        out = (measure(spec, p, st), st.events[sample], score(spec, p, st)[sample])
+        out += org_out(spec, st) + layer_out(spec, st, sample)
         st = jax.lax.cond(
             day < spec.days, lambda s: day_step(spec, params, key, s, day)[0], lambda s: s, st
         )
         return constrain(st, mesh, spec.padded), out
 
     return jax.lax.scan(body, state, jnp.arange(chunk, dtype=jnp.int32))
+
+
+def layer_out(spec: Spec, state: State, sample: jax.Array) -> tuple:
+    """For credit files' causes: the sampled agents' facts of the layered lists ([S] uint32)
+    and their listings ([L, S] bool) where there are lists; their extra event byte ([S]
+    uint8: paid, repaired, sighted, tipped off) where it is carried."""
+    out: tuple = ()
+    if spec.layers is not None:
+        out += (state.layers.facts[sample], state.layers.since[:, sample] >= 0)
+    if spec.events2:
+        out += (state.events2[sample],)
+    return out
 
 
 def org_out(spec: Spec, state: State) -> tuple:
@@ -277,13 +305,17 @@ def simulate_arrays(
     progress: Callable[[int, int], None] | None = None,
     sample: np.ndarray | None = None,
     devices: int | None = 1,
+    extras: dict | None = None,
 ) -> tuple[State, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Run the whole scenario on the device (or ``devices`` devices, None for all of them,
     the agent axis sharded over them; the spec's padding is widened if the count needs it).
 
     Returns the final state, metrics [days, C, M], the sampled agents' event words and
     end-of-day scores [days, S] (S = 0 without a sample), and the organisation metrics
-    [days, M_org] (None without organisations), all on the host.
+    [days, M_org] (None without organisations), all on the host. With layered lists and an
+    ``extras`` dict, the sampled agents' list facts [days, S] and listings [days, L, S] are put
+    in it (``layer_facts``, ``layer_listed``), and where carried their extra event byte
+    [days, S] (``events2``).
     """
     # no longer than the run: a longer chunk compiles and scans days that are all skipped
     # (the chunk size never changes a result, so clamping it is safe)
@@ -308,7 +340,13 @@ def simulate_arrays(
         parts.append(tuple(to_host(x)[:1] for x in out))
     # entry i describes day i - 1: drop the entry before day 0 and the skipped days' repeats
     keep = list(range(1, spec.days + 1))
-    metrics, events, scores, *org = (
+    metrics, events, scores, *rest = (
         np.concatenate([p[k] for p in parts])[keep] for k in range(len(parts[0]))
     )
-    return state, metrics, events, scores, (org[0] if org else None)
+    org = rest.pop(0) if spec.orgs is not None else None
+    if extras is not None and spec.layers is not None:  # the sampled agents' lists
+        extras["layer_facts"], extras["layer_listed"] = rest[:2]
+        rest = rest[2:]
+    if extras is not None and spec.events2:  # ... and their extra event byte
+        extras["events2"] = rest[0]
+    return state, metrics, events, scores, org

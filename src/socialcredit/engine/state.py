@@ -56,6 +56,7 @@ class State:
     budget_day: jax.Array  # float32 [2, C] today's informant payments (money), and withheld
     orgs: Any = None  # engine.orgs.Orgs: businesses and institutions (None: no organisations)
     coop: Any = None  # engine.cooperation.CoopState: the donation game (None: no game)
+    layers: Any = None  # stages.layers.LayerState: layered lists (None: no lists)
 
 
 # Bits of State.traits (static over a run, except TRAIT_HOME_BLOCK, set each day).
@@ -121,6 +122,8 @@ class Today:
     match_attempted: jax.Array | None = None  # bool [N] sought a dating or job match
     match_lost: jax.Array | None = None  # bool [N] ... and lost it to a penalty or shunning
     shamed: jax.Array | None = None  # bool [N] publicly shamed today
+    # layered lists (stages/layers.py): their combined effects, from `live` to `pack`
+    layer_school: jax.Array | None = None  # bool [N] a list bars the household's children
     events: jax.Array | None = None  # uint32 [N] the day's facts, packed (pack_events)
 
 

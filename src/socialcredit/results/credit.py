@@ -82,9 +82,16 @@ FLAG_KINDS = (
 
 
 def decode_events(
-    spec: Spec, scenario: Scenario, sample: np.ndarray, events: np.ndarray, scores: np.ndarray
+    spec: Spec,
+    scenario: Scenario,
+    sample: np.ndarray,
+    events: np.ndarray,
+    scores: np.ndarray,
+    layer_listed: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """[days, S] event words and scores -> one row per event (day is 1-based, as in metrics)."""
+    """[days, S] event words and scores -> one row per event (day is 1-based, as in metrics).
+    ``layer_listed`` [days, L, S]: the sampled agents on layered lists, whose loan refusals
+    are the system's doing where no programme of their own runs."""
     B = len(spec.behaviours)
     progs = [
         scenario.programmes.get(j.programme) if j.programme else None
@@ -103,6 +110,8 @@ def decode_events(
         jur = cell_jur[agent]
         if kind == "loan_refused":  # refusals where no programme runs are not the system's doing
             keep = active[jur]
+            if layer_listed is not None:  # ... unless a layered list's listing bites
+                keep = keep | layer_listed[d, :, col].any(axis=1)
             d, col, agent, jur = d[keep], col[keep], agent[keep], jur[keep]
         part = pd.DataFrame({"day": d + 1, "agent": agent, "score": scores[d, col]})
         if kind is None:  # records: what, through which channel, how many points, until when
@@ -223,3 +232,47 @@ def credit_file(result, agent: int) -> tuple[dict, pd.DataFrame]:
         )
     ev = result.events[result.events["agent"] == agent].reset_index(drop=True)
     return facts, ev
+
+
+# `socialcredit explain RUN --find WHAT`: the event kinds each WHAT counts (credit-file events
+# and, for listings, the layered lists' events of causes.parquet)
+FINDS = {
+    "listed": ("listed",),
+    "wrongly-sanctioned": ("sanctioned_false",),
+    "school-refused": ("school_refused",),
+    "most-records": ("record", "false_record"),
+}
+
+
+def find_agents(result, what: str, top: int = 20) -> pd.DataFrame:
+    """The sampled agents with the most events of kind ``what`` (FINDS): agent, events, first
+    and last day, and for listings the programmes that listed them."""
+    if result.events is None:
+        raise KeyError(f"run {result.path} has no credit-file log (it predates credit files)")
+    kinds = FINDS[what]
+    ev = result.events.loc[result.events["kind"].isin(kinds), ["agent", "day"]].assign(
+        programmes=""
+    )
+    if what == "listed":
+        own = {j.name: j.programme or "" for j in result.scenario.jurisdictions}
+        if result.agents is not None and not ev.empty:
+            ev["programmes"] = result.agents["jurisdiction"].iloc[ev["agent"]].map(own).to_numpy()
+    causes = getattr(result, "causes", None)
+    if causes is not None and what in ("listed", "most-records"):
+        more = causes.loc[causes["kind"].isin(kinds), ["agent", "day", "programme"]]
+        ev = pd.concat([ev, more.rename(columns={"programme": "programmes"})], ignore_index=True)
+    if ev.empty:
+        return pd.DataFrame(columns=["agent", "events", "first_day", "last_day", "programmes"])
+    g = ev.groupby("agent")
+    out = pd.DataFrame(
+        {
+            "events": g.size(),
+            "first_day": g["day"].min(),
+            "last_day": g["day"].max(),
+            "programmes": g["programmes"].agg(lambda x: ",".join(sorted({p for p in x if p}))),
+        }
+    ).reset_index()
+    out = out.sort_values(["events", "agent"], ascending=[False, True], kind="stable")
+    if what != "listed":
+        out = out.drop(columns="programmes")
+    return out.head(top).reset_index(drop=True)

@@ -45,6 +45,10 @@ from .programme import (
     Consequence,
     DeadbeatMap,
     Informants,
+    ListProgramme,
+    ListRepayment,
+    Memorandum,
+    Merge,
     Programme,
     Repair,
     Repayment,
@@ -53,6 +57,7 @@ from .programme import (
     tier_floors,
 )
 from .rules import Defined, Issue, Refs
+from .timeline import Phase, Timeline
 from .types import (
     INT16_MAX,
     MAX_AGENTS,
@@ -84,10 +89,16 @@ __all__ = [
     "Identifier",
     "Informants",
     "Jurisdiction",
+    "ListProgramme",
+    "ListRepayment",
     "Lognormal",
+    "Memorandum",
+    "Merge",
     "Metadata",
     "NonNegFloat",
     "Organisations",
+    "Phase",
+    "Timeline",
     "Population",
     "Probability",
     "Programme",
@@ -161,6 +172,8 @@ class Record(Strict):
 
 # ----------------------------------------------------------------------------- scenario
 
+MAX_LISTS = 5  # layered lists: 6 bits each of one uint32 of daily facts (stages/layers.py)
+
 
 class Scenario(Strict):
     metadata: Metadata
@@ -186,6 +199,22 @@ class Scenario(Strict):
         default=None,
         description="The donation game under indirect reciprocity (scenario/cooperation.py); "
         "null: no game.",
+    )
+    lists: dict[Identifier, ListProgramme] | None = Field(
+        default=None,
+        max_length=MAX_LISTS,
+        description="Programmes that list people, laid over the places' own programmes (the "
+        "court's national list, sector blacklists); a person may be on several (issue 14).",
+    )
+    memoranda: list[Memorandum] = Field(
+        default_factory=list,
+        description="Joint punishment for people: one programme's listing made a sanction of "
+        "others.",
+    )
+    timeline: Timeline | None = Field(
+        default=None,
+        description="Dated phases that start and stop programmes and lists during the run "
+        "(scenario/timeline.py); null: everything runs from day 0 to the end.",
     )
 
     def refs(self) -> Refs:
@@ -240,7 +269,26 @@ class Scenario(Strict):
         if self.cooperation is not None:
             tiers = max((len(p.tiers) for p in self.programmes.values()), default=0)
             out += self.cooperation.issues(("cooperation",), self.population.agents, tiers)
+        out += self.layer_issues()
         out += self.dtype_issues()
+        return out
+
+    def layer_issues(self) -> list[Issue]:
+        """Layered lists and memoranda (issue 14): their references, and names that a
+        memorandum can tell apart."""
+        refs, out = self.refs(), []
+        places = Defined("jurisdiction", [j.name for j in self.jurisdictions])
+        lists = self.lists or {}
+        for name, x in lists.items():
+            out += x.issues(("lists", name), refs, places)
+            if name in self.programmes:
+                msg = "a list and a programme share this name; memoranda could not tell them apart"
+                out.append((("lists", name), name, msg))
+        for k, m in enumerate(self.memoranda):
+            out += m.issues(("memoranda", k), lists, self.programmes)
+        if self.timeline is not None:
+            names = Defined("programme or list", sorted(self.programmes) + sorted(lists))
+            out += self.timeline.issues(("timeline",), names, self.days)
         return out
 
     def dtype_issues(self) -> list[Issue]:

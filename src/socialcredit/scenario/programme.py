@@ -576,3 +576,155 @@ class DeadbeatMap(Strict):
                 )
             )
         return out
+
+
+# ----------------------------------------------------------------------------- layered lists
+
+
+class ListRepayment(Strict):
+    """Listed debtors of a layered list pay to leave it (as the court list's `Repayment`)."""
+
+    rate: Probability = Field(
+        description="Chance per day that a listed person of median wealth pays (and leaves)."
+    )
+    wealth_elasticity: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        default=1.0, description="The daily chance is rate * (wealth / median) ** elasticity."
+    )
+    amount: NonNegFloat = Field(
+        default=0.5, description="What paying costs, in median annual incomes (wealth lost)."
+    )
+
+
+class Merge(Strict):
+    """What merging local records into a national list costs (issue 14: the merge is not
+    free). Local records reach the list only where they match a national identity; some that
+    do not are attached to the wrong person (a namesake: the next agent); they arrive after a
+    migration delay; and the list never learns of a local appeal or repair, so a listing on a
+    false record outlives its local correction."""
+
+    match_share: Probability = Field(
+        default=1.0,
+        description="Share of local records that match the right national identity [U].",
+    )
+    misattached_share: Probability = Field(
+        default=0.0,
+        description="Of the records that do not match, the share attached to another person "
+        "(the rest are dropped) [U].",
+    )
+    delay_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = Field(
+        default=0, description="Days a record takes to reach the list (migration delay) [U]."
+    )
+    adopt_days: dict[Identifier, Annotated[int, Field(ge=0, le=MAX_DAYS)]] = Field(
+        default_factory=dict,
+        description="Late adopters: jurisdiction -> first day its records reach the list and "
+        "its people are held by it (others from day 0).",
+    )
+
+
+class ListProgramme(Strict):
+    """A programme that lists people, laid over the places' own programmes (issue 14): the
+    Supreme People's Court's national list of dishonest debtors on top of city scores, a sector
+    regulator's blacklist. It has its own channels (its own records, drawn on its own random
+    numbers), its own listing grounds, term and repayment, its own consequences and budget.
+    A person may be on several lists at once; how their consequences combine with each other
+    and with the place's own programme is the rule of docs/mechanisms.md (sanctions are a
+    union; where two programmes set the same thing the stricter wins; rewards add up)."""
+
+    description: str = ""
+    where: list[Identifier] | None = Field(
+        default=None,
+        description="Jurisdictions the list covers (null: every jurisdiction, a national list).",
+    )
+    channels: list[Identifier] = Field(
+        min_length=1, description="Channels that feed the list (records of its grounds)."
+    )
+    grounds: list[Identifier] = Field(
+        min_length=1,
+        description="Behaviours whose record (through the list's own channels) lists the person "
+        "the next day; a further record renews the term.",
+    )
+    term_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(
+        description="Days a listing lasts (renewed by a further record of a ground)."
+    )
+    until_paid: bool = Field(
+        default=False, description="Listings end only on payment, never at the end of the term."
+    )
+    repayment: ListRepayment | None = None
+    consequences: Consequence = Field(
+        default_factory=Consequence, description="What being on this list does to a person."
+    )
+    budget: Budget | None = Field(
+        default=None,
+        description="Yearly money of the list per covered resident; it pays the list's "
+        "channels first (a budget short of their cost scales their coverage down). Lists pay "
+        "no rewards.",
+    )
+    merge: Merge | None = Field(
+        default=None,
+        description="The cost of merging local records into this list (null: records reach it "
+        "at once and all match).",
+    )
+
+    def issues(self, path: FieldPath, refs: Refs, jurisdictions: Defined) -> list[Issue]:
+        out: list[Issue] = []
+        if self.merge is not None:
+            out += jurisdictions.check_keys(path + ("merge", "adopt_days"), self.merge.adopt_days)
+        if self.where is not None:
+            out += jurisdictions.check_items(path + ("where",), self.where)
+        for k, c in enumerate(self.channels):
+            if c == "informants":
+                out.append(
+                    (path + ("channels", k), c, "informants feed no layered list; use channels")
+                )
+            else:
+                out += refs.channels.check(path + ("channels", k), c)
+        out += refs.behaviours.check_items(path + ("grounds",), self.grounds)
+        if self.until_paid and self.repayment is None:
+            out.append(
+                (
+                    path + ("until_paid",),
+                    True,
+                    "listings that end only on payment need `repayment` (else nobody ever leaves)",
+                )
+            )
+        out += self.consequences.issues(path + ("consequences",), refs)
+        if self.consequences.on_map:
+            out.append(
+                (path + ("consequences", "on_map"), True, "layered lists are not on the map")
+            )
+        return out
+
+
+class Memorandum(Strict):
+    """Joint punishment for people: a memorandum of understanding that makes one programme's
+    listing a sanction of others (scs-facts section 3: the joint punishment memoranda signed by
+    dozens of agencies). A person on `listing` suffers the `listed` consequences of every
+    programme in `sanctions_of`, where that programme runs."""
+
+    listing: Identifier = Field(
+        description="A layered list (under `lists`), or a programme (under `programmes`) whose "
+        "blacklist lists people."
+    )
+    sanctions_of: list[Identifier] = Field(
+        min_length=1,
+        description="Lists or programmes whose `listed` consequences a person on `listing` "
+        "suffers.",
+    )
+
+    def issues(self, path: FieldPath, lists: dict[str, ListProgramme], programmes: dict) -> list:
+        names = Defined("list or programme", sorted(lists) + sorted(programmes))
+        out = names.check(path + ("listing",), self.listing)
+        p = programmes.get(self.listing)
+        if p is not None and p.blacklist is None:
+            out.append(
+                (path + ("listing",), self.listing, f"programme {self.listing!r} lists nobody")
+            )
+        for k, name in enumerate(self.sanctions_of):
+            out += names.check(path + ("sanctions_of", k), name)
+            q = programmes.get(name)
+            if q is not None and "listed" not in q.consequences:
+                msg = f"programme {name!r} has no `listed` consequences to impose"
+                out.append((path + ("sanctions_of", k), name, msg))
+            if name == self.listing:
+                out.append((path + ("sanctions_of", k), name, "a listing already sanctions itself"))
+        return out

@@ -41,7 +41,13 @@ METRIC_COLUMNS = ["day", "jurisdiction", "group", "metric", "value", "aggregatio
 
 REQUIRED = ("scenario.yaml", "metrics.parquet", "summary.json", "info.json")
 # Everything `read_run` reads when present: a folder's manifest must list each one it holds.
-DATA_FILES = REQUIRED + ("agents.parquet", "org_metrics.parquet", "firms.parquet", "credit.duckdb")
+DATA_FILES = REQUIRED + (
+    "agents.parquet",
+    "org_metrics.parquet",
+    "firms.parquet",
+    "credit.duckdb",
+    "causes.parquet",
+)
 __all__ = ["DamagedRun", "RunNotFound", "read_run", "save_run"]
 _CATEGORIES = ["jurisdiction", "group", "metric", "aggregation"]
 _DICT = pa.dictionary(pa.int32(), pa.string())
@@ -102,7 +108,9 @@ def _write_folder(result: Result, info: dict[str, Any], folder: Path) -> None:
     _write_parquet(_metrics_table(result.metrics), run_id, folder / "metrics.parquet")
     if result.agents is not None:
         _write_parquet(pa.Table.from_pandas(result.agents), run_id, folder / "agents.parquet")
-    for name, table in (("org_metrics", result.org_metrics), ("firms", result.firms)):
+    tables = (("org_metrics", result.org_metrics), ("firms", result.firms))
+    tables += (("causes", result.causes),)  # credit files' causes (results/causes.py)
+    for name, table in tables:
         if table is not None:  # organisations: their own tables
             frame = pa.Table.from_pandas(table, preserve_index=False)
             _write_parquet(frame, run_id, folder / f"{name}.parquet")
@@ -246,7 +254,7 @@ def read_run(path: str | Path) -> dict[str, Any]:
         with _reading(path, "credit.duckdb"):
             events, sample = read_credit_db(path / "credit.duckdb")
     org = {}
-    for name in ("org_metrics", "firms"):
+    for name in ("org_metrics", "firms", "causes"):
         if (path / f"{name}.parquet").is_file():
             with _reading(path, f"{name}.parquet"):
                 org[name] = _read_parquet(path / f"{name}.parquet")

@@ -43,12 +43,15 @@ def consequences(
     sighted: jax.Array | None = None,
     rewards_open: jax.Array | None = None,
     owner: jax.Array | None = None,
+    layers: dict[str, jax.Array] | None = None,
 ) -> tuple[State, dict[str, jax.Array]]:
     """Loans, trips, schools and income; ``household_blocked``: the household's children are
     refused good schools (the standing of the head or partner at the start of the day);
     ``sighted``: seen on the deadbeat map today, so shunned like the publicly shamed;
     ``rewards_open``: whether the programme's budget still pays perks today (stages/budget.py);
-    ``owner``: the agent owns a firm whose listing sanctions its owner (organisations)."""
+    ``owner``: the agent owns a firm whose listing sanctions its owner (organisations);
+    ``layers``: what layered lists and memoranda do today (stages/layers.py `effects`),
+    combined with the place's own programme by the rule stated there."""
     n = spec.padded
     T = spec.max_tiers
     (word,) = rng.agent_words(
@@ -71,6 +74,12 @@ def consequences(
         )
         ban = ban | (owner & params.orgs.owner_travel_ban)
     bites = active if owner is None else active | owner  # a refusal is the system's doing
+    if layers is not None:  # sanctions a union, the stricter number wins, rewards add up
+        approval = jnp.minimum(approval, layers["loan_cap"])
+        ban = ban | layers["travel_ban"]
+        effect = jnp.minimum(effect, 0.0) + layers["surcharge"] + jnp.maximum(effect, 0.0)
+        effect = effect + layers["reward"]
+        bites = bites | layers["bites"]
     # one word: [0, loan) applies for a loan; [loan, loan + travel) wants a trip
     loan_t = rng.threshold(params.loan_demand)
     trip_t = rng.threshold(params.loan_demand + params.travel_demand)
@@ -116,6 +125,9 @@ def consequences(
         if spec.shaming is not None
         else jnp.zeros(word.shape, bool)
     )
+    if layers is not None:
+        penalty = jnp.maximum(penalty, layers["matching"])
+        shamed = shamed | (layers["shamed"] & real)
     shunned = shamed if sighted is None else shamed | sighted
     chance = params.match_success * (1.0 - penalty) * (1.0 - params.shunning * shunned)
     lost = attempted & (u_match >= jnp.clip(chance, 0.0, 1.0)) & (u_match < params.match_success)
@@ -166,6 +178,13 @@ def live(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
     spec = ctx.spec
     home = (state.traits & TRAIT_HOME_BLOCK) != 0 if spec.households is not None else None
     owner = state.orgs.owner_flag if spec.orgs is not None and spec.orgs.corporate else None
+    listed, layers, more = today.listed, None, {}
+    if spec.layers is not None:
+        from socialcredit.engine.stages.layers import effects
+
+        layers = effects(spec, ctx.params, state, today.listed)
+        listed = layers["own"]  # a memorandum can impose the place's own `listed` column
+        more["layer_school"] = layers["school_block"]
     state, facts = consequences(
         spec,
         ctx.params,
@@ -173,14 +192,15 @@ def live(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
         ctx.day,
         state,
         today.tier,
-        today.listed,
+        listed,
         today.points < 0,
         home,
         today.sighted,
         today.gate,
         owner,
+        layers,
     )
-    return state, replace(today, **facts)
+    return state, replace(today, **facts, **more)
 
 
 def carry_home_block(ctx: Context, state: State, today: Today) -> tuple[State, Today]:

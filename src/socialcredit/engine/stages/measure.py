@@ -80,7 +80,46 @@ def metric_names(spec: Spec) -> list[str]:
     names += ["score_sum", "risk_sum", "wealth_sum", "trust_sum", "children_sum"]
     names += ["budget_spend", "reward_spend", "rewards_withheld", "coverage_sum"]
     sightings = ["sightings"] if spec.map is not None else []
-    return names + [name for name, _ in _events2_flags(spec)] + sightings
+    return names + [name for name, _ in _events2_flags(spec)] + sightings + layer_metric_names(spec)
+
+
+# Per layered list (stages/layers.py): metric prefix and the fact it counts (None: listed).
+LAYER_METRICS = (
+    ("listed", None),
+    ("newly_listed", "NEW"),
+    ("delisted", "LEFT"),
+    ("paid", "PAID"),
+    ("records", "REC"),
+    ("false_records", "FALSE"),
+)
+
+
+def layer_metric_names(spec: Spec) -> list[str]:
+    """`listed_any` (on the place's own list or any layered list), then `<metric>.<list>` for
+    each list; none without lists."""
+    layers = spec.layers
+    if layers is None:
+        return []
+    names = ["listed_any"]
+    for name in layers.names:
+        names += [f"{m}.{name}" for m, _ in LAYER_METRICS]
+        if layers.merge:
+            names += [f"misattached.{name}", f"wrongly_listed.{name}"]
+    return names
+
+
+def _layer_flags(spec: Spec, state: State) -> list[jax.Array]:
+    from socialcredit.engine.stages import layers as lay
+
+    since, facts = state.layers.since, state.layers.facts
+    flags = [(state.listed_since >= 0) | (since >= 0).any(axis=0)]
+    for k in range(spec.layers.L):
+        for _, bit in LAYER_METRICS:
+            flags.append(since[k] >= 0 if bit is None else lay.fact(facts, k, getattr(lay, bit)))
+        if state.layers.pending.shape[-1]:  # a merge: misattached records, wrongful listings
+            lbit = 1 << (lay.WRONG_LISTING + k)
+            flags += [lay.fact(facts, k, lay.MIS), (state.layers.wrong & lbit) != 0]
+    return flags
 
 
 def _events2_flags(spec: Spec) -> list[tuple[str, int]]:
@@ -186,7 +225,8 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
     )
     extra = _events2_flags(spec)
     if not extra:
-        return jnp.concatenate([counts, reals, measure_budget(spec, params, state)], axis=1)
+        cols = [counts, reals, measure_budget(spec, params, state)]
+        return jnp.concatenate(cols + _layer_counts(spec, state), axis=1)
     e2 = state.events2
     delisted = event_field(ev, "delisted") == 1
     flags = [(e2 & bit) != 0 if bit else delisted & ((e2 & E2_PAID) == 0) for _, bit in extra]
@@ -202,4 +242,14 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             for c in range(spec.n_cells)
         ]
         cols.append(jnp.stack(sums).astype(jnp.float32)[:, None])
-    return jnp.concatenate(cols, axis=1)
+    return jnp.concatenate(cols + _layer_counts(spec, state), axis=1)
+
+
+def _layer_counts(spec: Spec, state: State) -> list[jax.Array]:
+    layers = spec.layers
+    if layers is None:
+        return []
+    flags = _layer_flags(spec, state)
+    if many_cells(spec):
+        return [prefix_cell_sums(spec, flags, counts=True).astype(jnp.float32)]
+    return [_packed_counts(spec, flags).astype(jnp.float32)]
