@@ -10,6 +10,7 @@ import pytest
 
 from socialcredit import charts
 from socialcredit.charts.core import ChartError, hv
+from socialcredit.charts.report_extra import report_chart
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -101,8 +102,16 @@ def all_charts() -> dict[str, object]:
             "value": [1.0, 0.8, 1.0, 1.0],
         }
     )
-    moves = pd.DataFrame(
-        {"source": ["A", "B"], "target": ["B", "C"], "count": [5, 2], "share": [1.0, 1.0]}
+    moves = pd.DataFrame(  # the report's 30-day matrix (report.figures.tier_transitions)
+        {
+            "jurisdiction": "city",
+            "from_tier": ["A", "A", "B", "B"],
+            "to_tier": ["A", "B", "A", "B"],
+            "count": [95, 5, 2, 98],
+            "share": [0.95, 0.05, 0.02, 0.98],
+            "days": 30,
+            "agents": 10,
+        }
     )
     scores = pd.DataFrame(
         {
@@ -132,15 +141,15 @@ def all_charts() -> dict[str, object]:
         }
     )
     return {
-        "scores": charts.scores_chart(scores, {"B": 995}),
-        "disparity": charts.disparity_chart(disparity),
-        "credit_files": charts.credit_files_chart(files),
+        "scores": report_chart("score_distribution", scores, tier_floors={"B": 995}),
+        "disparity": report_chart("disparity", disparity),
+        "credit_files": report_chart("credit_files", files),
         "tiers": charts.tiers_chart(tiers_frame()),
         "behaviour": charts.behaviour_chart(behaviour_frame(True)),
         "trust_chilling": charts.trust_chilling_chart(trust),
         "map": charts.map_chart(city(np.arange(300) % 7 == 0), radius_m=500.0),
         "lorenz": charts.lorenz_chart(lorenz),
-        "transitions": charts.transitions_chart(moves),
+        "transitions": report_chart("tier_transitions", moves),
         "forest": charts.forest_chart(forest_frame()),
         "response": charts.response_chart(band, "coverage", "deterrence"),
         "sobol": charts.sobol_chart(sensitivity_frame(), "deterrence"),

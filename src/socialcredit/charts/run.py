@@ -19,7 +19,6 @@ from socialcredit.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.result import Result
-    from socialcredit.scenario.model import Scenario
 
 MAP_BINS = 200  # the rasterised map: at most this many cells a side
 MAX_PANELS = 4  # tier charts: at most this many jurisdictions (the most populous)
@@ -92,21 +91,6 @@ def _frame(series: pd.Series, arm: str, measure: str) -> pd.DataFrame:
     )
 
 
-def lorenz_data(result: Result, counterfactual: Result | None = None) -> pd.DataFrame | None:
-    """arm, people (cumulative share of agents, poorest first), wealth (cumulative share of
-    wealth), gini: the Lorenz curve of final wealth (at most 200 points per arm)."""
-    arms = [("with the system", result)]
-    if counterfactual is not None:
-        arms.append(("without it", counterfactual))
-    frames = []
-    for arm, r in arms:
-        a = r.agents
-        if a is None or "wealth" not in a or a.empty:
-            continue
-        frames.append(lorenz_points(a["wealth"].to_numpy(np.float64)).assign(arm=arm))
-    return pd.concat(frames, ignore_index=True) if frames else None
-
-
 def lorenz_points(wealth: np.ndarray, points: int = 200) -> pd.DataFrame:
     """The Lorenz curve of ``wealth`` (negative holdings counted as 0): people, wealth, gini."""
     w = np.sort(np.clip(wealth[np.isfinite(wealth)], 0, None))
@@ -117,89 +101,6 @@ def lorenz_points(wealth: np.ndarray, points: int = 200) -> pd.DataFrame:
     gini = float(1 - 2 * np.trapezoid(cum, people)) if total > 0 else 0.0
     keep = np.unique(np.linspace(0, n, min(points, n + 1)).round().astype(int))
     return pd.DataFrame({"people": people[keep], "wealth": cum[keep], "gini": gini})
-
-
-def tier_of(score: np.ndarray, tiers: list[tuple[str, int | None]]) -> np.ndarray:
-    """Tier name of each score: the first (top-first) tier whose floor it reaches."""
-    out = np.full(len(score), tiers[-1][0], dtype=object)
-    for name, floor in reversed(tiers[:-1]):
-        if floor is not None:
-            out[score >= floor] = name
-    return out
-
-
-def transitions_data(result: Result) -> pd.DataFrame | None:
-    """source, target, count, share (of the moves out of the source tier): every tier change
-    in the credit files the run kept (its sampled agents), from the score after each event.
-    None without an event log with scores or without a programme."""
-    from socialcredit.report.figures import load_events
-
-    events = load_events(result)
-    agents = result.agents
-    if events is None or events.empty or "score" not in events:
-        return None
-    programmes = result.scenario.programmes
-    jur_prog = {j.name: j.programme for j in result.scenario.jurisdictions if j.programme}
-    if not jur_prog:
-        return None
-    home = (
-        agents.set_index("agent")["jurisdiction"].astype(str)
-        if agents is not None and "jurisdiction" in agents
-        else None
-    )
-    rows = []
-    ev = events.sort_values(["agent", "day"], kind="stable")
-    for agent, sub in ev.groupby("agent", sort=False):
-        j = home.get(agent) if home is not None else next(iter(jur_prog))
-        prog = programmes.get(jur_prog.get(j, ""))
-        if prog is None:
-            continue
-        tiers = [(t.name, t.min) for t in prog.tiers]
-        score = sub["score"].to_numpy(np.float64)
-        points = sub["points"].fillna(0).to_numpy(np.float64) if "points" in sub else 0 * score
-        seq = tier_of(np.concatenate([[score[0] - points[0]], score]), tiers)
-        moved = seq[1:] != seq[:-1]
-        rows += list(zip(seq[:-1][moved], seq[1:][moved], strict=True))
-    if not rows:
-        return None
-    df = pd.DataFrame(rows, columns=["source", "target"]).value_counts().rename("count")
-    df = df.reset_index()
-    df["share"] = df["count"] / df.groupby("source")["count"].transform("sum")
-    order = [t.name for p in programmes.values() for t in p.tiers]
-    df.attrs["order"] = list(dict.fromkeys(order))
-    return df
-
-
-def map_data(result: Result) -> pd.DataFrame | None:
-    """x, y (metres), low (bool): every agent of a jurisdiction with a programme whose home
-    is known; None without positions or programmes."""
-    from socialcredit.report.figures import tier_names
-
-    a = result.agents
-    tiers = tier_names(result.scenario)
-    if a is None or a.empty or not tiers or not {"x", "y"} <= set(a.columns):
-        return None
-    x, y = a["x"].to_numpy(np.float64), a["y"].to_numpy(np.float64)
-    ok = np.isfinite(x) & np.isfinite(y) & a["jurisdiction"].astype(str).isin(tiers).to_numpy()
-    if not ok.any():
-        return None
-    low = low_mask(a, tier_names(result.scenario))
-    return pd.DataFrame({"x": x[ok], "y": y[ok], "low": low[ok]})
-
-
-def low_mask(agents: pd.DataFrame, tiers: dict[str, list[str]]) -> np.ndarray:
-    """Agents listed, or in their programme's two lowest tiers, never its top tier (a
-    programme of one tier, like a bare court list, marks only the listed)."""
-    low = np.zeros(len(agents), bool)
-    if "listed" in agents:
-        low |= agents["listed"].fillna(False).to_numpy(bool)
-    if "tier" in agents:
-        jur = agents["jurisdiction"].astype(str).to_numpy()
-        tier = agents["tier"].astype(str).to_numpy()
-        for j, names in tiers.items():
-            bottom = [t for t in names[-2:] if t != names[0]]
-            low |= (jur == j) & np.isin(tier, bottom)
-    return low
 
 
 # ----------------------------------------------------------------------------- charts
@@ -422,180 +323,33 @@ def lorenz_chart(df: pd.DataFrame | None) -> Any:
     )
 
 
-def transitions_chart(df: pd.DataFrame | None) -> Any:
-    """Tier transition matrix: from each tier (rows) to each tier (columns), the share of the
-    moves out of it, over the credit files the run kept."""
-    if df is None or df.empty:
-        return None
-    h = hv()
-    order = df.attrs.get("order") or sorted(set(df["source"]) | set(df["target"]))
-    used = [t for t in order if t in set(df["source"]) | set(df["target"])]
-    full = (
-        pd.MultiIndex.from_product([used, used], names=["source", "target"])
-        .to_frame(index=False)
-        .merge(df, how="left", on=["source", "target"])
-        .fillna({"count": 0, "share": 0.0})
-    )
-    pos = {t: i for i, t in enumerate(used)}
-    full["to"] = full["target"].map(pos).astype(float)
-    full["from"] = (len(used) - 1 - full["source"].map(pos)).astype(float)  # top tier on top
-    hm = h.HeatMap(
-        full,
-        [("to", "to tier"), ("from", "from tier")],
-        [("share", "share of moves from the tier"), "count"],
-    )
-    labels = h.Labels(
-        full.assign(text=[f"{int(c)}" for c in full["count"]]), ["to", "from"], "text"
-    )
-    total = int(df["count"].sum())
-    style(
-        hm,
-        cmap="Blues",
-        colorbar=True,
-        xticks=[(i, t) for i, t in enumerate(used)],
-        yticks=[(len(used) - 1 - i, t) for i, t in enumerate(used)],
-        bokeh={"tools": ["hover"], "width": 520, "height": 440},
-        mpl={"fig_inches": 6, "aspect": 1.1},
-    )
-    style(labels, bokeh={"text_color": "black"}, mpl={"color": "black"})
-    return style(
-        hm * labels,
-        title=f"Tier transitions in the kept credit files ({total:,} moves; numbers: moves)",
-    )
-
-
-def scores_chart(df: pd.DataFrame | None, floors: dict[str, int] | None = None) -> Any:
-    """Share of each group's agents per score bin at the end of the run (log y: rare low
-    scores stay visible; empty bins are not drawn), dashed lines at the tier floors
-    (``report.figures.score_distribution``'s frame; ``floors``: tier -> lowest score)."""
-    if df is None or df.empty:
-        return None
-    h = hv()
-    from socialcredit.charts.report_extra import _colours as group_colours
-
-    colours = group_colours(list(dict.fromkeys(df["group"])))
-    width = int(df["score_max"].iloc[0] - df["score_min"].iloc[0] + 1)
-    layers = []
-    for g, sub in df.groupby("group", sort=False):
-        d = sub.assign(
-            score=(sub["score_min"] + sub["score_max"]) / 2,
-            share=sub["share"].where(sub["share"] > 0),
-        )
-        c = h.Curve(d, ("score", f"score (bins of {width} points)"), ["share", "count"], label=g)
-        layers.append(style(c, color=colours[g], bokeh={"line_width": 2, "tools": ["hover"]}))
-    lo, hi = df["score_min"].min(), df["score_max"].max()
-    for name, floor in (floors or {}).items():
-        if lo < floor <= hi:
-            layers.append(
-                style(
-                    h.VLine(floor - 0.5, label=name),
-                    color="#888888",
-                    bokeh={"line_dash": "dashed", "line_width": 1},
-                    mpl={"linestyle": "--", "linewidth": 0.8},
-                )
-            )
-    return style(
-        h.Overlay(layers),
-        title="Score distribution by group at the end of the run (dashed: tier floors)",
-        logy=True,
-        show_grid=True,
-        legend_position="right",
-        ylabel="share of the group (log scale)",
-        bokeh={"width": BOKEH["width"], "height": BOKEH["height"]},
-        mpl={"fig_inches": MPL["fig_inches"], "aspect": MPL["aspect"]},
-    )
-
-
-DISPARITY_LABELS = {
-    "sanctions_per_agent_year": "sanctions per agent-year",
-    "listed_share": "listed share",
-    "bottom_tier_share": "bottom-tier share",
-    "mean_score": "mean score",
+# The dashboard's key for each of the report's charts (report.figures.CHARTS), in page order.
+REPORT_KEYS = {
+    "tiers_over_time": "tiers",
+    "behaviour_rates": "behaviour",
+    "trust_chilling": "trust_chilling",
+    "map": "map",
+    "lorenz": "lorenz",
+    "tier_transitions": "transitions",
+    "score_distribution": "scores",
+    "disparity": "disparity",
+    "credit_files": "credit_files",
 }
 
 
-def disparity_chart(df: pd.DataFrame | None) -> Any:
-    """Each group's burden relative to the largest group (1 = parity), per measure
-    (``report.figures.disparity``'s frame)."""
-    if df is None or df.empty:
-        return None
-    h = hv()
-    d = df[np.isfinite(df["ratio"].astype(float))].copy()
-    if d.empty:
-        return None
-    d["measure"] = [DISPARITY_LABELS.get(m, m) for m in d["metric"]]
-    bars = h.Bars(
-        d,
-        ["measure", "group"],
-        [("ratio", "ratio to the largest group"), "value", "agents"],
-    )
-    one = style(h.HLine(1.0), color="black", bokeh={"line_width": 1}, mpl={"linewidth": 0.8})
-    style(bars, bokeh={"tools": ["hover"], "xrotation": 20})
-    return style(
-        bars * one,
-        title="Each group relative to the largest group (1 = parity)",
-        show_grid=True,
-        bokeh={"width": BOKEH["width"], "height": BOKEH["height"]},
-        mpl={"fig_inches": MPL["fig_inches"], "aspect": MPL["aspect"]},
-    )
-
-
-EVENT_COLOURS = {"record": "#333333", "false_record": "#d62728", "listed": "#7b2cbf"}
-
-
-def credit_files_chart(df: pd.DataFrame | None) -> Any:
-    """Example credit files (``report.figures.credit_files``'s frame): each person's score
-    after every event as a step line, the events as markers (red: false records, purple:
-    listings, grey: other events)."""
-    if df is None or df.empty or "score" not in df:
-        return None
-    h = hv()
-    layers = []
-    for (example, agent), sub in df.groupby(["example", "agent"], sort=False):
-        name = f"{example}: agent {int(agent)}"
-        sub = sub.sort_values("day", kind="stable")
-        line = h.Curve(sub, "day", ("score", "score after the event"), label=name)
-        layers.append(style(line, interpolation="steps-post", bokeh={"line_width": 1.5}))
-    ev = df.assign(
-        colour=[EVENT_COLOURS.get(k, "#999999") for k in df["kind"]],
-        event=df["kind"].astype(str),
-    )
-    dots = h.Scatter(ev, "day", [("score", "score after the event"), "colour", "event", "agent"])
-    layers.append(style(dots, color="colour", bokeh={"size": 7, "tools": ["hover"]}, mpl={"s": 25}))
-    return style(
-        h.Overlay(layers),
-        title="Example credit files: score and events (red: false records, purple: listed)",
-        show_grid=True,
-        legend_position="right",
-        bokeh={"width": BOKEH["width"], "height": BOKEH["height"]},
-        mpl={"fig_inches": MPL["fig_inches"], "aspect": MPL["aspect"]},
-    )
-
-
 def run_charts(result: Result, counterfactual: Result | None = None) -> dict[str, Any]:
-    """Every chart of a run that has data, by key (tiers, behaviour, trust_chilling, map,
-    lorenz, transitions, scores, disparity, credit_files). ``counterfactual`` defaults to
+    """Every chart of a finished run that has data, by the dashboard's key (tiers, behaviour,
+    trust_chilling, map, lorenz, transitions, scores, disparity, credit_files): the report's
+    own charts (``report.figures.figure_data`` drawn by ``report_extra.report_chart``), so the
+    page, the PNG files and the dashboard show one definition. ``counterfactual`` defaults to
     ``result.counterfactual``."""
+    from socialcredit.charts.report_extra import report_chart
     from socialcredit.report import figures as rf
 
-    cf = counterfactual if counterfactual is not None else result.counterfactual
+    data = rf.figure_data(result, counterfactual)
+    floors = rf.tier_floor_scores(result.scenario)
     built = {
-        "tiers": tiers_chart(tiers_data(result)),
-        "behaviour": behaviour_chart(behaviour_data(result, cf)),
-        "trust_chilling": trust_chilling_chart(trust_chilling_data(result, cf)),
-        "map": map_chart(map_data(result), map_radius(result.scenario)),
-        "lorenz": lorenz_chart(lorenz_data(result, cf)),
-        "transitions": transitions_chart(transitions_data(result)),
-        "scores": scores_chart(
-            rf.score_distribution(result), rf.tier_floor_scores(result.scenario)
-        ),
-        "disparity": disparity_chart(rf.disparity(result)),
-        "credit_files": credit_files_chart(rf.credit_files(result)),
+        key: report_chart(name, data.get(name), tier_floors=floors)
+        for name, key in REPORT_KEYS.items()
     }
     return {k: v for k, v in built.items() if v is not None}
-
-
-def map_radius(scenario: Scenario) -> float | None:
-    """The deadbeat map's look-up radius in metres (``map.radius_m``), None without a map."""
-    m = getattr(scenario, "map", None)
-    return None if m is None else float(m.radius_m)
