@@ -174,7 +174,10 @@ def test_credit_repair_clears_negative_records_oldest_first_exactly():
 def test_strategic_informants_report_more_when_reports_pay():
     base = ["informants.false_report_rate=0.0"]
     kw = dict(agents=20_000, days=60)
-    off = sc.simulate(sc.load_scenario("xinjiang-informants", base, **kw))
+    # the preset reports strategically; `off` turns it off
+    off = sc.simulate(
+        sc.load_scenario("xinjiang-informants", base + ["response.strategic_reporting=0.0"], **kw)
+    )
     paid = sc.simulate(
         sc.load_scenario("xinjiang-informants", base + ["response.strategic_reporting=3.0"], **kw)
     )
