@@ -49,7 +49,7 @@ def test_a_report_on_day_d_is_paid_on_day_d_plus_2():
     (`owe`: reward_due), turned into each informant's pay at the end of d + 1 (`owe`:
     pay_informants, kept at the end of the day because a shifted copy fused into the day's
     record update was slow) and paid by `reward_today` at the start of d + 2. Reports are
-    rare here (1,500 agents, 20 days: five reports), so each day's payments are the reports
+    rare here (1,500 agents, 20 days: 13 reports, one of them false), so each day's payments are the reports
     of two days before, and not those of the day before."""
     r = sc.simulate(sc.load_scenario("xinjiang-informants", agents=1500, days=20, seed=1))
     m = r.metrics
@@ -63,7 +63,9 @@ def test_a_report_on_day_d_is_paid_on_day_d_plus_2():
     assert any(paid[d] != reports[d - 1] for d in days if d >= 2)  # not the next day
     # the credit files agree: each reward two days after a report the informants filed
     ev = r.events
-    filed = set(ev.loc[(ev["kind"] == "record") & (ev["channel"] == "informants"), "day"])
+    # false reports are paid too (the reward without the confirmation)
+    kinds = ev["kind"].isin(["record", "false_record"])
+    filed = set(ev.loc[kinds & (ev["channel"] == "informants"), "day"])
     rewarded = set(ev.loc[ev["kind"] == "informant_reward", "day"])
     assert rewarded and rewarded == {d + 2 for d in filed if d + 2 <= 20}
 
