@@ -49,8 +49,8 @@ def test_a_report_on_day_d_is_paid_on_day_d_plus_2():
     (`owe`: reward_due), turned into each informant's pay at the end of d + 1 (`owe`:
     pay_informants, kept at the end of the day because a shifted copy fused into the day's
     record update was slow) and paid by `reward_today` at the start of d + 2. Reports are
-    rare here (1,500 agents, 20 days: 13 reports, one of them false), so each day's payments are the reports
-    of two days before, and not those of the day before."""
+    rare here (1,500 agents, 20 days: 13 reports, one of them false), so each day's payments
+    are the reports of two days before, and not those of the day before."""
     r = sc.simulate(sc.load_scenario("xinjiang-informants", agents=1500, days=20, seed=1))
     m = r.metrics
     days = range(1, 21)
