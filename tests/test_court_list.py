@@ -26,6 +26,16 @@ def court(overrides, agents=10_000, days=150):
     return sc.simulate(sc.load_scenario("court-blacklist", ov, agents=agents, days=days))
 
 
+def test_the_published_list_shames_every_listed_debtor():
+    """The preset shames the listed (posters, screens, the published list): each day the shamed
+    are exactly the listed, and there are some."""
+    r = court([], agents=3000, days=40)
+    assert r.scenario.programmes["court"].consequences["listed"].public_shaming
+    shamed, listed = per_day(r.metrics, "shamed"), per_day(r.metrics, "listed")
+    assert shamed.sum() > 300
+    assert shamed.to_dict() == listed.to_dict()
+
+
 def test_a_ground_lists_the_next_day_and_the_term_ends_it():
     term = 30
     r = court(
