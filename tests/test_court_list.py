@@ -4,6 +4,8 @@ miswired."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -26,14 +28,30 @@ def court(overrides, agents=10_000, days=150):
     return sc.simulate(sc.load_scenario("court-blacklist", ov, agents=agents, days=days))
 
 
-def test_a_ground_lists_the_next_day_and_the_term_ends_it():
-    term = 30
-    r = court(
+@functools.cache
+def term_run():
+    """A 30-day term without payment: one run that two tests read."""
+    return court(
         [
-            f"programmes.court.blacklist.term_days={term}",
+            "programmes.court.blacklist.term_days=30",
             "programmes.court.blacklist.repayment=null",
         ]
     )
+
+
+def test_the_published_list_shames_every_listed_debtor():
+    """The preset shames the listed (posters, screens, the published list): each day the shamed
+    are exactly the listed, and there are some."""
+    r = term_run()
+    assert r.scenario.programmes["court"].consequences["listed"].public_shaming
+    shamed, listed = per_day(r.metrics, "shamed"), per_day(r.metrics, "listed")
+    assert shamed.sum() > 3000
+    assert shamed.to_dict() == listed.to_dict()
+
+
+def test_a_ground_lists_the_next_day_and_the_term_ends_it():
+    term = 30
+    r = term_run()
     ev = r.events
     grounds = ev[ev["behaviour"].isin(GROUNDS) & ev["kind"].isin(["record", "false_record"])]
     listed = ev[ev["kind"] == "listed"]
@@ -174,7 +192,10 @@ def test_credit_repair_clears_negative_records_oldest_first_exactly():
 def test_strategic_informants_report_more_when_reports_pay():
     base = ["informants.false_report_rate=0.0"]
     kw = dict(agents=20_000, days=60)
-    off = sc.simulate(sc.load_scenario("xinjiang-informants", base, **kw))
+    # the preset reports strategically; `off` turns it off
+    off = sc.simulate(
+        sc.load_scenario("xinjiang-informants", base + ["response.strategic_reporting=0.0"], **kw)
+    )
     paid = sc.simulate(
         sc.load_scenario("xinjiang-informants", base + ["response.strategic_reporting=3.0"], **kw)
     )

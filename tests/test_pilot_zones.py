@@ -3,11 +3,20 @@ zones merged into one system, per-zone metrics by prefix sums, and the CLI's zon
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
+from metric_sums import total
 
 import socialcredit as sc
 from socialcredit.compile import compile_scenario
+
+
+@functools.cache
+def zones_run(name):
+    """10,000 agents for 60 days: one run per preset that several tests read."""
+    return sc.simulate(sc.load_scenario(name, agents=10_000, days=60))
 
 
 def test_pilots_and_national_share_one_society():
@@ -32,10 +41,7 @@ def test_unification_narrows_the_differences_between_zones():
     """Merged into one system, zones differ only by chance: the spread of records per
     agent-year and of funded coverage across zones falls, and the least-scored zone is scored
     more (the pilots' court-list zones record only court judgments)."""
-    runs = {
-        name: sc.simulate(sc.load_scenario(name, agents=10_000, days=60))
-        for name in ("pilots-2021", "national")
-    }
+    runs = {name: zones_run(name) for name in ("pilots-2021", "national")}
     spread = {name: r.summary["across_jurisdictions"] for name, r in runs.items()}
     records = {name: s["records_per_agent_year"] for name, s in spread.items()}
     assert records["national"]["sd"] < 0.5 * records["pilots-2021"]["sd"], records
@@ -108,3 +114,37 @@ def test_cli_shows_many_zones_one_row_each_with_spread_and_budget(tmp_path):
     assert "Across jurisdictions" in out and "Budget spent" in out and "yuan" in out
     # the mean-score table has a row per zone, not a column per zone
     assert sum(line.lstrip("│ ").startswith("batch3_34") for line in out.splitlines()) >= 2
+
+
+NEW = {"restaurant_no_show": "city_platform", "eating_on_transit": "transit_gates"}
+
+
+# Behaviours the essay lists that the pilots score (issue 15): booking a restaurant and not
+# showing up, and eating on fast public transit (the city-score family).
+
+
+def test_no_shows_and_eating_on_transit_occur_and_are_recorded():
+    """In a short run both behaviours occur everywhere, and are recorded by the channel that
+    observes them, with the city-score family's -5 points, only in the zones whose programme
+    scores them (a city score that uses that channel)."""
+    r = zones_run("pilots-2021")
+    scenario = r.scenario
+    scoring = {
+        j.name
+        for j in scenario.jurisdictions
+        if all(
+            scenario.programmes[j.programme].points.get(b, 0) == -5
+            and ch in scenario.programmes[j.programme].channels
+            for b, ch in NEW.items()
+        )
+    }
+    assert 10 < len(scenario.jurisdictions) - len(scoring) < len(scenario.jurisdictions) - 10
+    zone = r.agents.set_index("agent")["jurisdiction"].astype(str)
+    ev = r.events
+    for b, ch in NEW.items():
+        acts, records = total(r.metrics, f"acts.{b}"), total(r.metrics, f"records.{b}")
+        assert acts > 50 and 5 <= records < acts, (b, acts, records)
+        rec = ev[(ev["behaviour"] == b) & (ev["kind"] == "record")]
+        assert len(rec) == records  # the credit files hold every record
+        assert set(rec["channel"]) == {ch} and set(rec["points"]) == {-5}, b
+        assert set(zone.loc[rec["agent"]]) <= scoring, b

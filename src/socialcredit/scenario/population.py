@@ -296,7 +296,7 @@ class Response(Strict):
     )
     strategic_reporting: NonNegFloat = Field(
         default=0.0,
-        description="(adaptive) How strongly informants follow the pay: the chance of reporting "
+        description="(adaptive; inert under fixed) How strongly informants follow the pay: the chance of reporting "
         "an act of b by a member of g is multiplied by exp(strategic_reporting * (reward - "
         "report_cost) / severity_scale), reward = the points the report earns. 0: off.",
     )
@@ -306,13 +306,14 @@ class Response(Strict):
     )
 
     def issues(self, path: FieldPath, refs: Refs) -> list[Issue]:
-        if self.strategic_reporting > 0 and (self.model != "adaptive" or not refs.informants):
+        # Under `fixed` it is inert, like deterrence and virtue (compile/informants.py), so a
+        # preset that sets it can still be run with `response.model=fixed`.
+        if self.strategic_reporting > 0 and not refs.informants:
             return [
                 (
                     path + ("strategic_reporting",),
                     self.strategic_reporting,
-                    "strategic reporting needs `response.model: adaptive` and an `informants` "
-                    "section; set it to 0 otherwise",
+                    "strategic reporting needs an `informants` section; set it to 0 otherwise",
                 )
             ]
         return []
