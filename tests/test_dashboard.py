@@ -101,8 +101,11 @@ def test_a_failed_run_is_a_message(tmp_path):
     assert "Traceback" not in p.error and "memory" in p.error.lower()
 
 
-def test_credit_file_words_are_the_explain_commands():
-    from socialcredit.cli import _KIND_TEXT
-    from socialcredit.results.credit import KIND_TEXT
+def test_every_credit_file_event_has_words():
+    """explain and the dashboard print one table of words (results.credit.KIND_TEXT): every
+    kind the credit files and their causes can hold is in it."""
+    from socialcredit.results.causes import E2_KINDS, LIST_KINDS
+    from socialcredit.results.credit import KIND_TEXT, KINDS
 
-    assert KIND_TEXT == _KIND_TEXT
+    kinds = {*KINDS, "shamed", *(k for _, k in E2_KINDS), *(k for _, k in LIST_KINDS)}
+    assert kinds <= set(KIND_TEXT), kinds - set(KIND_TEXT)

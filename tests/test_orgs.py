@@ -174,6 +174,7 @@ def test_run_folder_holds_org_tables(tmp_path):
     assert "organisations" in back.summary
 
 
+@pytest.mark.slow  # ~25 s; `make test-slow`; test_engine checks chunking in the default suite
 def test_same_seed_same_result_whatever_the_chunk():
     s = scenario(days=25)
     a = sc.simulate(s)

@@ -53,6 +53,7 @@ def test_unification_narrows_the_differences_between_zones():
     assert np.std(cover["pilots-2021"]) > 0.05 and np.ptp(cover["national"]) == 0
 
 
+@pytest.mark.slow  # ~35 s: many zones compiled twice; the zone metrics are checked by the tests above
 def test_prefix_sums_match_slices(monkeypatch):
     """Above 16 cells metrics come from prefix sums; they equal the per-cell slices exactly
     for counts, and to float32 rounding for sums (cells not aligned to blocks: 7,001 agents)."""

@@ -178,6 +178,7 @@ def test_tip_offs_enforce_payment():
     assert total(r.metrics, "delisted_paid") > total(none.metrics, "delisted_paid")
 
 
+@pytest.mark.slow  # ~25 s; `make test-slow`; test_engine checks chunking in the default suite
 def test_chunk_size_and_seed_do_not_change_the_map():
     """Draws are keyed by (key, day, stage, agent): the same seed gives the same run in any
     chunking, with repayment, tip-offs and the map all drawing."""

@@ -269,6 +269,7 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # ~35 s; the default suite keeps the 3-device case (one process)
 def test_two_processes_equal_one(tmp_path) -> None:
     """Across hosts: two processes (jax.distributed, two CPU devices each) run one population
     sharded over four devices and both get what one process on one device gets."""

@@ -936,25 +936,10 @@ def _int_cell(value: Any) -> str:
     return f"{int(value):,}" if _present(value) else "–"
 
 
-_KIND_TEXT = {
-    "record": "record",
-    "false_record": "FALSE record",
-    "listed": "blacklisted",
-    "delisted": "off blacklist",
-    "tier_up": "tier up",
-    "tier_down": "tier down",
-    "loan_refused": "loan refused",
-    "trip_blocked": "trip blocked",
-    "school_refused": "child refused school",
-    "sanctioned_false": "wrong sanction",
-    "match_lost": "match lost",
-    "appeal_upheld": "appeal upheld",
-    "informant_reward": "paid for a report",
-    "shamed": "shamed",
-    "sighted": "seen on the map",
-    "tipped_off": "tipped off",
-    "paid": "paid the debt",
-}
+def _kind_text() -> dict[str, str]:  # the dashboard's credit files use the same words
+    from socialcredit.results.credit import KIND_TEXT
+
+    return KIND_TEXT
 
 
 @app.command()
@@ -1037,7 +1022,7 @@ def explain(
         style = "red" if r.kind in ("false_record", "sanctioned_false") else ""
         t.add_row(
             str(r.day),
-            Text(_KIND_TEXT.get(r.kind, r.kind), style=style, no_wrap=True),
+            Text(_kind_text().get(r.kind, r.kind), style=style, no_wrap=True),
             r.behaviour if is_record else "",
             r.channel if is_record else "",
             f"{r.points:+d}" if is_record else "",
@@ -1075,7 +1060,7 @@ def _print_causes(result, agent: int) -> None:
             rec += " (false)" if r.true is False else ""
         if _present(r.points):
             rec += f", {int(r.points):+d} points"
-        t.add_row(str(r.day), _KIND_TEXT.get(r.kind, r.kind), r.programme, r.ground, rec)
+        t.add_row(str(r.day), _kind_text().get(r.kind, r.kind), r.programme, r.ground, rec)
     out.print(t, highlight=False)
 
 

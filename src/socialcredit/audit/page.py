@@ -116,8 +116,8 @@ def write_audit_report(result: AuditResult, folder: Path) -> list[Path]:
     """report.html (the audit's table and forest plot, then replicate 0's charts) and
     figures/*.png (forest.png and replicate 0's figures) in ``folder``, which must be a
     temporary folder moved into place by the caller, or one being written whole."""
-    from socialcredit.report.figures import FIGURES_DIR, figure_data, write_pngs
-    from socialcredit.report.html import REPORT_FILE, render_report
+    from socialcredit.report.figures import FIGURES_DIR, figure_data
+    from socialcredit.report.html import REPORT_FILE, render_report, write_pngs
     from socialcredit.report.page import page
 
     png = forest_png(result)

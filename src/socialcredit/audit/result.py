@@ -394,3 +394,13 @@ def _clean(x: Any) -> Any:
     if x is pd.NA or x is pd.NaT:
         return None
     return x
+
+
+def audit_forest(folder) -> tuple:
+    """The forest rows of an audit folder and the plot's title (the dashboard's forest)."""
+    from socialcredit.audit.page import forest_rows
+
+    result = AuditResult.open(folder)
+    a, b = result.arms
+    what = f"{a} − {b}" if result.is_design_pair else "with − without the system"
+    return forest_rows(result), f"{result.title()}: effects ({what}) with 95% intervals"

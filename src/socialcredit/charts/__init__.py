@@ -9,7 +9,6 @@ source, two backends".
 
 from socialcredit.charts.core import ChartError, export, png_bytes, to_bokeh
 from socialcredit.charts.experiments import (
-    audit_forest,
     forest_chart,
     pareto_chart,
     response_chart,
@@ -17,6 +16,7 @@ from socialcredit.charts.experiments import (
     sobol_chart,
     sweep_frames,
 )
+from socialcredit.charts.report_extra import run_charts
 from socialcredit.charts.run import (
     MAP_EMPTY,
     behaviour_chart,
@@ -25,7 +25,6 @@ from socialcredit.charts.run import (
     lorenz_points,
     map_chart,
     raster,
-    run_charts,
     tiers_chart,
     tiers_data,
     trust_chilling_chart,
@@ -35,7 +34,6 @@ from socialcredit.charts.run import (
 __all__ = [
     "MAP_EMPTY",
     "ChartError",
-    "audit_forest",
     "behaviour_chart",
     "behaviour_data",
     "export",

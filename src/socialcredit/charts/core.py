@@ -33,7 +33,34 @@ def hv():
 
     if holoviews.Store.current_backend != "bokeh":
         holoviews.Store.set_current_backend("bokeh")
+    _param_logs_to_current_stderr()
     return holoviews
+
+
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is now: param's log handler is made once, with the stream of
+    that moment, which in a command run inside another program (a test's CliRunner, a
+    notebook) is gone by the next warning, and logging then prints its own traceback."""
+
+    def write(self, text: str) -> int:
+        import sys
+
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        import sys
+
+        sys.stderr.flush()
+
+
+def _param_logs_to_current_stderr() -> None:
+    import logging
+
+    for handler in logging.getLogger("param").handlers:
+        if isinstance(handler, logging.StreamHandler) and not isinstance(
+            handler.stream, _CurrentStderr
+        ):
+            handler.setStream(_CurrentStderr())
 
 
 def style(obj: Any, *, bokeh: dict | None = None, mpl: dict | None = None, **both: Any) -> Any:

@@ -7,7 +7,8 @@
   (``sensitivity.parquet``).
 - ``pareto_chart``: a search's designs in the space of two objectives, the front highlighted.
 
-Loaders (``audit_forest``, ``sweep_frames``, ``search_frames``) read a folder as data.
+Loaders (``sweep_frames``, ``search_frames``) read a folder as data (an audit's forest rows:
+``audit.page.audit_forest``).
 """
 
 from __future__ import annotations
@@ -26,17 +27,6 @@ UNCLEAR = "#34495e"
 
 
 # ----------------------------------------------------------------------------- loaders
-
-
-def audit_forest(folder: str | Path) -> tuple[pd.DataFrame, str]:
-    """The forest rows of an audit folder and the plot's title."""
-    from socialcredit.audit.page import forest_rows
-    from socialcredit.audit.result import AuditResult
-
-    result = AuditResult.open(folder)
-    a, b = result.arms
-    what = f"{a} − {b}" if result.is_design_pair else "with − without the system"
-    return forest_rows(result), f"{result.title()}: effects ({what}) with 95% intervals"
 
 
 def sweep_frames(folder: str | Path) -> dict[str, Any]:
@@ -240,7 +230,6 @@ def pareto_chart(
 
 
 __all__ = [
-    "audit_forest",
     "forest_chart",
     "pareto_chart",
     "response_chart",

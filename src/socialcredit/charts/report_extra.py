@@ -11,12 +11,15 @@ its own beside the dashboard's (``run.py``), so that the two could be written at
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from socialcredit.charts.core import BOKEH, MPL, PALETTE, WITH, WITHOUT, hv, style
+
+if TYPE_CHECKING:  # pragma: no cover
+    from socialcredit.result import Result
 
 SERIES_MEASURE = {  # trust_chilling series -> the measure charts.run draws
     "trust": "mean interpersonal trust (0-1)",
@@ -376,4 +379,35 @@ def report_chart(
     raise KeyError(key)
 
 
-__all__ = ["WITH", "WITHOUT", "compare", "report_chart"]
+# The dashboard's key for each of the report's charts (report.figures.CHARTS), in page order.
+REPORT_KEYS = {
+    "tiers_over_time": "tiers",
+    "behaviour_rates": "behaviour",
+    "trust_chilling": "trust_chilling",
+    "map": "map",
+    "lorenz": "lorenz",
+    "tier_transitions": "transitions",
+    "score_distribution": "scores",
+    "disparity": "disparity",
+    "credit_files": "credit_files",
+}
+
+
+def run_charts(result: Result, counterfactual: Result | None = None) -> dict[str, Any]:
+    """Every chart of a finished run that has data, by the dashboard's key (tiers, behaviour,
+    trust_chilling, map, lorenz, transitions, scores, disparity, credit_files): the report's
+    own charts (``report.figures.figure_data`` drawn by ``report_extra.report_chart``), so the
+    page, the PNG files and the dashboard show one definition. ``counterfactual`` defaults to
+    ``result.counterfactual``."""
+    from socialcredit.report import figures as rf
+
+    data = rf.figure_data(result, counterfactual)
+    floors = rf.tier_floor_scores(result.scenario)
+    built = {
+        key: report_chart(name, data.get(name), tier_floors=floors)
+        for name, key in REPORT_KEYS.items()
+    }
+    return {k: v for k, v in built.items() if v is not None}
+
+
+__all__ = ["WITH", "WITHOUT", "REPORT_KEYS", "compare", "report_chart", "run_charts"]

@@ -321,35 +321,3 @@ def lorenz_chart(df: pd.DataFrame | None) -> Any:
         bokeh={"width": 520, "height": 460},
         mpl={"fig_inches": 6, "aspect": 1},
     )
-
-
-# The dashboard's key for each of the report's charts (report.figures.CHARTS), in page order.
-REPORT_KEYS = {
-    "tiers_over_time": "tiers",
-    "behaviour_rates": "behaviour",
-    "trust_chilling": "trust_chilling",
-    "map": "map",
-    "lorenz": "lorenz",
-    "tier_transitions": "transitions",
-    "score_distribution": "scores",
-    "disparity": "disparity",
-    "credit_files": "credit_files",
-}
-
-
-def run_charts(result: Result, counterfactual: Result | None = None) -> dict[str, Any]:
-    """Every chart of a finished run that has data, by the dashboard's key (tiers, behaviour,
-    trust_chilling, map, lorenz, transitions, scores, disparity, credit_files): the report's
-    own charts (``report.figures.figure_data`` drawn by ``report_extra.report_chart``), so the
-    page, the PNG files and the dashboard show one definition. ``counterfactual`` defaults to
-    ``result.counterfactual``."""
-    from socialcredit.charts.report_extra import report_chart
-    from socialcredit.report import figures as rf
-
-    data = rf.figure_data(result, counterfactual)
-    floors = rf.tier_floor_scores(result.scenario)
-    built = {
-        key: report_chart(name, data.get(name), tier_floors=floors)
-        for name, key in REPORT_KEYS.items()
-    }
-    return {k: v for k, v in built.items() if v is not None}

@@ -490,7 +490,9 @@ class Dashboard:
         name = Path(folder).name
         try:
             if kind == "audit":
-                rows, title = charts.audit_forest(folder)
+                from socialcredit.audit.result import audit_forest
+
+                rows, title = audit_forest(folder)
                 chart = charts.forest_chart(rows, title)
                 self._catalog_show(f"audit {name} forest", chart, "This audit has no effects.")
             elif kind == "sweep":

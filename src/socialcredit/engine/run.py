@@ -272,7 +272,7 @@ def layer_out(spec: Spec, state: State, sample: jax.Array) -> tuple:
     out: tuple = ()
     if spec.layers is not None:
         out += (state.layers.facts[sample], state.layers.since[:, sample] >= 0)
-    if spec.events2:
+    if state.events2.shape[0] > 0:  # carried only where the scenario uses it (Spec.events2)
         out += (state.events2[sample],)
     return out
 

@@ -30,15 +30,15 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from socialcredit.report.cli import compare_command, report_command
     from socialcredit.report.comparison import compare, write_compare
-    from socialcredit.report.figures import CHARTS, chart_id, figure_data, load_events, write_pngs
-    from socialcredit.report.html import render_report, write_report
+    from socialcredit.report.figures import CHARTS, chart_id, figure_data, load_events
+    from socialcredit.report.html import render_report, write_pngs, write_report
 
 _WHERE = {
     "CHARTS": "figures",
     "chart_id": "figures",
     "figure_data": "figures",
     "load_events": "figures",
-    "write_pngs": "figures",
+    "write_pngs": "html",
     "render_report": "html",
     "write_report": "html",
     "compare": "comparison",

@@ -142,9 +142,8 @@ def write_report_files(result: Result, other: Result | None, folder: Path) -> li
         FIGURES_DIR,
         figure_data,
         tier_floor_scores,
-        write_pngs,
     )
-    from socialcredit.report.html import REPORT_FILE, write_report
+    from socialcredit.report.html import REPORT_FILE, write_pngs, write_report
 
     data = figure_data(result, other)
     with written_whole(folder) as tmp:

@@ -1,4 +1,4 @@
-"""The data behind every chart of a run report, computed once, and the same charts as PNG files.
+"""The data behind every chart of a run report, computed once.
 
 ``figure_data`` turns a Result into small tidy tables, one per chart, so that the PNGs, the
 HTML page and the tests all read the same numbers. A chart whose inputs a run lacks is left
@@ -6,8 +6,8 @@ out of the dict: ``map`` needs ``x`` and ``y`` columns (metres) in the agent sna
 ``credit_files`` needs a credit-file event log (see ``load_events``).
 
 Every chart is drawn from these frames by one definition in the chart module
-(``socialcredit.charts``, HoloViews): ``write_pngs`` renders it with matplotlib, the HTML page
-with bokeh.
+(``socialcredit.charts``, HoloViews): ``report.html.write_pngs`` renders it with matplotlib,
+the HTML page with bokeh. This module draws nothing, so the charts may read it.
 """
 
 from __future__ import annotations
@@ -781,35 +781,6 @@ def credit_files(result: Result) -> pd.DataFrame | None:
 def percent(value: float) -> str:
     """A share as a percentage with up to four significant digits: 0.0001 -> '0.01%'."""
     return f"{100 * value:.4g}%"
-
-
-def write_pngs(
-    data: Mapping[str, pd.DataFrame],
-    folder: str | Path,
-    *,
-    title: str | None = None,
-    tier_floors: Mapping[str, int] | None = None,
-) -> list[Path]:
-    """Write one PNG per chart in ``data`` (as ``figure_data`` returns it) into ``folder``:
-    the chart module's definition (``charts.report_extra.report_chart``) rendered by
-    matplotlib, the same one the HTML page renders with bokeh.
-
-    Files are named after the chart ids (``tiers-over-time.png``, ...). ``title`` prefixes the
-    tier chart's title (the scenario name, say); ``tier_floors`` (tier -> lowest score) marks
-    tier boundaries on the score distribution. Returns the paths written, in report order.
-    """
-    from socialcredit.charts.core import export
-    from socialcredit.charts.report_extra import report_chart
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    label = f"{title}: " if title else ""
-    written = []
-    for key, (slug, _) in CHARTS.items():
-        chart = report_chart(key, data.get(key), tier_floors=tier_floors, label=label)
-        if chart is not None:
-            written.append(export(chart, folder / f"{slug}.png"))
-    return written
 
 
 def tier_floor_scores(scenario: Scenario) -> dict[str, int]:

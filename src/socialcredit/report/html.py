@@ -349,3 +349,33 @@ def write_report(
     text = render_report(result, counterfactual, data, lead=lead, heading=heading)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_pngs(
+    data: Mapping[str, pd.DataFrame],
+    folder: str | Path,
+    *,
+    title: str | None = None,
+    tier_floors: Mapping[str, int] | None = None,
+) -> list[Path]:
+    """Write one PNG per chart in ``data`` (as ``figure_data`` returns it) into ``folder``:
+    the chart module's definition (``charts.report_extra.report_chart``) rendered by
+    matplotlib, the same one the HTML page renders with bokeh.
+
+    Files are named after the chart ids (``tiers-over-time.png``, ...). ``title`` prefixes the
+    tier chart's title (the scenario name, say); ``tier_floors`` (tier -> lowest score) marks
+    tier boundaries on the score distribution. Returns the paths written, in report order.
+    """
+    from socialcredit.charts.core import export
+    from socialcredit.charts.report_extra import report_chart
+    from socialcredit.report.figures import CHARTS
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    label = f"{title}: " if title else ""
+    written = []
+    for key, (slug, _) in CHARTS.items():
+        chart = report_chart(key, data.get(key), tier_floors=tier_floors, label=label)
+        if chart is not None:
+            written.append(export(chart, folder / f"{slug}.png"))
+    return written

@@ -56,6 +56,10 @@ KIND_TEXT = {
     "match_lost": "match lost",
     "appeal_upheld": "appeal upheld",
     "informant_reward": "paid for a report",
+    "shamed": "shamed",
+    "sighted": "seen on the map",
+    "tipped_off": "tipped off",
+    "paid": "paid the debt",
 }
 
 

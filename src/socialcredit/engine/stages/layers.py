@@ -53,7 +53,7 @@ class LayerState:
 
 def initial_layers(spec: Spec) -> LayerState:
     L, n = spec.layers.L, spec.padded
-    m = n if spec.layers.merge else 0
+    m = n * spec.layers.merge  # carried only where some list has a merge
     return LayerState(
         jnp.full((L, n), -1, jnp.int16),
         jnp.zeros(n, jnp.uint32),
