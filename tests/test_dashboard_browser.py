@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS
 
 try:
     from playwright.sync_api import expect
@@ -25,16 +26,6 @@ except ImportError:  # pragma: no cover  (the server fixture skips)
 
 pytestmark = pytest.mark.dashboard
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).parent / "artifacts" / "dashboard"
 ROOT = Path(__file__).resolve().parents[1]
 BAD = "behaviours.traffic_violation.base_rate"

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import typer
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from typer.testing import CliRunner
 
 import socialcredit as sc
@@ -40,16 +41,6 @@ from socialcredit.scenario.model import Scenario
 
 AGENTS, DAYS = 10_000, 60
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HARSH = [
     "behaviours.6.base_rate=0.02",  # traffic violations
     "channels.0.false_positive_rate=0.001",
