@@ -65,22 +65,42 @@ class _Agent:
                 on, since = False, -1
             listed[d], start[d] = on, since
         self.listed, self.start = listed, start
-        self.records = ctx["own_records"].get(agent)
+        r = ctx["own_records"].get(agent)
+        r = None if r is None or r.empty else r.sort_values("day", kind="stable")
+        self.records = r
+        # plain arrays, for a lookup per sanction without pandas (a shamed agent has one a day)
+        self._days = np.empty(0, np.int64) if r is None else r["day"].to_numpy(np.int64) - 1
+        self._neg = np.empty(0, np.int64) if r is None else np.flatnonzero(r["points"] < 0)
+        self._rows = (
+            []
+            if r is None
+            else list(
+                zip(
+                    r["day"].astype(int).tolist(),
+                    r["behaviour"].tolist(),
+                    r["channel"].tolist(),
+                    r["true"].astype(bool).tolist(),
+                    strict=True,
+                )
+            )
+        )
+        self._last: dict[tuple[int, bool], dict] = {}
 
     def last_record(self, until: int, negative: bool = True) -> dict:
-        r = self.records
-        if r is None or r.empty:
+        """The agent's last (negative) record on or before 0-based day ``until``; looked up
+        once per day and sign (a listed agent's sanctions all ask for the same day)."""
+        key = (until, negative)
+        if key not in self._last:
+            self._last[key] = self._find_last(until, negative)
+        return dict(self._last[key])
+
+    def _find_last(self, until: int, negative: bool) -> dict:
+        index = self._neg if negative else np.arange(len(self._days))
+        n = int(np.searchsorted(self._days[index], until, side="right"))
+        if n == 0:
             return {}
-        r = r[(r["day"] - 1 <= until) & ((r["points"] < 0) if negative else True)]
-        if r.empty:
-            return {}
-        x = r.iloc[-1]
-        return {
-            "record_day": int(x["day"]),
-            "behaviour": x["behaviour"],
-            "channel": x["channel"],
-            "true": bool(x["true"]),
-        }
+        day, behaviour, channel, true = self._rows[int(index[n - 1])]
+        return {"record_day": day, "behaviour": behaviour, "channel": channel, "true": true}
 
 
 def _own_causes(ctx: dict, a: _Agent, d: int, kind: str) -> list[dict]:
