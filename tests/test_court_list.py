@@ -93,6 +93,7 @@ def test_until_paid_debtors_pay_at_the_documented_rate():
     assert (per_day(r.metrics, "delisted") == paid).all()
 
 
+@pytest.mark.slow  # ~25 s; `make test-slow`
 def test_the_rich_pay_sooner():
     ov = [
         "programmes.court.blacklist.until_paid=true",

@@ -558,6 +558,7 @@ def test_different_seeds_differ(rongcheng_small):
     assert not np.array_equal(first.agents["wealth"], other.agents["wealth"])
 
 
+@pytest.mark.slow  # ~30 s; `make test-slow` (replicate seeds are also checked in test_audit)
 def test_replicates_are_independent():
     """Daily act counts of different seeds are uncorrelated (fixed model: no common trend)."""
     base = load_scenario("rongcheng", ["response.model=fixed"], agents=20_000, days=120)

@@ -188,7 +188,9 @@ SECTIONS: dict[str, str] = {
     "informants": "system",  # informants, their rewards and reports
     "trust": "society",  # how people trust (what erodes it is the system's)
     "economy": "society",  # loans, trips, matches at their base rates; shunning
-    "response": "society",  # how people respond to a system (inert without one)
+    # how people respond to a system (inert without one); how informants follow their pay
+    # (strategic_reporting, report_cost) belongs to the informants' design and is removed
+    "response": "mixed",
     "days": "run",
     "seed": "run",  # the same random numbers
     "record": "run",
@@ -232,6 +234,8 @@ def _strip(section: str, value):
         return [{**j, "programme": None} for j in value]
     if section == "organisations" and value is not None:
         return {k: (None if ORG_SECTIONS[k] == "system" else v) for k, v in value.items()}
+    if section == "response":
+        return {**value, "strategic_reporting": 0.0, "report_cost": 0.0}
     return value
 
 
