@@ -89,6 +89,24 @@ def test_a_live_run_gives_simulates_metrics_and_can_pause_and_stop(tmp_path):
 
 
 @pytest.mark.dashboard
+def test_a_live_run_of_layered_lists_keeps_their_causes(tmp_path):
+    """The live run is the engine's own loop (engine/run.py `run_chunks`): a run with layered
+    lists gets the lists' facts, and so the same credit-file causes as `simulate`."""
+    from socialcredit.dashboard.live import LiveRun
+
+    scenario = sc.load_scenario("national", agents=20000, days=60)
+    run = LiveRun(scenario, tmp_path, counterfactual=False)
+    run.start()
+    run.join(300)
+    done = run.snapshot()
+    assert done.state == "done", done.error
+    alone = sc.simulate(scenario)
+    assert (alone.causes["programme"] == "court").any()  # the court list's rows
+    pd.testing.assert_frame_equal(done.result.causes, alone.causes)
+    pd.testing.assert_frame_equal(done.result.metrics, alone.metrics)
+
+
+@pytest.mark.dashboard
 def test_a_failed_run_is_a_message(tmp_path):
     from socialcredit.dashboard.live import LiveRun
 

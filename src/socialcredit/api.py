@@ -60,19 +60,10 @@ def simulate(
     key = jax.random.key(scenario.seed)
     sample = credit_sample(spec.agents)
     extras: dict = {}
-    state, raw, ev, sc, org_raw = simulate_arrays(
+    out = simulate_arrays(
         spec, params, key, chunk_days, progress, sample, devices=devices, extras=extras
     )
-    run = RunArrays(
-        state,
-        raw,
-        ev,
-        sc,
-        org_raw,
-        extras.get("layer_facts"),
-        extras.get("layer_listed"),
-        extras.get("events2"),
-    )
+    run = RunArrays.of(*out, extras)
     devs = len(jax.devices()) if devices is None else devices
     info = {"started": started, "t0": t0, "devices": devs}
     return assemble(scenario, spec, params, key, run, sample, info)
@@ -91,6 +82,12 @@ class RunArrays(NamedTuple):
     layer_facts: np.ndarray | None = None  # [days, S] the sampled agents' layered-list facts
     layer_listed: np.ndarray | None = None  # [days, L, S] ... and their listings
     events2: np.ndarray | None = None  # [days, S] their extra event byte, where carried
+
+    @classmethod
+    def of(cls, state, raw, events, scores, org_raw, extras: dict) -> RunArrays:
+        """From the engine's outputs and its ``extras`` (engine/run.py `RunDone`)."""
+        keys = ("layer_facts", "layer_listed", "events2")
+        return cls(state, raw, events, scores, org_raw, *(extras.get(k) for k in keys))
 
 
 def assemble(

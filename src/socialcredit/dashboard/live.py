@@ -47,12 +47,10 @@ def _chunks(scenario: Scenario, control: LiveRun, arm: str):
     """Run ``scenario`` chunk by chunk (the engine's loop); yields (days_done, spec, bases,
     raw metrics so far) after each chunk and finally the assembled Result."""
     import jax
-    import jax.numpy as jnp
 
     from socialcredit.api import RunArrays, _now, assemble
     from socialcredit.compile import compile_scenario
-    from socialcredit.engine.run import default_chunk, initial_state, run_chunk
-    from socialcredit.engine.shard import agent_mesh, pad_for, to_host
+    from socialcredit.engine.run import ChunkDone, run_chunks
     from socialcredit.memory import check_fits
     from socialcredit.results.credit import credit_sample
 
@@ -61,33 +59,17 @@ def _chunks(scenario: Scenario, control: LiveRun, arm: str):
     spec, params = compile_scenario(scenario)
     key = jax.random.key(scenario.seed)
     sample = credit_sample(spec.agents)
-    chunk = min(default_chunk(spec.days), spec.days)
-    mesh = agent_mesh(1)
-    spec = pad_for(spec, mesh)
-    state = initial_state(spec, params, key, mesh=mesh)
-    idx = jnp.asarray(sample, jnp.int32)
     bases = np.asarray(params.base_score)
-    parts: list[tuple] = []
-    day0 = 0
-    for day0 in range(0, spec.days, chunk):
-        if day0:  # between chunks (a pause asked during the compile holds after chunk one)
-            control.checkpoint(arm)
-        state, out = run_chunk(spec, chunk, params, state, key, jnp.int32(day0), idx, mesh=mesh)
-        parts.append(tuple(to_host(x) for x in out))
-        done = min(day0 + chunk, spec.days)
-        raw = np.concatenate([p[0] for p in parts])[1:done]  # entry i describes day i - 1
-        yield done, spec, bases, raw
-    if day0 + chunk == spec.days:
-        state, out = run_chunk(
-            spec, chunk, params, state, key, jnp.int32(spec.days), idx, mesh=mesh
+    for item in run_chunks(spec, params, key, sample=sample, devices=1):
+        if isinstance(item, ChunkDone):
+            yield item.done, item.spec, bases, item.metrics_so_far()
+            if item.done < item.spec.days:  # between chunks (a pause asked during the
+                control.checkpoint(arm)  # compile holds after chunk one)
+            continue
+        run = RunArrays.of(
+            item.state, item.metrics, item.events, item.scores, item.org, item.extras
         )
-        parts.append(tuple(to_host(x)[:1] for x in out))
-    keep = list(range(1, spec.days + 1))
-    metrics, events, scores, *org = (
-        np.concatenate([p[k] for p in parts])[keep] for k in range(len(parts[0]))
-    )
-    run = RunArrays(state, metrics, events, scores, org[0] if org else None)
-    info = {"started": started, "t0": t0, "devices": 1}
+        info = {"started": started, "t0": t0, "devices": 1}
     yield assemble(scenario, spec, params, key, run, sample, info)
 
 

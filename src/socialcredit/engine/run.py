@@ -22,7 +22,7 @@ on (key, day, stage, agent), so the chunk size never changes a result.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 
 import jax
@@ -297,6 +297,84 @@ def default_chunk(days: int) -> int:
     return max(1, min(30, -(-days // 20)))
 
 
+@dataclass(frozen=True)
+class ChunkDone:
+    """What `run_chunks` yields after each chunk: the days done, the (padded) spec, and the
+    host copies of the chunks' outputs so far (`metrics_so_far` decodes the metrics)."""
+
+    done: int
+    spec: Spec
+    parts: list
+
+    def metrics_so_far(self) -> np.ndarray:
+        """The metrics of the days done but the last, which the next chunk's first entry describes
+        (entry i of a chunk describes day i - 1)."""
+        return np.concatenate([p[0] for p in self.parts])[1 : self.done]
+
+
+@dataclass(frozen=True)
+class RunDone:
+    """What `run_chunks` yields last: the final state and the run's outputs on the host."""
+
+    state: State
+    metrics: np.ndarray
+    events: np.ndarray
+    scores: np.ndarray
+    org: np.ndarray | None
+    extras: dict
+
+
+def run_chunks(
+    spec: Spec,
+    params: Params,
+    key: jax.Array,
+    chunk_days: int | None = None,
+    sample: np.ndarray | None = None,
+    devices: int | None = 1,
+):
+    """The engine's loop over chunks of days, as a generator: a `ChunkDone` after each chunk
+    (a caller may pause or stop between them: the dashboard does) and a `RunDone` at the end.
+    `simulate_arrays` is this loop run to its end; both give the same arrays.
+
+    With layered lists the sampled agents' list facts [days, S] and listings [days, L, S] are
+    in ``RunDone.extras`` (``layer_facts``, ``layer_listed``), and where carried their extra
+    event byte [days, S] (``events2``).
+    """
+    # no longer than the run: a longer chunk compiles and scans days that are all skipped
+    # (the chunk size never changes a result, so clamping it is safe)
+    chunk = min(chunk_days or default_chunk(spec.days), spec.days)
+    mesh = agent_mesh(devices)
+    spec = pad_for(spec, mesh)
+    state = initial_state(spec, params, key, mesh=mesh)
+    idx = jnp.asarray(sample if sample is not None else np.zeros(0, np.int32), jnp.int32)
+    parts: list[tuple] = []
+    for day0 in range(0, spec.days, chunk):
+        state, out = run_chunk(spec, chunk, params, state, key, jnp.int32(day0), idx, mesh=mesh)
+        parts.append(tuple(to_host(x) for x in out))  # waits: the progress bar tells the truth
+        yield ChunkDone(min(day0 + chunk, spec.days), spec, parts)
+    if day0 + chunk == spec.days:
+        # the last chunk ended on the last day, which is described by the entry after it: one
+        # more call of the compiled chunk (every day skipped), which costs a few
+        # measurements, not a second compilation
+        state, out = run_chunk(
+            spec, chunk, params, state, key, jnp.int32(spec.days), idx, mesh=mesh
+        )
+        parts.append(tuple(to_host(x)[:1] for x in out))
+    # entry i describes day i - 1: drop the entry before day 0 and the skipped days' repeats
+    keep = list(range(1, spec.days + 1))
+    metrics, events, scores, *rest = (
+        np.concatenate([p[k] for p in parts])[keep] for k in range(len(parts[0]))
+    )
+    org = rest.pop(0) if spec.orgs is not None else None
+    extras: dict = {}
+    if spec.layers is not None:  # the sampled agents' lists
+        extras["layer_facts"], extras["layer_listed"] = rest[:2]
+        rest = rest[2:]
+    if spec.events2:  # ... and their extra event byte
+        extras["events2"] = rest[0]
+    yield RunDone(state, metrics, events, scores, org, extras)
+
+
 def simulate_arrays(
     spec: Spec,
     params: Params,
@@ -312,41 +390,15 @@ def simulate_arrays(
 
     Returns the final state, metrics [days, C, M], the sampled agents' event words and
     end-of-day scores [days, S] (S = 0 without a sample), and the organisation metrics
-    [days, M_org] (None without organisations), all on the host. With layered lists and an
-    ``extras`` dict, the sampled agents' list facts [days, S] and listings [days, L, S] are put
-    in it (``layer_facts``, ``layer_listed``), and where carried their extra event byte
-    [days, S] (``events2``).
+    [days, M_org] (None without organisations), all on the host. An ``extras`` dict receives
+    `RunDone.extras` (the sampled agents' layered lists and extra event byte, where carried).
     """
-    # no longer than the run: a longer chunk compiles and scans days that are all skipped
-    # (the chunk size never changes a result, so clamping it is safe)
-    chunk = min(chunk_days or default_chunk(spec.days), spec.days)
-    mesh = agent_mesh(devices)
-    spec = pad_for(spec, mesh)
-    state = initial_state(spec, params, key, mesh=mesh)
-    idx = jnp.asarray(sample if sample is not None else np.zeros(0, np.int32), jnp.int32)
-    parts: list[tuple] = []
-    for day0 in range(0, spec.days, chunk):
-        state, out = run_chunk(spec, chunk, params, state, key, jnp.int32(day0), idx, mesh=mesh)
-        parts.append(tuple(to_host(x) for x in out))  # waits: the progress bar tells the truth
-        if progress is not None:
-            progress(min(day0 + chunk, spec.days), spec.days)
-    if day0 + chunk == spec.days:
-        # the last chunk ended on the last day, which is described by the entry after it: one
-        # more call of the compiled chunk (every day skipped), which costs a few
-        # measurements, not a second compilation
-        state, out = run_chunk(
-            spec, chunk, params, state, key, jnp.int32(spec.days), idx, mesh=mesh
-        )
-        parts.append(tuple(to_host(x)[:1] for x in out))
-    # entry i describes day i - 1: drop the entry before day 0 and the skipped days' repeats
-    keep = list(range(1, spec.days + 1))
-    metrics, events, scores, *rest = (
-        np.concatenate([p[k] for p in parts])[keep] for k in range(len(parts[0]))
-    )
-    org = rest.pop(0) if spec.orgs is not None else None
-    if extras is not None and spec.layers is not None:  # the sampled agents' lists
-        extras["layer_facts"], extras["layer_listed"] = rest[:2]
-        rest = rest[2:]
-    if extras is not None and spec.events2:  # ... and their extra event byte
-        extras["events2"] = rest[0]
-    return state, metrics, events, scores, org
+    for item in run_chunks(spec, params, key, chunk_days, sample, devices):
+        if isinstance(item, ChunkDone):
+            if progress is not None:
+                progress(item.done, item.spec.days)
+            continue
+        if extras is not None:
+            extras.update(item.extras)
+        return item.state, item.metrics, item.events, item.scores, item.org
+    raise AssertionError("run_chunks ended without its RunDone")
