@@ -10,7 +10,7 @@ import pytest
 
 from socialcredit import charts
 from socialcredit.charts.core import ChartError, hv
-from socialcredit.charts.report_extra import report_chart
+from socialcredit.charts.report import report_chart
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -25,7 +25,7 @@ from chromium import CHROMIUM, CHROMIUM_ARGS
 from typer.testing import CliRunner
 
 import socialcredit as sc
-from socialcredit.charts.report_extra import report_chart
+from socialcredit.charts.report import report_chart
 from socialcredit.report import (
     chart_id,
     compare,
@@ -570,7 +570,7 @@ def _explode(*args, **kw):
 def test_a_report_that_fails_leaves_the_earlier_one_as_it_was(app, no_acts, tmp_path, monkeypatch):
     """Written whole or not at all: a chart failing after the page was rendered leaves the
     earlier page and figures untouched, no temporary folder behind, and no traceback."""
-    import socialcredit.charts.report_extra as charts
+    import socialcredit.charts.report as charts
 
     (tmp_path / "figures").mkdir()
     earlier = {"report.html": "earlier page", "figures/behaviour-rates.png": "earlier png"}

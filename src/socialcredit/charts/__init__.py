@@ -16,7 +16,7 @@ from socialcredit.charts.experiments import (
     sobol_chart,
     sweep_frames,
 )
-from socialcredit.charts.report_extra import run_charts
+from socialcredit.charts.report import run_charts
 from socialcredit.charts.run import (
     MAP_EMPTY,
     behaviour_chart,

@@ -370,7 +370,7 @@ def run_chunks(
     if spec.layers is not None:  # the sampled agents' lists
         extras["layer_facts"], extras["layer_listed"] = rest[:2]
         rest = rest[2:]
-    if spec.events2:  # ... and their extra event byte
+    if rest:  # ... and their extra event byte, the last output where it is carried
         extras["events2"] = rest[0]
     yield RunDone(state, metrics, events, scores, org, extras)
 

@@ -170,10 +170,10 @@ def _png(df: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path:
 
 
 def compare_chart(df: pd.DataFrame, label_a: str = "a", label_b: str = "b"):
-    """The comparison's chart (``charts.report_extra.compare``): one definition for the PNG
+    """The comparison's chart (``charts.report.compare``): one definition for the PNG
     and the page. Its title names the runs, what is not drawn and, for one run against one
     run, that there is no interval."""
-    from socialcredit.charts.report_extra import compare as chart
+    from socialcredit.charts.report import compare as chart
 
     _, hidden = _drawable(df)
     title = f"a: {label_a}; b: {label_b}"

@@ -183,9 +183,9 @@ def _credit_files_table(df: pd.DataFrame) -> str:
 
 def build_charts(data: Mapping[str, pd.DataFrame], result: Result) -> dict[str, Model]:
     """One bokeh model per chart in ``data``: the chart module's definition
-    (``charts.report_extra.report_chart``), the same one the PNG files render."""
+    (``charts.report.report_chart``), the same one the PNG files render."""
     from socialcredit.charts.core import to_bokeh
-    from socialcredit.charts.report_extra import report_chart
+    from socialcredit.charts.report import report_chart
 
     floors = tier_floor_scores(result.scenario)
     out = {}
@@ -359,7 +359,7 @@ def write_pngs(
     tier_floors: Mapping[str, int] | None = None,
 ) -> list[Path]:
     """Write one PNG per chart in ``data`` (as ``figure_data`` returns it) into ``folder``:
-    the chart module's definition (``charts.report_extra.report_chart``) rendered by
+    the chart module's definition (``charts.report.report_chart``) rendered by
     matplotlib, the same one the HTML page renders with bokeh.
 
     Files are named after the chart ids (``tiers-over-time.png``, ...). ``title`` prefixes the
@@ -367,7 +367,7 @@ def write_pngs(
     tier boundaries on the score distribution. Returns the paths written, in report order.
     """
     from socialcredit.charts.core import export
-    from socialcredit.charts.report_extra import report_chart
+    from socialcredit.charts.report import report_chart
     from socialcredit.report.figures import CHARTS
 
     folder = Path(folder)

@@ -4,8 +4,8 @@ matplotlib (figures/*.png), from the report's tidy frames (``report.figures.figu
 Charts the dashboard shares (tiers, behaviour rates, trust and chilling, Lorenz curve, map)
 are ``charts.run``'s, fed with the report's frames; the others are defined here: the tier
 transition matrix over 30 days (from the rebuilt tier paths), the score distribution, the
-disparity ratios, the example credit files and the comparison of two runs. Kept in a file of
-its own beside the dashboard's (``run.py``), so that the two could be written at once.
+disparity ratios, the example credit files and the comparison of two runs. ``run_charts``
+draws a finished run for the dashboard with these same definitions.
 """
 
 from __future__ import annotations
@@ -396,7 +396,7 @@ REPORT_KEYS = {
 def run_charts(result: Result, counterfactual: Result | None = None) -> dict[str, Any]:
     """Every chart of a finished run that has data, by the dashboard's key (tiers, behaviour,
     trust_chilling, map, lorenz, transitions, scores, disparity, credit_files): the report's
-    own charts (``report.figures.figure_data`` drawn by ``report_extra.report_chart``), so the
+    own charts (``report.figures.figure_data`` drawn by ``charts.report.report_chart``), so the
     page, the PNG files and the dashboard show one definition. ``counterfactual`` defaults to
     ``result.counterfactual``."""
     from socialcredit.report import figures as rf
