@@ -35,6 +35,7 @@ def xinjiang():
 SHARED = {
     "test_golden": "golden_runs",  # test_docs reads the golden runs (golden_digest.golden_run)
     "test_docs": "golden_runs",
+    "test_presets": "golden_runs",
     "test_targeting": "xinjiang",  # the `xinjiang` fixture above
     "test_informants": "xinjiang",
     "test_households": "xinjiang",

@@ -1,8 +1,9 @@
-"""Conformance: every preset loads, validates, runs a few days and documents its sources."""
+"""Conformance: every preset loads, validates, runs (its golden run) and documents its sources."""
 
 from __future__ import annotations
 
 import pytest
+from golden_digest import AGENTS, DAYS, SEED, golden_run
 
 import socialcredit as sc
 from socialcredit.scenario import list_presets
@@ -22,7 +23,7 @@ def test_core_presets_exist():
 
 @pytest.mark.parametrize("name", PRESETS)
 def test_preset_runs_and_documents_itself(name):
-    s = sc.load_scenario(name, agents=3000, days=5)
+    s = sc.load_scenario(name, agents=AGENTS, days=DAYS, seed=SEED)
     md = s.metadata
     assert md.name == name and md.description
     assert md.sources, f"{name}: no sources"
@@ -34,6 +35,7 @@ def test_preset_runs_and_documents_itself(name):
         assert u.field.split(".")[0] in type(s).model_fields, f"{name}: uncertain field {u.field}"
     if name in REPRESSIVE:
         assert md.harms and "measure" in md.harms
-    r = sc.simulate(s)
-    assert r.metrics["day"].max() == 5
-    assert len(r.agents) == 3000
+    r = golden_run(name)  # the golden test's run of the preset, made once (conftest's SHARED)
+    assert r.scenario.metadata == md
+    assert r.metrics["day"].max() == DAYS
+    assert len(r.agents) == AGENTS

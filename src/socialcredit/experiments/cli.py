@@ -37,6 +37,15 @@ SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", metavar="tcp://HOST:PORT", help="An existing Dask scheduler."),
 ]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", metavar="PATH=VALUE", help="Override a field of the scenario."),
+]
+BatchSizeOpt = Annotated[
+    int | None,
+    typer.Option("--batch-size", min=1, help="Runs per vmapped call (default: from memory)."),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the folder.")]
 
 
 def _fmt_s(s: float) -> str:
@@ -152,10 +161,7 @@ def sweep_command(
     agents: Annotated[int | None, typer.Option("--agents", help="Population size.")] = None,
     days: Annotated[int | None, typer.Option("--days", help="Days to simulate.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Root seed.")] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", metavar="PATH=VALUE", help="Override a field of the scenario."),
-    ] = None,
+    set_: SetOpt = None,
     out_dir: Annotated[
         Path,
         typer.Option("--out", parser=output_path, metavar="PATH", help="Folder of sweep folders."),
@@ -163,14 +169,11 @@ def sweep_command(
     executor: ExecutorOpt = "in-process",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
-    batch_size: Annotated[
-        int | None,
-        typer.Option("--batch-size", min=1, help="Runs per vmapped call (default: from memory)."),
-    ] = None,
+    batch_size: BatchSizeOpt = None,
     no_figures: Annotated[
         bool, typer.Option("--no-figures", help="Skip figures and page.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the folder.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run a sweep: every experiment of a design, in vmapped batches, resumable; writes
     experiments.parquet, outcomes.parquet, sensitivity.parquet, figures and index.html.

@@ -18,8 +18,11 @@ import typer
 from socialcredit.console import output_path, print_error
 from socialcredit.experiments.cli import (
     MAX_WIDTH,
+    BatchSizeOpt,
     ExecutorOpt,
+    QuietOpt,
     SchedulerOpt,
+    SetOpt,
     WorkersOpt,
     _fmt_s,
     command_line,
@@ -52,10 +55,7 @@ def search_command(
     agents: Annotated[int | None, typer.Option("--agents", help="Population size.")] = None,
     days: Annotated[int | None, typer.Option("--days", help="Days to simulate.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Root seed.")] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", metavar="PATH=VALUE", help="Override a field of the scenario."),
-    ] = None,
+    set_: SetOpt = None,
     generations: Annotated[
         int | None, typer.Option("--generations", min=1, help="NSGA-II generations.")
     ] = None,
@@ -69,11 +69,8 @@ def search_command(
     executor: ExecutorOpt = "in-process",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
-    batch_size: Annotated[
-        int | None,
-        typer.Option("--batch-size", min=1, help="Runs per vmapped call (default: from memory)."),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the folder.")] = False,
+    batch_size: BatchSizeOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Search a scenario's levers (NSGA-II) for the Pareto front of several outcomes; writes
     evaluations.parquet, front.parquet, front.png, index.html and front/design-NN.yaml.
