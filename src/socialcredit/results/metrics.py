@@ -34,50 +34,83 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
     sizes = spec.cell_sizes().astype(np.float64)
     cj, cg = spec.cell_of()
     absent = absent_metrics(spec)
-    frames = []
+    labels: dict[str, int] = {}  # metric name -> its code, in order of first appearance
+    cols: dict[str, list] = {"jurisdiction": [], "group": [], "metric": [], "value": []}
     for c in range(spec.n_cells):
-        j = cj[c]
-        tier_names = spec.tier_names[j]
-        vals = {}
-        for m, name in enumerate(names):
-            if name.startswith("tier."):
-                t = int(name.split(".")[1])
-                if t >= len(tier_names):
-                    continue
-                name = f"tier.{tier_names[t]}"
-            if name == "children_sum":
-                vals["children"] = raw[:, c, m]
-                continue
-            if name.endswith("_sum"):
-                name = "mean_" + name[: -len("_sum")]
-                vals[name] = raw[:, c, m] / max(sizes[c], 1.0)
-            else:
-                vals[name] = raw[:, c, m]
-        if "mean_score" in vals and tier_names:
-            vals["mean_score"] = vals["mean_score"] + float(bases[j])
-        elif not tier_names:
-            vals.pop("mean_score", None)
-            vals.pop("listed", None)
-            vals.pop("newly_listed", None)
-        for name in absent:  # mechanisms the scenario lacks: no rows, not zeros
-            vals.pop(name, None)
+        vals = _cell_values(spec, names, raw[:, c], sizes[c], float(bases[cj[c]]), cj[c], absent)
         vals["agents"] = np.full(len(days), sizes[c])
-        # one frame per cell, not per (cell, metric): 62 zones made thousands of small frames
-        frames.append(
-            pd.DataFrame(
-                {
-                    "day": np.tile(days.astype(np.int32), len(vals)),
-                    "jurisdiction": spec.jurisdictions[j],
-                    "group": spec.groups[cg[c]],
-                    "metric": np.repeat(np.array(list(vals), dtype=object), len(days)),
-                    "value": np.concatenate([np.asarray(v, np.float64) for v in vals.values()]),
-                }
-            )
+        codes = [labels.setdefault(name, len(labels)) for name in vals]
+        cols["jurisdiction"].append(np.full(len(vals) * len(days), cj[c], np.int64))
+        cols["group"].append(np.full(len(vals) * len(days), cg[c], np.int64))
+        cols["metric"].append(np.repeat(np.asarray(codes, np.int64), len(days)))
+        cols["value"].append(np.concatenate([np.asarray(v, np.float64) for v in vals.values()]))
+    jur, group, metric = (np.concatenate(cols[k]) for k in ("jurisdiction", "group", "metric"))
+    day = np.tile(days.astype(np.int32), len(metric) // max(len(days), 1))
+    jur_names = np.asarray(spec.jurisdictions, dtype=object)
+    group_names = np.asarray(spec.groups, dtype=object)
+    metric_names_ = np.asarray(list(labels), dtype=object)
+    # rows sorted by (day, jurisdiction, group, metric), names in code-point order (as pandas
+    # sorts strings): one stable lexsort of the names' ranks instead of a DataFrame sort
+    order = np.lexsort(
+        (
+            _ranks(metric_names_)[metric],
+            _ranks(group_names)[group],
+            _ranks(jur_names)[jur],
+            day,
         )
-    df = pd.concat(frames, ignore_index=True)
+    )
+    df = pd.DataFrame(
+        {
+            "day": day[order],
+            "jurisdiction": jur_names[jur[order]],
+            "group": group_names[group[order]],
+            "metric": metric_names_[metric[order]],
+            "value": np.concatenate(cols["value"])[order],
+        }
+    )
     for col in ("jurisdiction", "group", "metric"):
         df[col] = df[col].astype(str)
-    df = df.sort_values(["day", "jurisdiction", "group", "metric"], kind="stable").reset_index(
-        drop=True
-    )
     return with_aggregation(df)
+
+
+def _ranks(names: np.ndarray) -> np.ndarray:
+    """Each name's rank among ``names`` in code-point order (equal names, equal ranks)."""
+    _, codes = np.unique(names.astype(str), return_inverse=True)
+    return codes.reshape(-1)
+
+
+def _cell_values(
+    spec: Spec,
+    names: list[str],
+    raw: np.ndarray,
+    size: float,
+    base: float,
+    j: int,
+    absent: set[str],
+) -> dict[str, np.ndarray]:
+    """One cell's metric series (raw [days, M]), named as the table names them."""
+    tier_names = spec.tier_names[j]
+    vals = {}
+    for m, name in enumerate(names):
+        if name.startswith("tier."):
+            t = int(name.split(".")[1])
+            if t >= len(tier_names):
+                continue
+            name = f"tier.{tier_names[t]}"
+        if name == "children_sum":
+            vals["children"] = raw[:, m]
+            continue
+        if name.endswith("_sum"):
+            name = "mean_" + name[: -len("_sum")]
+            vals[name] = raw[:, m] / max(size, 1.0)
+        else:
+            vals[name] = raw[:, m]
+    if "mean_score" in vals and tier_names:
+        vals["mean_score"] = vals["mean_score"] + base
+    elif not tier_names:
+        vals.pop("mean_score", None)
+        vals.pop("listed", None)
+        vals.pop("newly_listed", None)
+    for name in absent:  # mechanisms the scenario lacks: no rows, not zeros
+        vals.pop(name, None)
+    return vals
