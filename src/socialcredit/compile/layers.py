@@ -19,6 +19,7 @@ import numpy as np
 
 from socialcredit.compile.core import Tables
 from socialcredit.scenario.model import Scenario
+from socialcredit.scenario.timeline import regimes, without_sets
 
 f32 = np.float32
 # stage ids of the lists' random streams: LAYER_STREAM + a 16-bit hash of the list's name, far
@@ -172,7 +173,10 @@ def compile_layers(sc: Scenario, t: Tables) -> tuple[LayerSpec | None, LayerPara
 
 @dataclass(frozen=True)
 class TimelineSpec:
-    """The scenario has a timeline: places' own programmes run over spans of days."""
+    """The scenario has a timeline: places' own programmes run over spans of days, and the
+    Params leaves (jax key paths) whose values phases change part-way (`set`)."""
+
+    leaves: tuple[str, ...] = ()
 
 
 @jax.tree_util.register_dataclass
@@ -180,10 +184,16 @@ class TimelineSpec:
 class TimelineParams:
     start: jax.Array  # [J] int32 first day the place's own programme runs
     end: jax.Array  # [J] int32 first day it no longer runs
+    # the numbers phases set: regime r (0: the scenario as written) is in force from day
+    # set_from[r - 1]; values[i] is [R + 1, ...] for TimelineSpec.leaves[i]
+    set_from: jax.Array | None = None  # [R] int32
+    values: tuple[jax.Array, ...] = ()
 
 
 def compile_timeline(sc: Scenario, t: Tables) -> tuple[TimelineSpec | None, TimelineParams | None]:
-    """Spans of the places' own programmes (the lists' spans are in LayerParams)."""
+    """Spans of the places' own programmes (the lists' spans are in LayerParams), and the
+    values phases set: each regime is compiled as a scenario of its own, and the Params leaves
+    that differ from the scenario as written are stacked, so `on_day` picks the day's row."""
     if sc.timeline is None:
         return None, None
     spans = [
@@ -192,4 +202,25 @@ def compile_timeline(sc: Scenario, t: Tables) -> tuple[TimelineSpec | None, Time
     ]
     start = np.array([s for s, _ in spans], np.int32)
     end = np.array([e for _, e in spans], np.int32)
-    return TimelineSpec(), TimelineParams(jnp.asarray(start), jnp.asarray(end))
+    found, issues = regimes(sc)
+    if issues:  # validation reports these with their lines; compiled directly, refuse
+        raise ValueError(f"timeline.phases: {issues[0][2]}")
+    if not found:
+        return TimelineSpec(), TimelineParams(jnp.asarray(start), jnp.asarray(end))
+    from socialcredit.compile import compile_scenario
+
+    base = compile_scenario(Scenario.model_validate(without_sets(sc.model_dump(mode="json"))))[1]
+    rows = [compile_scenario(s)[1] for _, s in found]
+    flat = [jax.tree_util.tree_flatten_with_path(p)[0] for p in [base, *rows]]
+    leaves, values = [], []
+    for k, (path, _) in enumerate(flat[0]):
+        name = jax.tree_util.keystr(path)
+        if name.startswith(".timeline"):
+            continue
+        xs = [np.asarray(f[k][1]) for f in flat]
+        if any(not np.array_equal(xs[0], y) for y in xs[1:]):
+            leaves.append(name)
+            values.append(jnp.asarray(np.stack(xs)))
+    set_from = jnp.asarray(np.array([d for d, _ in found], np.int32))
+    params = TimelineParams(jnp.asarray(start), jnp.asarray(end), set_from, tuple(values))
+    return TimelineSpec(tuple(leaves)), params

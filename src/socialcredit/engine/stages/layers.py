@@ -227,8 +227,17 @@ __all__ = ["NONE", "LayerState", "any_listed", "effects", "initial_layers", "lis
 def on_day(spec: Spec, params: Params, day: jax.Array) -> Params:
     """The Params of one day under the timeline: a place's own programme outside its span
     runs nowhere (no records, no false records, no score, no consequences), as a place without
-    a programme."""
+    a programme. Numbers that phases set take the value in force today (compile_timeline)."""
     tp = params.timeline
+    if spec.timeline.leaves:
+        regime = jnp.sum(day >= tp.set_from)
+        rows = dict(zip(spec.timeline.leaves, tp.values, strict=True))
+        flat, tree = jax.tree_util.tree_flatten_with_path(params)
+        flat = [
+            x if (k := jax.tree_util.keystr(p)) not in rows else rows[k][regime] for p, x in flat
+        ]
+        params = jax.tree_util.tree_unflatten(tree, flat)
+        tp = params.timeline
     live = params.active & (day >= tp.start) & (day < tp.end)
     return replace(
         params,
