@@ -37,6 +37,7 @@ class LayerSpec:
     repayment: bool  # some list's debtors pay to leave it
     school: bool  # some list bars the listed's children from good schools
     merge: bool = False  # some list has a `merge` (identity matching, delay, late adopters)
+    repair: bool = False  # some list's merge pairs local repairs with its copy (repair_share)
 
     @property
     def L(self) -> int:
@@ -70,6 +71,8 @@ class LayerParams:
     misattach: jax.Array  # [L] share of unmatched records attached to a namesake
     delay: jax.Array  # [L] int32 days a record takes to reach the list
     adopt: jax.Array  # [L, J] int32 first day a place's records reach the list
+    repair_share: jax.Array  # [L] P(a local repair is passed on to the list's copy)
+    repair_delay: jax.Array  # [L] int32 days it takes
 
 
 def stream_id(name: str) -> int:
@@ -109,6 +112,8 @@ def compile_layers(sc: Scenario, t: Tables) -> tuple[LayerSpec | None, LayerPara
         "misattach": np.zeros(L, f32),
         "delay": np.zeros(L, np.int32),
         "adopt": np.zeros((L, J), np.int32),
+        "repair_share": np.zeros(L, f32),
+        "repair_delay": np.zeros(L, np.int32),
     }
     for i, x in enumerate(lists.values()):
         where = x.where if x.where is not None else places
@@ -149,6 +154,9 @@ def compile_layers(sc: Scenario, t: Tables) -> tuple[LayerSpec | None, LayerPara
             out["delay"][i] = x.merge.delay_days
             for place, d in x.merge.adopt_days.items():
                 out["adopt"][i, places.index(place)] = d
+            if x.merge.repair_share is not None:
+                out["repair_share"][i] = x.merge.repair_share
+                out["repair_delay"][i] = x.merge.repair_delay_days
     own = [j.programme for j in sc.jurisdictions]
     for m in sc.memoranda:
         for dst in m.sanctions_of:
@@ -167,6 +175,9 @@ def compile_layers(sc: Scenario, t: Tables) -> tuple[LayerSpec | None, LayerPara
         repayment=bool((out["repay_rate"] > 0).any()),
         school=bool(out["school"].any()),
         merge=any(x.merge is not None for x in lists.values()),
+        repair=any(
+            x.merge is not None and x.merge.repair_share is not None for x in lists.values()
+        ),
     )
     return spec, LayerParams(**{k: jnp.asarray(v) for k, v in out.items()})
 
