@@ -63,7 +63,7 @@ def run(share: float | None, delay: int = 0):
     if share is not None:
         data["lists"]["alpha"]["merge"] |= {"repair_share": share, "repair_delay_days": delay}
     text = yaml.safe_dump(data, sort_keys=False)
-    return sc.simulate(parse_scenario(text, "test.yaml")).metrics
+    return sc.simulate(parse_scenario(text, "test.yaml"))
 
 
 def series(m, name):
@@ -71,22 +71,38 @@ def series(m, name):
 
 
 @pytest.fixture(scope="module")
-def never_passed_on():
+def never_passed_on_run():
     return run(0.0)
 
 
+@pytest.fixture(scope="module")
+def never_passed_on(never_passed_on_run):
+    return never_passed_on_run.metrics
+
+
+def outcome(result) -> float:
+    from socialcredit.audit.catalogue import _repairs_outlived
+
+    return float(_repairs_outlived(result))
+
+
 def test_a_repair_always_passed_on_at_once_leaves_no_listing_outliving_it():
-    m = run(1.0)
+    r = run(1.0)
+    assert outcome(r) == 0.0  # the audit's harm: listings outliving a local repair
+    m = r.metrics
     fixed, lifted = series(m, "repaired_locally.alpha"), series(m, "lifted.alpha")
     assert fixed.sum() > 10
     np.testing.assert_array_equal(lifted.to_numpy(), fixed.to_numpy())
     assert series(m, "outlived.alpha").max() == 0
 
 
-def test_a_repair_never_passed_on_leaves_every_corrected_listing_running(never_passed_on):
+def test_a_repair_never_passed_on_leaves_every_corrected_listing_running(
+    never_passed_on, never_passed_on_run
+):
     """Term 5000 days, no payment: no listing ends, so those outliving their repair on the
     last day are all the listings on corrected records."""
     m = never_passed_on
+    assert outcome(never_passed_on_run) == 1.0
     fixed = series(m, "repaired_locally.alpha")
     assert fixed.sum() > 10 and series(m, "lifted.alpha").sum() == 0
     assert series(m, "outlived.alpha").iloc[-1] == fixed.sum()
@@ -97,12 +113,12 @@ def test_a_repair_never_passed_on_leaves_every_corrected_listing_running(never_p
 def test_pairing_that_passes_nothing_on_moves_nothing_else(never_passed_on):
     """repair_share 0 draws on its own stream and lifts nobody: every other metric is the run
     without the pairing, value for value; a delay keeps listings outliving for its days."""
-    plain = run(None)
+    plain = run(None).metrics
     new = ("repaired_locally.", "lifted.", "outlived.")
     kept = never_passed_on[~never_passed_on["metric"].str.startswith(new)].reset_index(drop=True)
     np.testing.assert_array_equal(kept["metric"].to_numpy(), plain["metric"].to_numpy())
     np.testing.assert_array_equal(kept["value"].to_numpy(), plain["value"].to_numpy())
-    late = run(1.0, delay=5)
+    late = run(1.0, delay=5).metrics
     fixed, lifted = series(late, "repaired_locally.alpha"), series(late, "lifted.alpha")
     assert lifted.sum() > 0 and lifted.sum() <= fixed.sum()
     assert series(late, "outlived.alpha").max() > 0
