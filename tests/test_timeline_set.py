@@ -96,6 +96,7 @@ def test_coverage_set_to_zero_on_day_t_records_nothing_after_and_nothing_changes
     assert series(plain, "records.jaywalking").loc[T + 1 :].sum() > 5 * acts.loc[T + 1 :].sum()
 
 
+@pytest.mark.slow  # the default suite's time: the coverage test above runs the phase machinery
 def test_setting_a_number_to_its_current_value_changes_nothing(plain):
     same = sc.simulate(
         scenario(
