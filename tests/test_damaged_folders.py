@@ -58,7 +58,7 @@ def refused_with(run: Path, *texts: str) -> DamagedRun:
 def test_the_manifest_lists_every_file_and_is_written_last(saved):
     manifest = json.loads((saved / MANIFEST).read_text())
     files = {p.name for p in saved.iterdir() if p.name != MANIFEST}
-    assert set(manifest["files"]) == files and "credit.duckdb" in files
+    assert set(manifest["files"]) == files and {"events.parquet", "sample.parquet"} <= files
     assert all(len(v["sha256"]) == 64 for v in manifest["files"].values())
     assert verify_folder(saved) is True
     sc.open_run(saved)
@@ -75,7 +75,7 @@ def test_a_deleted_file_is_named(run):
     refused_with(run, "agents.parquet is missing")
 
 
-@pytest.mark.parametrize("name", ["credit.duckdb", "metrics.parquet", "summary.json"])
+@pytest.mark.parametrize("name", ["events.parquet", "metrics.parquet", "summary.json"])
 def test_a_flipped_byte_is_named(run, name):
     flip(run / name)
     refused_with(run, f"{name} is altered")
@@ -111,7 +111,7 @@ def test_an_old_folder_without_a_manifest_opens_unchecked(run):
         ("metrics.parquet", truncate, "metrics.parquet"),
         ("info.json", truncate, "info.json"),
         ("summary.json", lambda p: p.write_text("[]"), "summary.json"),
-        ("credit.duckdb", truncate, "credit.duckdb"),
+        ("events.parquet", truncate, "events.parquet"),
         ("scenario.yaml", lambda p: p.write_text("seed: [\n"), "scenario.yaml"),
     ],
 )
@@ -137,3 +137,30 @@ def test_report_explain_and_compare_refuse_a_damaged_folder_with_exit_2(run, sav
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and "metrics.parquet is truncated" in lines[0], lines
     assert not (run / "report.html").exists()
+
+
+def test_the_credit_file_log_is_parquet_and_an_old_folders_duckdb_log_still_reads(run):
+    """The log is events.parquet and sample.parquet (with the folder's run_id, as every table);
+    a folder written before keeps it in credit.duckdb, which opens to the same events; the
+    catalog's DuckDB connection has a view over the logs of every run."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from socialcredit.integrity import write_manifest
+    from socialcredit.results.credit import write_credit_db
+    from socialcredit.store.catalog import connect
+
+    new = sc.open_run(run)
+    assert not (run / "credit.duckdb").exists()
+    assert pq.read_table(run / "events.parquet").column_names[0] == "run_id"
+    con = connect(run.parent)
+    assert con.execute("SELECT count(*) FROM events").fetchone() == (len(new.events),)
+    assert len(new.events) > 0
+    write_credit_db(run / "credit.duckdb", new.events, np.asarray(new.sample))
+    for name in ("events.parquet", "sample.parquet"):
+        (run / name).unlink()
+    write_manifest(run)
+    old = sc.open_run(run)
+    pd.testing.assert_frame_equal(old.events, new.events)
+    np.testing.assert_array_equal(old.sample, new.sample)

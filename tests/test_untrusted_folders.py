@@ -39,9 +39,11 @@ def copy_run(saved: Path, root: Path, name: str) -> Path:
 
 
 def plant(folder: Path, secret_file: Path, how: str) -> None:
-    """Replace credit.duckdb by one that tries to read ``secret_file``, and re-sign the folder
-    (a sender can write a matching checksums.json: only reading data as data protects)."""
-    (folder / "credit.duckdb").unlink()
+    """Give the folder the older layout (the credit-file log in credit.duckdb, not Parquet),
+    with a credit.duckdb that tries to read ``secret_file``, and re-sign the folder (a sender
+    can write a matching checksums.json: only reading data as data protects)."""
+    for name in ("events.parquet", "sample.parquet"):
+        (folder / name).unlink()
     made = folder.parent / "made.duckdb"  # DuckDB cannot write in a folder named with '?'
     con = duckdb.connect(str(made))
     path = str(secret_file).replace("'", "''")

@@ -22,6 +22,9 @@ REPAY, MAP = 7, 8
 TRUST = 9  # stochastic rounding of trust to float16
 # Organisations (engine/orgs.py, stages market, inspect, corporate).
 MARKET, B2B, INSPECT, INSTITUTIONS, LOANS, ORG_POPULATION = 40, 41, 42, 43, 44, 45
+# A local repair passed on to a layered list's copy (stages/layers.py), folded into the key
+# before each list's own stream, so lists stay independent of each other.
+LAYER_REPAIR = 60
 
 
 def _triple32(x: jax.Array) -> jax.Array:

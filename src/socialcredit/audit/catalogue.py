@@ -654,3 +654,35 @@ register(
         label="Listed debts paid per agent-year",
     )
 )
+
+
+def _repairs_outlived(result: Result) -> float:
+    """Of the local repairs of wrongly listed people, the share whose listing the list's copy
+    did not lift (lists with `merge.repair_share` only)."""
+    lists = result.scenario.lists or {}
+    paired = [
+        n for n, x in lists.items() if x.merge is not None and x.merge.repair_share is not None
+    ]
+    if not paired:
+        raise NotModelled("no layered list pairs local repairs with its copy (merge.repair_share)")
+    v = view(result)
+    fixed = sum(v.total(f"repaired_locally.{n}") for n in paired)
+    lifted = sum(v.total(f"lifted.{n}") for n in paired)
+    return div(fixed - lifted, fixed, "no local repair of a wrongly listed person", "share")
+
+
+register(
+    Outcome(
+        "repairs_outlived",
+        "harm",
+        "share of local repairs",
+        "Sanctions that outlive a local repair: of the people on a layered list on a false or "
+        "misattached record whose false record the place's own programme corrected, the share "
+        "whose listing the list had not lifted by the end: (sum of repaired_locally - sum of "
+        "lifted) / sum of repaired_locally, over the lists with merge.repair_share.",
+        _repairs_outlived,
+        comparison="system",
+        label="Listings outliving a local repair",
+        scale="share",
+    )
+)

@@ -350,9 +350,52 @@ def report_chart(
     *,
     tier_floors: Mapping[str, int] | None = None,
     label: str = "",
+    phases: list[int] | None = None,
 ) -> Any:
     """The chart of the report's ``key`` (``report.figures.CHARTS``) from its frame, or
-    None when there is nothing true to draw."""
+    None when there is nothing true to draw. ``phases``: the days the timeline's phases begin
+    (``phase_days``), marked on every chart over days."""
+    chart = _report_chart(key, df, tier_floors=tier_floors, label=label)
+    if chart is None or not phases or "day" not in df.columns:
+        return chart
+    return mark_phases(chart, phases)
+
+
+def phase_days(result: Result) -> list[int]:
+    """The 0-based days the scenario's timeline phases begin (none without a timeline)."""
+    tl = result.scenario.timeline
+    return sorted({int(r["day"]) for r in tl.table()}) if tl is not None else []
+
+
+def mark_phases(chart: Any, days: list[int]) -> Any:
+    """``chart`` with a dashed vertical line where each phase begins. A phase of 0-based day
+    t is first seen in the metrics of 1-based day t + 1, so the line sits between t and t + 1."""
+    h = hv()
+    lines = [
+        style(
+            h.VLine(d + 0.5),
+            color="#555555",
+            bokeh={"line_dash": "dashed", "line_width": 1},
+            mpl={"linestyle": "--", "linewidth": 0.8},
+        )
+        for d in days
+        if d > 0
+    ]
+    if not lines:
+        return chart
+    marks = h.Overlay(lines)
+    if isinstance(chart, h.Layout):
+        return _layout([panel * marks for panel in chart])
+    return chart * marks
+
+
+def _report_chart(
+    key: str,
+    df: pd.DataFrame,
+    *,
+    tier_floors: Mapping[str, int] | None = None,
+    label: str = "",
+) -> Any:
     from socialcredit.charts.run import behaviour_chart
     from socialcredit.report.figures import DISPARITY_METRICS
 
@@ -403,8 +446,9 @@ def run_charts(result: Result, counterfactual: Result | None = None) -> dict[str
 
     data = rf.figure_data(result, counterfactual)
     floors = rf.tier_floor_scores(result.scenario)
+    marks = phase_days(result)
     built = {
-        key: report_chart(name, data.get(name), tier_floors=floors)
+        key: report_chart(name, data.get(name), tier_floors=floors, phases=marks)
         for name, key in REPORT_KEYS.items()
     }
     return {k: v for k, v in built.items() if v is not None}

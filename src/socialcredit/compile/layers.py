@@ -19,6 +19,7 @@ import numpy as np
 
 from socialcredit.compile.core import Tables
 from socialcredit.scenario.model import Scenario
+from socialcredit.scenario.timeline import regimes, without_sets
 
 f32 = np.float32
 # stage ids of the lists' random streams: LAYER_STREAM + a 16-bit hash of the list's name, far
@@ -36,6 +37,7 @@ class LayerSpec:
     repayment: bool  # some list's debtors pay to leave it
     school: bool  # some list bars the listed's children from good schools
     merge: bool = False  # some list has a `merge` (identity matching, delay, late adopters)
+    repair: bool = False  # some list's merge pairs local repairs with its copy (repair_share)
 
     @property
     def L(self) -> int:
@@ -69,6 +71,8 @@ class LayerParams:
     misattach: jax.Array  # [L] share of unmatched records attached to a namesake
     delay: jax.Array  # [L] int32 days a record takes to reach the list
     adopt: jax.Array  # [L, J] int32 first day a place's records reach the list
+    repair_share: jax.Array  # [L] P(a local repair is passed on to the list's copy)
+    repair_delay: jax.Array  # [L] int32 days it takes
 
 
 def stream_id(name: str) -> int:
@@ -108,6 +112,8 @@ def compile_layers(sc: Scenario, t: Tables) -> tuple[LayerSpec | None, LayerPara
         "misattach": np.zeros(L, f32),
         "delay": np.zeros(L, np.int32),
         "adopt": np.zeros((L, J), np.int32),
+        "repair_share": np.zeros(L, f32),
+        "repair_delay": np.zeros(L, np.int32),
     }
     for i, x in enumerate(lists.values()):
         where = x.where if x.where is not None else places
@@ -148,6 +154,9 @@ def compile_layers(sc: Scenario, t: Tables) -> tuple[LayerSpec | None, LayerPara
             out["delay"][i] = x.merge.delay_days
             for place, d in x.merge.adopt_days.items():
                 out["adopt"][i, places.index(place)] = d
+            if x.merge.repair_share is not None:
+                out["repair_share"][i] = x.merge.repair_share
+                out["repair_delay"][i] = x.merge.repair_delay_days
     own = [j.programme for j in sc.jurisdictions]
     for m in sc.memoranda:
         for dst in m.sanctions_of:
@@ -166,13 +175,19 @@ def compile_layers(sc: Scenario, t: Tables) -> tuple[LayerSpec | None, LayerPara
         repayment=bool((out["repay_rate"] > 0).any()),
         school=bool(out["school"].any()),
         merge=any(x.merge is not None for x in lists.values()),
+        repair=any(
+            x.merge is not None and x.merge.repair_share is not None for x in lists.values()
+        ),
     )
     return spec, LayerParams(**{k: jnp.asarray(v) for k, v in out.items()})
 
 
 @dataclass(frozen=True)
 class TimelineSpec:
-    """The scenario has a timeline: places' own programmes run over spans of days."""
+    """The scenario has a timeline: places' own programmes run over spans of days, and the
+    Params leaves (jax key paths) whose values phases change part-way (`set`)."""
+
+    leaves: tuple[str, ...] = ()
 
 
 @jax.tree_util.register_dataclass
@@ -180,10 +195,16 @@ class TimelineSpec:
 class TimelineParams:
     start: jax.Array  # [J] int32 first day the place's own programme runs
     end: jax.Array  # [J] int32 first day it no longer runs
+    # the numbers phases set: regime r (0: the scenario as written) is in force from day
+    # set_from[r - 1]; values[i] is [R + 1, ...] for TimelineSpec.leaves[i]
+    set_from: jax.Array | None = None  # [R] int32
+    values: tuple[jax.Array, ...] = ()
 
 
 def compile_timeline(sc: Scenario, t: Tables) -> tuple[TimelineSpec | None, TimelineParams | None]:
-    """Spans of the places' own programmes (the lists' spans are in LayerParams)."""
+    """Spans of the places' own programmes (the lists' spans are in LayerParams), and the
+    values phases set: each regime is compiled as a scenario of its own, and the Params leaves
+    that differ from the scenario as written are stacked, so `on_day` picks the day's row."""
     if sc.timeline is None:
         return None, None
     spans = [
@@ -192,4 +213,25 @@ def compile_timeline(sc: Scenario, t: Tables) -> tuple[TimelineSpec | None, Time
     ]
     start = np.array([s for s, _ in spans], np.int32)
     end = np.array([e for _, e in spans], np.int32)
-    return TimelineSpec(), TimelineParams(jnp.asarray(start), jnp.asarray(end))
+    found, issues = regimes(sc)
+    if issues:  # validation reports these with their lines; compiled directly, refuse
+        raise ValueError(f"timeline.phases: {issues[0][2]}")
+    if not found:
+        return TimelineSpec(), TimelineParams(jnp.asarray(start), jnp.asarray(end))
+    from socialcredit.compile import compile_scenario
+
+    base = compile_scenario(Scenario.model_validate(without_sets(sc.model_dump(mode="json"))))[1]
+    rows = [compile_scenario(s)[1] for _, s in found]
+    flat = [jax.tree_util.tree_flatten_with_path(p)[0] for p in [base, *rows]]
+    leaves, values = [], []
+    for k, (path, _) in enumerate(flat[0]):
+        name = jax.tree_util.keystr(path)
+        if name.startswith(".timeline"):
+            continue
+        xs = [np.asarray(f[k][1]) for f in flat]
+        if any(not np.array_equal(xs[0], y) for y in xs[1:]):
+            leaves.append(name)
+            values.append(jnp.asarray(np.stack(xs)))
+    set_from = jnp.asarray(np.array([d for d, _ in found], np.int32))
+    params = TimelineParams(jnp.asarray(start), jnp.asarray(end), set_from, tuple(values))
+    return TimelineSpec(tuple(leaves)), params

@@ -138,6 +138,7 @@ def write_report_files(result: Result, other: Result | None, folder: Path) -> li
     (socialcredit/atomic.py): the page and its figures are rendered into a temporary folder and
     moved into place only once every file is complete. Returns the final paths."""
     from socialcredit.atomic import written_whole
+    from socialcredit.charts.report import phase_days
     from socialcredit.report.figures import (
         FIGURES_DIR,
         figure_data,
@@ -153,6 +154,7 @@ def write_report_files(result: Result, other: Result | None, folder: Path) -> li
             tmp / FIGURES_DIR,
             title=result.scenario.metadata.name,
             tier_floors=tier_floor_scores(result.scenario),
+            phases=phase_days(result),
         )
     return [folder / p.relative_to(tmp) for p in (report, *pngs)]
 

@@ -194,7 +194,7 @@ def absent_reasons(
     agents = result.agents
     no_programme = "no jurisdiction of this scenario runs a programme, so nobody has a tier"
     no_snapshot = "the run kept no per-agent snapshot (record.snapshot is false)"
-    no_log = "the run kept no credit-file log (credit.duckdb) to read people's files from"
+    no_log = "the run kept no credit-file log (events.parquet) to read people's files from"
     reasons: dict[str, str] = {}
     for key in CHARTS:
         if key in data:
@@ -633,8 +633,8 @@ def load_events(result: Result) -> pd.DataFrame | None:
     anything with ``to_pandas``/``df``, or a callable returning one); ``events.parquet`` in the
     run folder; a DuckDB file ``credit.duckdb`` in the run folder, table ``events`` (or
     ``records``, ``credit_records``, ``credit_files``, ``credit_file``, or its only table with
-    an ``agent`` column). ``socialcredit.open_run`` already loads ``credit.duckdb`` into
-    ``result.events`` (schema in ``socialcredit.results.credit``: day, agent, kind, behaviour, channel,
+    an ``agent`` column; folders written before the log moved to Parquet). ``socialcredit.open_run``
+    already loads either into ``result.events`` (schema in ``socialcredit.results.credit``: day, agent, kind, behaviour, channel,
     points, true, expires_day, score). Columns are renamed to agent, day, behaviour, channel,
     points (see ``EVENT_COLUMNS`` for the spellings accepted); ``kind`` and a boolean ``false``
     (a record of an act that never happened) are derived when missing. A log without agent

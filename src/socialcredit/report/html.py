@@ -185,12 +185,13 @@ def build_charts(data: Mapping[str, pd.DataFrame], result: Result) -> dict[str, 
     """One bokeh model per chart in ``data``: the chart module's definition
     (``charts.report.report_chart``), the same one the PNG files render."""
     from socialcredit.charts.core import to_bokeh
-    from socialcredit.charts.report import report_chart
+    from socialcredit.charts.report import phase_days, report_chart
 
     floors = tier_floor_scores(result.scenario)
+    marks = phase_days(result)
     out = {}
     for key in CHARTS:
-        chart = report_chart(key, data.get(key), tier_floors=floors)
+        chart = report_chart(key, data.get(key), tier_floors=floors, phases=marks)
         if chart is not None:
             out[key] = to_bokeh(chart)
     return out
@@ -214,6 +215,24 @@ def _facts(result: Result) -> str:
     ]
     items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
     return f'<section id="facts">\n<h2>The run</h2>\n<dl class="facts">{items}</dl>\n</section>\n'
+
+
+def _phases(result: Result) -> str:
+    """The timeline's phases (issue 14), which the charts over days mark with dashed lines."""
+    tl = result.scenario.timeline
+    if tl is None:
+        return ""
+    head = ["phase", "day", "date", "starts", "stops", "sets", "note"]
+    rows = [
+        (r["phase"], r["day"], r["date"] or "", r["start"], r["stop"], r["set"], r["note"])
+        for r in tl.table()
+    ]
+    return (
+        '<section id="phases">\n<h2>Timeline</h2>\n<p>The phases of the run: what each starts, '
+        "stops or sets, from its (0-based) day on. Charts over days mark each phase with a "
+        "dashed line.</p>\n"
+        f"{table(head, rows, [False, True, False, False, False, False, False])}</section>\n"
+    )
 
 
 def _summary(result: Result, counterfactual: Result | None) -> str:
@@ -313,6 +332,7 @@ def render_report(
             f" ({esc(counterfactual.info.get('run_id', 'not saved'))}).</p>\n"
         )
     parts.append(_facts(result))
+    parts.append(_phases(result))
     for key in charts:
         extra = _credit_files_table(data[key]) if key == "credit_files" else ""
         parts.append(chart_section(key, divs[key], extra, df=data[key]))
@@ -357,6 +377,7 @@ def write_pngs(
     *,
     title: str | None = None,
     tier_floors: Mapping[str, int] | None = None,
+    phases: list[int] | None = None,
 ) -> list[Path]:
     """Write one PNG per chart in ``data`` (as ``figure_data`` returns it) into ``folder``:
     the chart module's definition (``charts.report.report_chart``) rendered by
@@ -364,7 +385,8 @@ def write_pngs(
 
     Files are named after the chart ids (``tiers-over-time.png``, ...). ``title`` prefixes the
     tier chart's title (the scenario name, say); ``tier_floors`` (tier -> lowest score) marks
-    tier boundaries on the score distribution. Returns the paths written, in report order.
+    tier boundaries on the score distribution; ``phases`` (days) marks the timeline's phases on
+    the charts over days. Returns the paths written, in report order.
     """
     from socialcredit.charts.core import export
     from socialcredit.charts.report import report_chart
@@ -375,7 +397,9 @@ def write_pngs(
     label = f"{title}: " if title else ""
     written = []
     for key, (slug, _) in CHARTS.items():
-        chart = report_chart(key, data.get(key), tier_floors=tier_floors, label=label)
+        chart = report_chart(
+            key, data.get(key), tier_floors=tier_floors, label=label, phases=phases
+        )
         if chart is not None:
             written.append(export(chart, folder / f"{slug}.png"))
     return written

@@ -5,7 +5,8 @@
 - ``snapshot``: the final per-agent table (``snapshot``).
 - ``summary``: the small JSON-able summary (``summarize``).
 - ``credit``: credit files, the event log of a sample of agents (``credit_sample``,
-  ``decode_events``, ``credit_file``, reading and writing ``credit.duckdb``).
+  ``decode_events``, ``credit_file``; the log is ``events.parquet``, ``credit.duckdb`` in old
+  folders).
 - ``orgs``: the organisations' daily table, firm table and summary.
 
 ``socialcredit.api.simulate`` calls them; ``socialcredit.result.Result`` holds what they

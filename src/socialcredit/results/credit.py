@@ -4,7 +4,9 @@ Every run keeps, for a sample of agents, each day's packed event word and end-of
 Small runs keep everyone (up to SAMPLE_MAX agents); larger runs keep every k-th agent with
 k = ceil(N / SAMPLE_MAX), which stratifies the sample across jurisdictions and groups because
 agents are laid out by (jurisdiction, group). The log is stored in the run folder's
-``credit.duckdb`` (tables ``events`` and ``sample``) and printed by ``socialcredit explain``.
+``events.parquet`` (and the sampled agents in ``sample.parquet``), like every other table, and
+printed by ``socialcredit explain``; folders written before that keep it in ``credit.duckdb``
+(tables ``events`` and ``sample``), which is still read, as data only.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from socialcredit.engine.state import event_field
 from socialcredit.scenario.model import Scenario
 
 SAMPLE_MAX = 20_000
-# The event log's columns, in order (credit.duckdb, table events).
+# The event log's columns, in order (events.parquet; credit.duckdb, table events, before).
 EVENT_LOG_COLUMNS = [
     "day", "agent", "kind", "behaviour", "channel", "points", "true", "expires_day", "score"
 ]  # fmt: skip
@@ -167,8 +169,28 @@ def decode_events(
     )
 
 
+def read_credit_parquet(events: pd.DataFrame) -> pd.DataFrame:
+    """The event log as read from ``events.parquet`` (run_id dropped) or an old folder's
+    ``credit.duckdb``: its columns in order, each of the type a fresh run's log has. Raises
+    ValueError naming missing columns."""
+    missing = [c for c in EVENT_LOG_COLUMNS if c not in events.columns]
+    if missing:
+        raise ValueError(f"has no column {', '.join(missing)} of a credit-file log")
+    return events[EVENT_LOG_COLUMNS].astype(
+        {
+            "day": "int32",
+            "agent": "int64",
+            "points": "int32",
+            "score": "int32",
+            "expires_day": "Int32",
+            "true": "boolean",
+        }
+    )
+
+
 def write_credit_db(path: Path, events: pd.DataFrame, sample: np.ndarray) -> None:
-    """Write the event log and the sample into a DuckDB file."""
+    """Write the event log and the sample into a DuckDB file (the layout of run folders
+    written before the log moved to Parquet; kept for tests of old folders)."""
     import duckdb
 
     con = duckdb.connect(str(path))

@@ -599,8 +599,8 @@ class Merge(Strict):
     """What merging local records into a national list costs (issue 14: the merge is not
     free). Local records reach the list only where they match a national identity; some that
     do not are attached to the wrong person (a namesake: the next agent); they arrive after a
-    migration delay; and the list never learns of a local appeal or repair, so a listing on a
-    false record outlives its local correction."""
+    migration delay; and unless `repair_share` says otherwise the list never learns of a local
+    appeal, so a listing on a false record outlives its local correction."""
 
     match_share: Probability = Field(
         default=1.0,
@@ -618,6 +618,18 @@ class Merge(Strict):
         default_factory=dict,
         description="Late adopters: jurisdiction -> first day its records reach the list and "
         "its people are held by it (others from day 0).",
+    )
+    repair_share: Probability | None = Field(
+        default=None,
+        description="When the place's own programme corrects a person's false record (an "
+        "upheld appeal) while the person is on this list on a false or misattached record, the "
+        "chance that the list's copy is corrected too, ending the listing after "
+        "repair_delay_days; otherwise the listing outlives the local repair [U]. null: the "
+        "pairing is not modelled (nor measured).",
+    )
+    repair_delay_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = Field(
+        default=0,
+        description="Days from a local correction to the list's, where it is passed on [U].",
     )
 
 

@@ -432,7 +432,7 @@ def _literal_glob(con: Any, file: Path) -> str | None:
 def connect(root: str | Path, listing: Listing | None = None) -> Any:
     """An in-memory DuckDB connection with a view ``catalog`` (the rows of `read_catalog`) and,
     per Parquet table of the done run folders (``metrics``, ``agents``, ``org_metrics``,
-    ``firms``), a view over those files, told apart by their ``run_id`` column. Folder names
+    ``firms``, the credit files' ``events`` and ``causes``), a view over those files, told apart by their ``run_id`` column. Folder names
     go into the views' SQL only as quoted literals matching their own file (`_literal_glob`)."""
     import duckdb
 
@@ -442,7 +442,7 @@ def connect(root: str | Path, listing: Listing | None = None) -> Any:
     _catalog_view(con, listing)
     rows = listing.rows
     runs = rows[(rows["kind"] == "run") & (rows["status"] == "done") & rows["path"].notna()]
-    for table in ("metrics", "agents", "org_metrics", "firms"):
+    for table in ("metrics", "agents", "org_metrics", "firms", "events", "causes"):
         files = [root / p / f"{table}.parquet" for p in runs["path"]]
         files = [f for f in (_literal_glob(con, f) for f in files if f.is_file()) if f]
         if files:

@@ -45,8 +45,10 @@ DATA_FILES = REQUIRED + (
     "agents.parquet",
     "org_metrics.parquet",
     "firms.parquet",
-    "credit.duckdb",
+    "events.parquet",
+    "sample.parquet",
     "causes.parquet",
+    "credit.duckdb",  # the credit-file log of folders written before it moved to Parquet
 )
 __all__ = ["DamagedRun", "RunNotFound", "read_run", "save_run"]
 _CATEGORIES = ["jurisdiction", "group", "metric", "aggregation"]
@@ -114,10 +116,13 @@ def _write_folder(result: Result, info: dict[str, Any], folder: Path) -> None:
         if table is not None:  # organisations: their own tables
             frame = pa.Table.from_pandas(table, preserve_index=False)
             _write_parquet(frame, run_id, folder / f"{name}.parquet")
-    if result.events is not None:
-        from socialcredit.results.credit import write_credit_db
+    if result.events is not None:  # the credit-file log and its sample (results/credit.py)
+        from socialcredit.results.credit import EVENT_LOG_COLUMNS
 
-        write_credit_db(folder / "credit.duckdb", result.events, np.asarray(result.sample))
+        events = pa.Table.from_pandas(result.events[EVENT_LOG_COLUMNS], preserve_index=False)
+        _write_parquet(events, run_id, folder / "events.parquet")
+        sample = pa.table({"agent": np.asarray(result.sample).astype(np.int64)})
+        _write_parquet(sample, run_id, folder / "sample.parquet")
     summary = {"summary": result.summary, "info": info}
     (folder / "summary.json").write_text(_dumps(summary), encoding="utf-8")
     (folder / "info.json").write_text(_dumps(info), encoding="utf-8")
@@ -248,11 +253,19 @@ def read_run(path: str | Path) -> dict[str, Any]:
     with _reading(path, "scenario.yaml"):
         scenario = load_scenario(path / "scenario.yaml")
     events = sample = None
-    if (path / "credit.duckdb").is_file():
-        from socialcredit.results.credit import read_credit_db
+    if (path / "events.parquet").is_file():
+        from socialcredit.results.credit import read_credit_parquet
+
+        with _reading(path, "events.parquet"):
+            events = read_credit_parquet(_read_parquet(path / "events.parquet"))
+        with _reading(path, "sample.parquet"):
+            sample = _read_parquet(path / "sample.parquet")["agent"].to_numpy(np.int64)
+    elif (path / "credit.duckdb").is_file():  # written before the log moved to Parquet
+        from socialcredit.results.credit import read_credit_db, read_credit_parquet
 
         with _reading(path, "credit.duckdb"):
             events, sample = read_credit_db(path / "credit.duckdb")
+            events = read_credit_parquet(events)  # the same types as the Parquet log
     org = {}
     for name in ("org_metrics", "firms", "causes"):
         if (path / f"{name}.parquet").is_file():

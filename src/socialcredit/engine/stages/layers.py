@@ -36,6 +36,7 @@ from socialcredit.engine.state import NONE, Context, State, Today
 NEW, LEFT, PAID, REC, FALSE, MIS = 1, 2, 4, 8, 16, 32  # FALSE: false or misattached
 FACT_BITS = 6
 WRONG_LISTING = 8  # LayerState.wrong: bit k pending record wrong, bit 8 + k listing on one
+OUTLIVED, REPAIRED, LIFTED = 0, 8, 16  # shifts of LayerState.repair's bits
 
 
 @jax.tree_util.register_dataclass
@@ -49,16 +50,25 @@ class LayerState:
     # and whether that record, and the listing, rest on a wrong record (false or misattached)
     pending: jax.Array  # int16 [L, N] (-1 none)
     wrong: jax.Array  # uint16 [N] bit k: pending record wrong; bit 8 + k: listing on one
+    # with a `repair_share` only (else empty): the day the list's copy of a locally repaired
+    # record is corrected (-1 none), and per list k: bit k the listing has outlived a local
+    # repair, bit 8 + k a local repair of a wrongly listed person today, bit 16 + k the
+    # listing lifted today by a repair passed on (REPAIR_BITS)
+    repair_at: jax.Array  # int16 [L, N]
+    repair: jax.Array  # uint32 [N]
 
 
 def initial_layers(spec: Spec) -> LayerState:
     L, n = spec.layers.L, spec.padded
     m = n * spec.layers.merge  # carried only where some list has a merge
+    r = n * spec.layers.repair  # only where some list pairs local repairs
     return LayerState(
         jnp.full((L, n), -1, jnp.int16),
         jnp.zeros(n, jnp.uint32),
         jnp.full((L, m), -1, jnp.int16),
         jnp.zeros(m, jnp.uint16),
+        jnp.full((L, r), -1, jnp.int16),
+        jnp.zeros(r, jnp.uint32),
     )
 
 
@@ -92,6 +102,7 @@ def list_layers(ctx: Context, state: State, today: Today) -> tuple[State, Today]
     rel = jnp.maximum(state.wealth / params.wealth_median, 0.0)
     since_rows, facts = [], jnp.zeros(n, jnp.uint32)
     pending_rows, wrong = [], ls.wrong
+    repair_rows, repair = [], jnp.zeros_like(ls.repair)
     wealth = state.wealth
     merge = spec.layers.merge
     for k in range(spec.layers.L):
@@ -131,6 +142,10 @@ def list_layers(ctx: Context, state: State, today: Today) -> tuple[State, Today]
                 spec, params, k, day, u_match, rec, false, on[k] & real, ground, since, wrong, ls
             )
             pending_rows.append(pend)
+        if layers.repair:
+            since, wrong, leave, row, bits = _repair(ctx, today, ls, k, since, wrong, leave, real)
+            repair_rows.append(row)
+            repair = repair | bits
         word = (
             jnp.where(new, NEW, 0)
             | jnp.where(leave, LEFT, 0)
@@ -142,7 +157,8 @@ def list_layers(ctx: Context, state: State, today: Today) -> tuple[State, Today]
         facts = facts | (word << (FACT_BITS * k))
         since_rows.append(since)
     pending = jnp.stack(pending_rows) if merge else ls.pending
-    layers = LayerState(jnp.stack(since_rows), facts, pending, wrong)
+    repair_at = jnp.stack(repair_rows) if spec.layers.repair else ls.repair_at
+    layers = LayerState(jnp.stack(since_rows), facts, pending, wrong, repair_at, repair)
     return replace(state, layers=layers, wealth=wealth), today
 
 
@@ -168,6 +184,42 @@ def _merge(spec, params, k, day, u, rec, false, held, ground, since, wrong, ls):
     wrong = jnp.where(rec, jnp.where(wrong_rec, wrong | bit, wrong & ~bit), wrong)
     wrong = jnp.where(listing_wrong, wrong | lbit, wrong & ~lbit)
     return rec, wrong_rec, mis, pend, wrong
+
+
+def _repair(ctx, today, ls, k, since, wrong, leave, real):
+    """A local repair paired with the list's copy: when the place's own programme upholds a
+    person's appeal against a false record (``today.appealed``) while the person is on list
+    k on a false or misattached record, the list's copy is corrected with chance
+    `repair_share`, ending the listing `repair_delay_days` later (0: today); otherwise, and
+    until then, the listing outlives the local repair. A listing is counted once, at its first
+    local repair. Returns (since, wrong, leave, the list's repair days, today's repair bits)."""
+    spec, lp, day = ctx.spec, ctx.params.layers, ctx.day
+    n = spec.padded
+    (u,) = rng.agent_words(
+        rng.stage_seeds(
+            jax.random.fold_in(ctx.key, rng.LAYER_REPAIR), day, spec.layers.streams[k], 1
+        ),
+        jnp.arange(n, dtype=jnp.uint32),
+        1,
+    )
+    lbit = jnp.uint16(1 << (WRONG_LISTING + k))
+    wrongly = ((wrong & lbit) != 0) & (since >= 0)
+    outlived = ((ls.repair >> (OUTLIVED + k)) & 1) != 0  # yesterday's
+    at = ls.repair_at[k]
+    fixed = today.appealed & wrongly & ~outlived & real
+    passed = fixed & (u < rng.threshold(lp.repair_share[k]))
+    at = jnp.where(passed, (day + lp.repair_delay[k]).astype(jnp.int16), at)
+    lift = wrongly & (at.astype(jnp.int32) == day)
+    since = jnp.where(lift, jnp.int16(-1), since)
+    wrong = jnp.where(lift, wrong & ~lbit, wrong)
+    at = jnp.where(since >= 0, at, jnp.int16(-1))
+    outlived = (outlived | fixed) & (since >= 0)
+    bits = (
+        (outlived.astype(jnp.uint32) << (OUTLIVED + k))
+        | (fixed.astype(jnp.uint32) << (REPAIRED + k))
+        | (lift.astype(jnp.uint32) << (LIFTED + k))
+    )
+    return since, wrong, leave | lift, at, bits
 
 
 def effects(spec: Spec, params: Params, state: State, own_listed: jax.Array) -> dict:
@@ -227,8 +279,17 @@ __all__ = ["NONE", "LayerState", "any_listed", "effects", "initial_layers", "lis
 def on_day(spec: Spec, params: Params, day: jax.Array) -> Params:
     """The Params of one day under the timeline: a place's own programme outside its span
     runs nowhere (no records, no false records, no score, no consequences), as a place without
-    a programme."""
+    a programme. Numbers that phases set take the value in force today (compile_timeline)."""
     tp = params.timeline
+    if spec.timeline.leaves:
+        regime = jnp.sum(day >= tp.set_from)
+        rows = dict(zip(spec.timeline.leaves, tp.values, strict=True))
+        flat, tree = jax.tree_util.tree_flatten_with_path(params)
+        flat = [
+            x if (k := jax.tree_util.keystr(p)) not in rows else rows[k][regime] for p, x in flat
+        ]
+        params = jax.tree_util.tree_unflatten(tree, flat)
+        tp = params.timeline
     live = params.active & (day >= tp.start) & (day < tp.end)
     return replace(
         params,

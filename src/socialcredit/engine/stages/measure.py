@@ -105,6 +105,8 @@ def layer_metric_names(spec: Spec) -> list[str]:
         names += [f"{m}.{name}" for m, _ in LAYER_METRICS]
         if layers.merge:
             names += [f"misattached.{name}", f"wrongly_listed.{name}"]
+        if layers.repair:  # a local repair paired with the list's copy
+            names += [f"repaired_locally.{name}", f"lifted.{name}", f"outlived.{name}"]
     return names
 
 
@@ -119,6 +121,10 @@ def _layer_flags(spec: Spec, state: State) -> list[jax.Array]:
         if state.layers.pending.shape[-1]:  # a merge: misattached records, wrongful listings
             lbit = 1 << (lay.WRONG_LISTING + k)
             flags += [lay.fact(facts, k, lay.MIS), (state.layers.wrong & lbit) != 0]
+        if state.layers.repair.shape[-1]:
+            rep = state.layers.repair
+            flags += [((rep >> (shift + k)) & 1) != 0 for shift in (lay.REPAIRED, lay.LIFTED)]
+            flags.append(((rep >> (lay.OUTLIVED + k)) & 1) != 0)
     return flags
 
 
