@@ -120,3 +120,14 @@ def test_deterrence_lowers_misconduct_among_viewers(runs):
     after = sum(total(strong.metrics, m) for m in loss)
     assert after < before
     assert total(strong.metrics, "mean_risk") > total(zero.metrics, "mean_risk")
+
+
+def test_audiences_without_public_shaming_are_refused_where_they_stand():
+    from socialcredit.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError) as e:
+        sc.load_scenario(
+            "court-blacklist", ["programmes.court.consequences.listed.public_shaming=false"]
+        )
+    (issue,) = [i for i in e.value.issues if "audiences" in str(i.path)]
+    assert "public_shaming: true" in issue.message
