@@ -90,16 +90,18 @@ def _run(overrides: list[str]):
 
 @pytest.fixture(scope="module")
 def runs():
-    """Without the section, with it at strength 0, and with deterrence (same spec as 0)."""
+    """Without the section, with it at strength 0, with deterrence and with shunning (the last
+    three share one spec, so one compilation)."""
     shamed = [f"{SHAMED}.public_shaming=true"]
     zero = shamed + [AUDIENCE, "shaming={deterrence: 0.0, shunning: 0.0}"]
     strong = shamed + [AUDIENCE, "shaming={deterrence: 1.0, shunning: 0.0}"]
-    return _run(shamed), _run(zero), _run(strong)
+    shun = shamed + [AUDIENCE, "shaming={deterrence: 0.0, shunning: 0.8}"]
+    return _run(shamed), _run(zero), _run(strong), _run(shun)
 
 
 @pytest.mark.slow
 def test_spillovers_at_zero_change_nothing_but_count_viewers(runs):
-    before, zero, _ = runs
+    before, zero, _, _ = runs
     a = before.metrics.set_index(["day", "jurisdiction", "group", "metric"])["value"]
     b = zero.metrics.set_index(["day", "jurisdiction", "group", "metric"])["value"]
     viewers = b.index.get_level_values("metric").str.startswith("shaming_viewers")
@@ -112,7 +114,7 @@ def test_spillovers_at_zero_change_nothing_but_count_viewers(runs):
 def test_deterrence_lowers_misconduct_among_viewers(runs):
     """Deterrence raises perceived risk and lowers the acts that cost points, against the same
     run (same random numbers) at 0; only viewers' evidence differs on the first day it acts."""
-    _, zero, strong = runs
+    _, zero, strong, _ = runs
     points = zero.scenario.programmes["xinjiang"].points
     loss = [f"acts.{b}" for b, p in points.items() if p < 0]
     assert loss
@@ -131,3 +133,13 @@ def test_audiences_without_public_shaming_are_refused_where_they_stand():
         )
     (issue,) = [i for i in e.value.issues if "audiences" in str(i.path)]
     assert "public_shaming: true" in issue.message
+
+
+@pytest.mark.slow
+def test_viewers_shunning_costs_the_shamed_matches(runs):
+    """Viewers who meet the shamed person in a match refuse them: more matches lost than in
+    the same run without it, and the same acts (shunning deters nobody)."""
+    _, zero, _, shun = runs
+    assert total(shun.metrics, "matches_lost") > total(zero.metrics, "matches_lost")
+    acts = [f"acts.{b.name}" for b in zero.scenario.behaviours]
+    assert [total(shun.metrics, m) for m in acts] == [total(zero.metrics, m) for m in acts]
