@@ -76,7 +76,7 @@ def test_counterfactual_has_no_system_and_the_same_society(name):
     cspec, cparams = compile_scenario(cf)
     # no mechanism of the system
     assert not np.asarray(cparams.active).any()
-    for mechanism in ("informants", "map", "budgets", "court", "shaming", "appeals"):
+    for mechanism in ("informants", "map", "budgets", "court", "shaming", "appeals", "audiences"):
         assert getattr(cspec, mechanism) is None, mechanism
         assert getattr(cparams, mechanism) is None, mechanism
     assert not np.asarray(cparams.detect).any()
@@ -157,6 +157,7 @@ COMPILED = {
     "public_shaming": ("shaming", "off"),  # "off": the mechanism is absent or marks nobody
     "school_block": ("households.school_block", "off"),
     "on_map": ("map", "off"),
+    "audiences": ("audiences", "off"),
 }
 
 # metrics that exist only where a programme runs, or count what it does by design

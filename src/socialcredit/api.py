@@ -199,6 +199,7 @@ SECTIONS: dict[str, str] = {
     "lists": "system",  # layered lists: the court's national list, sector lists (issue 14)
     "memoranda": "system",  # joint punishment for people
     "timeline": "system",  # the phases of the system (issue 14)
+    "shaming": "system",  # what seeing the shamed does to viewers: none without the system
 }
 
 # The same for the organisations section: the economy of firms and institutions is society;
@@ -220,6 +221,7 @@ _EMPTY = {
     "lists": None,
     "memoranda": [],
     "timeline": None,
+    "shaming": None,
 }
 
 

@@ -25,6 +25,7 @@ MARKET, B2B, INSPECT, INSTITUTIONS, LOANS, ORG_POPULATION = 40, 41, 42, 43, 44, 
 # A local repair passed on to a layered list's copy (stages/layers.py), folded into the key
 # before each list's own stream, so lists stay independent of each other.
 LAYER_REPAIR = 60
+AUDIENCES = 70  # who watches screens and hears ringtones (stages/audiences.py)
 
 
 def _triple32(x: jax.Array) -> jax.Array:

@@ -644,6 +644,20 @@ register(
 )
 register(
     Outcome(
+        "shaming_viewers",
+        "harm",
+        "viewer-days per agent-year",
+        "Viewers of shaming: days on which someone saw a person shamed (a village poster, a "
+        "screen, a debtor's ringtone, or the deadbeat map where the scenario has a `shaming` "
+        "section), counted once per viewer and day, sum of shaming_viewers / agent-years.",
+        per_agent_year(["shaming_viewers"]),
+        comparison="system",
+        label="Days seeing someone shamed per agent-year",
+        without_system=0.0,
+    )
+)
+register(
+    Outcome(
         "debts_paid",
         "aim",
         "payments per agent-year",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from socialcredit.compile.audiences import AudienceParams, AudienceSpec, compile_audiences
 from socialcredit.compile.budgets import BudgetParams, BudgetSpec, compile_budgets
 from socialcredit.compile.cooperation import compile_cooperation
 from socialcredit.compile.core import (
@@ -53,6 +54,8 @@ __all__ = [
     "AdaptiveSpec",
     "AppealParams",
     "AppealSpec",
+    "AudienceParams",
+    "AudienceSpec",
     "BudgetParams",
     "BudgetSpec",
     "CourtParams",
@@ -89,6 +92,7 @@ MECHANISMS = (
     ("budgets", compile_budgets),
     ("layers", compile_layers),
     ("timeline", compile_timeline),
+    ("audiences", compile_audiences),
 )
 
 

@@ -25,6 +25,7 @@ from socialcredit.scenario.model import Programme, Scenario, tier_floors
 from socialcredit.scenario.types import INT16_MAX
 
 if TYPE_CHECKING:
+    from socialcredit.compile.audiences import AudienceParams, AudienceSpec
     from socialcredit.compile.budgets import BudgetParams, BudgetSpec
     from socialcredit.compile.court import CourtParams, CourtSpec
     from socialcredit.compile.households import HouseholdParams, HouseholdSpec
@@ -129,6 +130,7 @@ class Spec:
     cooperation: CoopSpec | None = None  # engine/cooperation.py: the donation game
     layers: LayerSpec | None = None  # compile/layers.py: lists laid over the places' own
     timeline: TimelineSpec | None = None  # compile/layers.py: places' programmes by day
+    audiences: AudienceSpec | None = None  # compile/audiences.py: shaming's audiences
 
     @property
     def events2(self) -> bool:
@@ -205,6 +207,7 @@ class Params:
     cooperation: CoopParams | None = None  # numbers of the donation game
     layers: LayerParams | None = None
     timeline: TimelineParams | None = None
+    audiences: AudienceParams | None = None
 
 
 @dataclass

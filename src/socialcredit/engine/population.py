@@ -113,6 +113,7 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
         ),
         coop=coop_initial(spec.cooperation, key) if spec.cooperation is not None else None,
         layers=initial_layers(spec) if spec.layers is not None else None,
+        audience=jnp.zeros(n, jnp.uint8) if spec.audiences is not None else None,
     )
     if not slim:
         return state

@@ -33,6 +33,7 @@ from jax.sharding import Mesh
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.population import synthesize
 from socialcredit.engine.shard import agent_mesh, constrain, pad_for, to_host
+from socialcredit.engine.stages.audiences import watch
 from socialcredit.engine.stages.behave import behave
 from socialcredit.engine.stages.budget import settle_books
 from socialcredit.engine.stages.consequences import carry_home_block, live, own_school_block
@@ -94,6 +95,8 @@ def day_step(
     state, today = rank(ctx, state, today)  # score, tiers, blacklist
     if spec.layers is not None:
         state, today = list_layers(ctx, state, today)  # layered lists: the court's, sectors'
+    if spec.audiences is not None:
+        state, today = watch(ctx, state, today)  # who sees the shamed: posters, screens, calls
     state, today = live(ctx, state, today)  # consequences
     if spec.orgs is not None:
         state, today = trade(ctx, state, today)  # businesses and institutions
@@ -208,6 +211,7 @@ DAY = (
     (None, file_records),
     (None, rank),
     ("layers", list_layers),
+    ("audiences", watch),
     (None, live),
     ("orgs", trade),
     ("cooperation", cooperate),

@@ -57,6 +57,7 @@ class State:
     orgs: Any = None  # engine.orgs.Orgs: businesses and institutions (None: no organisations)
     coop: Any = None  # engine.cooperation.CoopState: the donation game (None: no game)
     layers: Any = None  # stages.layers.LayerState: layered lists (None: no lists)
+    audience: Any = None  # uint8 [N] what the agent saw shamed today (stages/audiences.py)
 
 
 # Bits of State.traits (static over a run, except TRAIT_HOME_BLOCK, set each day).
@@ -96,6 +97,7 @@ class Today:
     sighted: jax.Array | None = None  # bool [N] seen on the map by at least one user
     tipped: jax.Array | None = None  # bool [N] reported to the court by at least one user
     sightings: jax.Array | None = None  # uint16 [N] listed people this user saw
+    refusal: jax.Array | None = None  # float32 [N] chance a match refuses one seen shamed
     # the court list and credit repair (stages/repair.py)
     paid: jax.Array | None = None  # bool [N] paid the debt and left the list
     repaired: jax.Array | None = None  # bool [N] negative records cleared by credit repair

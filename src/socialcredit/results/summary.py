@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from socialcredit.compile import Spec
-from socialcredit.engine.stages.measure import metric_names
+from socialcredit.engine.stages.measure import audience_metric_names, metric_names
 from socialcredit.units import DAYS_PER_YEAR
 
 
@@ -53,6 +53,10 @@ def summarize(spec: Spec, raw: np.ndarray, bases: np.ndarray) -> dict:
     out["trips_blocked_rate"] = over_cells("trips_blocked") / trips if trips else 0.0
     out["mean_risk"] = float(final[:, col["risk_sum"]].sum() / max(sizes.sum(), 1))
     out["mean_wealth"] = float(final[:, col["wealth_sum"]].sum() / max(sizes.sum(), 1))
+    if spec.audiences is not None:  # viewer-days of shaming, unique then per audience
+        out["shaming_viewers_per_agent_year"] = {
+            name: over_cells(name) / agent_years for name in audience_metric_names(spec)
+        }
     if spec.budgets is not None:
         _budget_summary(spec, out, run_sum, final, col, total_days)
     if len(spec.jurisdictions) > 1:

@@ -39,6 +39,7 @@ from .population import (
 )
 from .programme import (
     Appeals,
+    Audiences,
     Blacklist,
     Budget,
     Channel,
@@ -52,6 +53,7 @@ from .programme import (
     Programme,
     Repair,
     Repayment,
+    Shaming,
     TargetedReward,
     Tier,
     tier_floors,
@@ -76,6 +78,7 @@ __all__ = [
     "MAX_DAYS",
     "NAME_RE",
     "Appeals",
+    "Audiences",
     "Behaviour",
     "Blacklist",
     "Budget",
@@ -105,6 +108,7 @@ __all__ = [
     "Record",
     "Repair",
     "Repayment",
+    "Shaming",
     "Response",
     "Scenario",
     "Score",
@@ -190,6 +194,11 @@ class Scenario(Strict):
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     record: Record = Record()
     map: DeadbeatMap | None = None
+    shaming: Shaming | None = Field(
+        default=None,
+        description="What seeing the publicly shamed (consequences' `audiences`) or the map's "
+        "debtors does to viewers (stages/audiences.py); null: defaults, if any audience.",
+    )
     organisations: Organisations | None = Field(
         default=None,
         description="Businesses, government institutions, the market and corporate credit "

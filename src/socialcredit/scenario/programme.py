@@ -354,17 +354,76 @@ class Consequence(Strict):
         description="Shown on the deadbeat map: app users within `map.radius_m` of where they "
         "stand see the person (see the `map` section).",
     )
+    audiences: Audiences | None = Field(
+        default=None,
+        description="Who sees the publicly shamed: village posters, screens, ringtones (needs "
+        "public_shaming; what seeing does to viewers is the `shaming` section). Null: shaming "
+        "has no counted audience.",
+    )
 
     def issues(self, path: FieldPath, refs: Refs) -> list[Issue]:
+        out: list[Issue] = []
         if self.on_map and not refs.map:
-            return [
+            out.append(
                 (
                     path + ("on_map",),
                     True,
                     "nobody sees the map: add a `map` section (app_share, radius_m, ...)",
                 )
-            ]
-        return []
+            )
+        if self.audiences is not None and not self.public_shaming:
+            out.append(
+                (
+                    path + ("audiences",),
+                    "audiences",
+                    "audiences see the publicly shamed: set `public_shaming: true` beside them "
+                    "or remove `audiences`",
+                )
+            )
+        return out
+
+
+class Audiences(Strict):
+    """The audiences of public shaming for one tier or listing (scs-facts section 6): village
+    posters, cinema and street screens, debtor ringtones. Each counts its viewers
+    (`shaming_viewers.<audience>`); the `shaming` section says what seeing does to them."""
+
+    posters: bool = Field(
+        default=False,
+        description="A poster in the person's village: every resident of their neighbourhood "
+        "(a square of side `shaming.village_m` on the city plane) sees it each day.",
+    )
+    screens: Probability = Field(
+        default=0.0,
+        description="Cinema pre-rolls and street screens: the share of the jurisdiction's "
+        "residents who watch them on a given day (each sees everyone shown).",
+    )
+    ringtone_calls: Probability = Field(
+        default=0.0,
+        description="Debtor ringtones: the chance per contact and day of calling the person, "
+        "so hearing the tone.",
+    )
+
+
+class Shaming(Strict):
+    """What seeing someone shamed (posters, screens, ringtones, or the deadbeat map) does to
+    the viewer (stages/audiences.py). Defaults change nothing but count the viewers."""
+
+    village_m: Annotated[float, Field(gt=0.0, le=100_000.0)] = Field(
+        default=1000.0,
+        description="Side of a village or neighbourhood (the reach of a poster), metres.",
+    )
+    deterrence: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        default=0.0,
+        description="Evidence of risk a viewer takes from having seen someone shamed or on the "
+        "map the day before, added to their own sanctions' in the adaptive model's perceived "
+        "risk (misconduct in general; inert under response.model: fixed).",
+    )
+    shunning: Probability = Field(
+        default=0.0,
+        description="Chance that a viewer who meets the shamed person in a dating or job match "
+        "refuses them (the counterpart is a resident of the jurisdiction).",
+    )
 
 
 class Appeals(Strict):

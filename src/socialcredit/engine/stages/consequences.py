@@ -44,6 +44,7 @@ def consequences(
     rewards_open: jax.Array | None = None,
     owner: jax.Array | None = None,
     layers: dict[str, jax.Array] | None = None,
+    refusal: jax.Array | None = None,
 ) -> tuple[State, dict[str, jax.Array]]:
     """Loans, trips, schools and income; ``household_blocked``: the household's children are
     refused good schools (the standing of the head or partner at the start of the day);
@@ -51,7 +52,8 @@ def consequences(
     ``rewards_open``: whether the programme's budget still pays perks today (stages/budget.py);
     ``owner``: the agent owns a firm whose listing sanctions its owner (organisations);
     ``layers``: what layered lists and memoranda do today (stages/layers.py `effects`),
-    combined with the place's own programme by the rule stated there."""
+    combined with the place's own programme by the rule stated there; ``refusal``: the chance
+    that a match's counterpart, having seen the person shamed, refuses (stages/audiences.py)."""
     n = spec.padded
     T = spec.max_tiers
     (word,) = rng.agent_words(
@@ -130,6 +132,8 @@ def consequences(
         shamed = shamed | (layers["shamed"] & real)
     shunned = shamed if sighted is None else shamed | sighted
     chance = params.match_success * (1.0 - penalty) * (1.0 - params.shunning * shunned)
+    if refusal is not None:  # viewers of shaming met in a match refuse (stages/audiences.py)
+        chance = chance * (1.0 - refusal)
     lost = attempted & (u_match >= jnp.clip(chance, 0.0, 1.0)) & (u_match < params.match_success)
     sanctioned = (
         recorded_loss | blocked | (refused_by_system & bites) | school_refused | lost | shunned
@@ -199,6 +203,7 @@ def live(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
         today.gate,
         owner,
         layers,
+        today.refusal,
     )
     return state, replace(today, **facts, **more)
 

@@ -43,6 +43,8 @@ def _learned_risk(spec: Spec, params: Params, state: State) -> State:
     a = params.adaptive
     sanctioned = event_field(state.events, "sanctioned").astype(jnp.uint8)
     evidence = sanctioned.astype(jnp.float32) + a.social_weight * contact_share(spec, sanctioned)
+    if spec.audiences is not None:  # having seen someone shamed (stages/audiences.py)
+        evidence = evidence + params.audiences.deterrence * (state.audience != 0)
     target = params.initial_risk + (1.0 - params.initial_risk) * jnp.minimum(evidence, 1.0)
     risk = state.risk.astype(jnp.float32)
     risk = risk + a.learning_rate * (target - risk)

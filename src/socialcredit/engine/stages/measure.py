@@ -80,7 +80,27 @@ def metric_names(spec: Spec) -> list[str]:
     names += ["score_sum", "risk_sum", "wealth_sum", "trust_sum", "children_sum"]
     names += ["budget_spend", "reward_spend", "rewards_withheld", "coverage_sum"]
     sightings = ["sightings"] if spec.map is not None else []
-    return names + [name for name, _ in _events2_flags(spec)] + sightings + layer_metric_names(spec)
+    names += [name for name, _ in _events2_flags(spec)] + sightings + layer_metric_names(spec)
+    return names + audience_metric_names(spec)
+
+
+def audience_metric_names(spec: Spec) -> list[str]:
+    """Viewers of shaming (stages/audiences.py): unique, then per audience; none without."""
+    if spec.audiences is None:
+        return []
+    return ["shaming_viewers"] + [f"shaming_viewers.{n}" for n in spec.audiences.names]
+
+
+def _audience_counts(spec: Spec, state: State) -> list[jax.Array]:
+    if spec.audiences is None:
+        return []
+    from socialcredit.engine.stages.audiences import AUDIENCE_BITS
+
+    saw = state.audience
+    flags = [saw != 0] + [(saw & AUDIENCE_BITS[n]) != 0 for n in spec.audiences.names]
+    if many_cells(spec):
+        return [prefix_cell_sums(spec, flags, counts=True).astype(jnp.float32)]
+    return [_packed_counts(spec, flags).astype(jnp.float32)]
 
 
 # Per layered list (stages/layers.py): metric prefix and the fact it counts (None: listed).
@@ -232,7 +252,8 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
     extra = _events2_flags(spec)
     if not extra:
         cols = [counts, reals, measure_budget(spec, params, state)]
-        return jnp.concatenate(cols + _layer_counts(spec, state), axis=1)
+        cols += _layer_counts(spec, state) + _audience_counts(spec, state)
+        return jnp.concatenate(cols, axis=1)
     e2 = state.events2
     delisted = event_field(ev, "delisted") == 1
     flags = [(e2 & bit) != 0 if bit else delisted & ((e2 & E2_PAID) == 0) for _, bit in extra]
@@ -248,7 +269,8 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             for c in range(spec.n_cells)
         ]
         cols.append(jnp.stack(sums).astype(jnp.float32)[:, None])
-    return jnp.concatenate(cols + _layer_counts(spec, state), axis=1)
+    cols += _layer_counts(spec, state) + _audience_counts(spec, state)
+    return jnp.concatenate(cols, axis=1)
 
 
 def _layer_counts(spec: Spec, state: State) -> list[jax.Array]:
