@@ -81,7 +81,13 @@ def test_sweep_outcomes_are_the_audits_on_single_runs(tmp_path):
         {
             "name": "check",
             "levers": [{"field": COVERAGE, "values": [0.2, 0.8]}],
-            "outcomes": ["misconduct.total", "sanctioned_share", "records", "loan_refusal_rate"],
+            "outcomes": [
+                "misconduct.total",
+                "sanctioned_share",
+                "records",
+                "loan_refusal_rate",
+                "wealth_gini",  # the one outcome that reads per-agent values
+            ],
             "replicates": 2,
         },
         agents=1200,
@@ -102,7 +108,7 @@ def test_sweep_outcomes_are_the_audits_on_single_runs(tmp_path):
     single = simulate(sc, counterfactual=True)
     defs = {o.name: o for o in outcomes_for(sc)}
     got = res.outcomes.query("experiment == 1 and replicate == 1").set_index("outcome")
-    for name in ("misconduct.total", "sanctioned_share", "loan_refusal_rate"):
+    for name in ("misconduct.total", "sanctioned_share", "loan_refusal_rate", "wealth_gini"):
         w, wo = defs[name].formula(single), defs[name].formula(single.counterfactual)
         assert got.loc[name, "with"] == pytest.approx(float(w), rel=1e-9)
         assert got.loc[name, "without"] == pytest.approx(float(wo), rel=1e-9)

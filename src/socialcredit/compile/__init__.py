@@ -43,6 +43,7 @@ from socialcredit.compile.layers import (
 )
 from socialcredit.compile.map import MapParams, MapSpec, compile_map, map_users
 from socialcredit.compile.orgs import OrgParams, OrgSpec, compile_orgs
+from socialcredit.scenario.loader import structure_check
 from socialcredit.scenario.model import Scenario
 from socialcredit.units import DAYS_PER_YEAR
 
@@ -91,7 +92,6 @@ MECHANISMS = (
     ("map", compile_map),
     ("budgets", compile_budgets),
     ("layers", compile_layers),
-    ("timeline", compile_timeline),
     ("audiences", compile_audiences),
 )
 
@@ -100,6 +100,8 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
     """Validated scenario -> (Spec, Params)."""
     spec, params, tables = compile_core(sc)
     subs = {name: build(sc, tables) for name, build in MECHANISMS}
+    # the timeline compiles the numbers each phase sets as scenarios of their own
+    subs["timeline"] = compile_timeline(sc, tables, compile_scenario)
     if sc.organisations is not None:
         subs["orgs"] = compile_orgs(sc.organisations, sc.population.agents)
     if sc.cooperation is not None:
@@ -107,3 +109,11 @@ def compile_scenario(sc: Scenario) -> tuple[Spec, Params]:
     spec = replace(spec, **{k: s for k, (s, _) in subs.items()})
     params = replace(params, **{k: p for k, (_, p) in subs.items()})
     return spec, params
+
+
+def _structure(sc: Scenario) -> Spec:
+    return compile_scenario(sc)[0]
+
+
+# validation checks that a phase changes numbers only, with the compiler it cannot import
+structure_check(_structure)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
@@ -18,8 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from socialcredit.compile.core import Tables
+from socialcredit.scenario.loader import regimes, without_sets
 from socialcredit.scenario.model import Scenario
-from socialcredit.scenario.timeline import regimes, without_sets
 
 f32 = np.float32
 # stage ids of the lists' random streams: LAYER_STREAM + a 16-bit hash of the list's name, far
@@ -201,7 +202,9 @@ class TimelineParams:
     values: tuple[jax.Array, ...] = ()
 
 
-def compile_timeline(sc: Scenario, t: Tables) -> tuple[TimelineSpec | None, TimelineParams | None]:
+def compile_timeline(
+    sc: Scenario, t: Tables, compile_scenario: Callable
+) -> tuple[TimelineSpec | None, TimelineParams | None]:
     """Spans of the places' own programmes (the lists' spans are in LayerParams), and the
     values phases set: each regime is compiled as a scenario of its own, and the Params leaves
     that differ from the scenario as written are stacked, so `on_day` picks the day's row."""
@@ -218,8 +221,6 @@ def compile_timeline(sc: Scenario, t: Tables) -> tuple[TimelineSpec | None, Time
         raise ValueError(f"timeline.phases: {issues[0][2]}")
     if not found:
         return TimelineSpec(), TimelineParams(jnp.asarray(start), jnp.asarray(end))
-    from socialcredit.compile import compile_scenario
-
     base = compile_scenario(Scenario.model_validate(without_sets(sc.model_dump(mode="json"))))[1]
     rows = [compile_scenario(s)[1] for _, s in found]
     flat = [jax.tree_util.tree_flatten_with_path(p)[0] for p in [base, *rows]]

@@ -265,18 +265,22 @@ def combine(plan: Plan, values: pd.DataFrame) -> pd.DataFrame:
     from socialcredit.audit.catalogue import outcomes_for
 
     defs = {o.name: o for o in outcomes_for(plan.base.scenario)}
-    v = values.set_index(["run", "outcome"])
+    cols = ("run", "outcome", "value", "modelled", "fallback")
+    v = {  # (run, outcome) -> (value, modelled, fallback); the first row of a pair counts
+        (k, o): (float(x), bool(m), float(f))
+        for k, o, x, m, f in reversed(list(zip(*(values[c] for c in cols), strict=True)))
+    }
     rows = []
     for (e, r), (s, c) in plan.runs.items():
         for name in plan.outcomes:
-            sv = v.loc[(s, name)] if (s, name) in v.index else None
-            with_ = float(sv["value"]) if sv is not None else math.nan
+            sv = v.get((s, name))
+            with_ = sv[0] if sv is not None else math.nan
             without = math.nan
-            if c is not None and (c, name) in v.index:
-                cv = v.loc[(c, name)]
-                without = float(cv["value"])
-                if not bool(cv["modelled"]) and sv is not None and bool(sv["modelled"]):
-                    without = float(cv["fallback"])
+            cv = v.get((c, name)) if c is not None else None
+            if cv is not None:
+                without = cv[0]
+                if not cv[1] and sv is not None and sv[1]:
+                    without = cv[2]
             comparison = defs[name].comparison if name in defs else "difference"
             if comparison == "system":  # a figure of the system arm only (the audit's rule)
                 without = math.nan

@@ -76,9 +76,11 @@ def run_batch(batch: Batch) -> BatchResult:
 
     t0 = time.perf_counter()
     scenarios = [scenario_of(batch.base, r) for r in batch.runs]
-    need_snapshot = "wealth_gini" in batch.outcomes
+    # no per-agent snapshot: the only outcome that reads one (`wealth_gini`) reads its wealth,
+    # which is taken from the final state below (the snapshot's wealth column is that array)
+    need_wealth = "wealth_gini" in batch.outcomes
     scenarios = [
-        s.model_copy(update={"record": s.record.model_copy(update={"snapshot": need_snapshot})})
+        s.model_copy(update={"record": s.record.model_copy(update={"snapshot": False})})
         for s in scenarios
     ]
     compiled = [compile_scenario(s) for s in scenarios]
@@ -92,14 +94,18 @@ def run_batch(batch: Batch) -> BatchResult:
     series: dict[str, pd.DataFrame] | None = {} if batch.series else None
     empty = np.zeros((spec.days, 0), np.uint32)
     info = {"started": "", "t0": t0, "devices": 1}
+    host = jax.device_get(state) if spec.orgs is not None else None  # once, not per run
+    wealth = np.asarray(jax.device_get(state.wealth))[:, : spec.agents] if need_wealth else None
     for i, (run, sc, (_, p)) in enumerate(zip(batch.runs, scenarios, compiled, strict=True)):
-        st = take(state, i) if (need_snapshot or spec.orgs is not None) else None
+        st = take(host, i) if host is not None else None
         arrays = RunArrays(
             st, metrics[i], empty, empty.astype(np.int32), None if org is None else org[i]
         )
         result = assemble(
             sc, spec, p, jax.random.key(run.seed), arrays, np.zeros(0, np.int32), info
         )
+        if wealth is not None:
+            result.agents = pd.DataFrame({"wealth": wealth[i]})
         defs = {o.name: o for o in outcomes_for(sc)}
         for name in batch.outcomes:
             rows.append((run.key, name, *_value(defs.get(name), result, run.counterfactual)))

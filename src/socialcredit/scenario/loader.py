@@ -6,12 +6,14 @@ wrong and what would be valid``, so fixing a scenario takes one round trip, not 
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
 import re
 import stat
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from .model import Scenario
-from .rules import did_you_mean
+from .rules import Issue, did_you_mean
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 COMMAND_LINE = "<command line>"
@@ -485,7 +487,10 @@ def validate_data(
             pending[id(issue)] = (e, path, key_error)
             found.append(issue)
     if scenario is not None:
-        for p, value, message in scenario.semantic_issues():
+        semantic = scenario.semantic_issues()
+        if not semantic:  # the numbers phases set: each checked on the scenario it makes
+            semantic = regimes(scenario)[1]
+        for p, value, message in semantic:
             found.append(_located(filename, line_of, tuple(p), value, message, overrides))
     if found:
         found.sort(key=lambda i: (i.file == COMMAND_LINE, i.line or 0))
@@ -811,3 +816,134 @@ def json_schema() -> dict:
         **schema,
         "title": "socialcredit scenario",
     }
+
+
+# ----------------------------------------------------------------------------- numbers by day
+
+
+def _resolve(data: Any, keys: list[str]) -> tuple:
+    """The data path of dotted ``keys`` (items of a list by name or index)."""
+    out: list = []
+    cur = data
+    for key in keys:
+        if isinstance(cur, list):
+            idx = next(
+                (i for i, x in enumerate(cur) if isinstance(x, dict) and x.get("name") == key),
+                int(key) if key.isdigit() else None,
+            )
+            out.append(idx if idx is not None else key)
+            cur = cur[idx] if idx is not None and idx < len(cur) else None
+        else:
+            out.append(key)
+            cur = cur.get(key) if isinstance(cur, dict) else None
+    return tuple(out)
+
+
+def without_sets(data: dict) -> dict:
+    """Scenario data (a model_dump) with every phase's `set` emptied, in place."""
+    for p in (data.get("timeline") or {}).get("phases", []):
+        p["set"] = {}
+    return data
+
+
+def regimes(sc: Any) -> tuple[list[tuple[int, Any]], list[Issue]]:
+    """The scenario in force from each day a phase sets numbers: [(day, Scenario)], each with
+    every `set` of the phases up to that day applied (a later phase wins) and the sets
+    themselves emptied, and the issues found (a path that names no field, a field that is not a
+    number, a value out of its bounds, a change to the run's structure). Empty without sets."""
+    tl = sc.timeline
+    if tl is None or not any(p.set for p in tl.phases):
+        return [], []
+    base = without_sets(sc.model_dump(mode="json"))
+    data, out, issues = copy.deepcopy(base), [], []
+    order = sorted(range(len(tl.phases)), key=lambda i: tl.day_of(tl.phases[i]))
+    where: dict[tuple, tuple] = {}  # data path -> the set entry that wrote it
+    for n, i in enumerate(order):
+        p = tl.phases[i]
+        for key, v in p.set.items():
+            at = ("timeline", "phases", i, "set", key)
+            keys = key.split(".")
+            if keys[0] == "timeline":
+                issues.append((at, v, "a phase cannot change the timeline itself"))
+                continue
+            found = _set(data, tuple(keys), v, key, {})
+            if found is not None:
+                issues.append((at, v, found.message))
+                continue
+            path = _resolve(data, keys)
+            f = _field_at(path)
+            if f is None or f.tp not in (bool, int, float):
+                what = getattr(f, "tp", None)
+                issues.append(
+                    (
+                        at,
+                        v,
+                        f"{key} holds {getattr(what, '__name__', what)}, not a number: a phase "
+                        "sets numbers and on/off switches only (start or stop a programme "
+                        "or list to change the rest)",
+                    )
+                )
+                continue
+            where[path] = at
+        last = n == len(order) - 1 or tl.day_of(tl.phases[order[n + 1]]) != tl.day_of(p)
+        if p.set and last:
+            out.append((tl.day_of(p), copy.deepcopy(data)))
+    if issues:
+        return [], issues
+
+    def blame(loc: tuple) -> tuple:
+        hits = [at for path, at in where.items() if tuple(loc[: len(path)]) == path]
+        return hits[-1] if hits else ("timeline", "phases")
+
+    result = []
+    for day, d in out:
+        try:
+            s = Scenario.model_validate(d)
+        except ValidationError as err:
+            for e in err.errors(include_url=False):
+                at = blame(tuple(e["loc"]))
+                issues.append((at, e.get("input"), f"{at[-1]}: {e['msg']}"))
+            continue
+        for loc, value, msg in s.semantic_issues():
+            at = blame(tuple(loc))
+            issues.append((at, value, f"from day {day}: {msg}"))
+        result.append((day, s))
+    if issues:
+        return [], issues
+    return result, _structure_issues(sc, base, result, where)
+
+
+# A scenario's compiled structure (its Spec), for the check that phases change numbers only.
+# The compiler registers it (compile/__init__.py): it imports this package, so this package
+# does not import it (no cycle between validating a scenario and compiling it).
+_STRUCTURE: list[Callable[[Any], Any]] = []
+
+
+def structure_check(structure_of: Callable[[Any], Any]) -> None:
+    """Register ``structure_of(scenario) -> Spec`` (the compiler does, when it is imported)."""
+    _STRUCTURE[:] = [structure_of]
+
+
+def _structure_issues(sc: Any, base: dict, result: list, where: dict) -> list[Issue]:
+    """A phase may change numbers only: the compiled structure (Spec) must stay the same."""
+    if not _STRUCTURE:  # pragma: no cover - `socialcredit` imports the compiler first
+        raise RuntimeError("socialcredit.compile is not imported: import socialcredit first")
+    structure_of = _STRUCTURE[0]
+    spec0 = structure_of(Scenario.model_validate(base))
+    out: list[Issue] = []
+    for day, s in result:
+        spec = structure_of(s)
+        if spec != spec0:
+            changed = [
+                f for f in spec.__dataclass_fields__ if getattr(spec, f) != getattr(spec0, f)
+            ]
+            at = next(iter(where.values())) if len(where) == 1 else ("timeline", "phases")
+            value = sc.timeline.phases[at[2]].set[at[4]] if len(at) == 5 else None
+            msg = (
+                f"the numbers in force from day {day} change the run's structure "
+                f"({', '.join(changed)}), which phases cannot do without recompiling; "
+                "start or stop a programme or list instead, or give the number a non-zero "
+                "value from day 0"
+            )
+            out.append((at, value, msg))
+    return out

@@ -59,7 +59,7 @@ from .programme import (
     tier_floors,
 )
 from .rules import Defined, Issue, Refs
-from .timeline import Phase, Timeline, regimes
+from .timeline import Phase, Timeline
 from .types import (
     INT16_MAX,
     MAX_AGENTS,
@@ -298,8 +298,8 @@ class Scenario(Strict):
         if self.timeline is not None:
             names = Defined("programme or list", sorted(self.programmes) + sorted(lists))
             out += self.timeline.issues(("timeline",), names, self.days)
-            if not out:  # the numbers phases set: each checked on the scenario it makes
-                out += regimes(self)[1]
+            # the numbers phases set are checked by the loader (loader.regimes), on the
+            # scenario each phase makes
         return out
 
     def dtype_issues(self) -> list[Issue]:

@@ -157,7 +157,7 @@ def list_layers(ctx: Context, state: State, today: Today) -> tuple[State, Today]
         facts = facts | (word << (FACT_BITS * k))
         since_rows.append(since)
     pending = jnp.stack(pending_rows) if merge else ls.pending
-    repair_at = jnp.stack(repair_rows) if spec.layers.repair else ls.repair_at
+    repair_at = jnp.stack(repair_rows) if repair_rows else ls.repair_at
     layers = LayerState(jnp.stack(since_rows), facts, pending, wrong, repair_at, repair)
     return replace(state, layers=layers, wealth=wealth), today
 
@@ -281,9 +281,9 @@ def on_day(spec: Spec, params: Params, day: jax.Array) -> Params:
     runs nowhere (no records, no false records, no score, no consequences), as a place without
     a programme. Numbers that phases set take the value in force today (compile_timeline)."""
     tp = params.timeline
-    if spec.timeline.leaves:
+    rows = dict(zip(spec.timeline.leaves, tp.values, strict=True))  # leaf -> values by regime
+    if rows:  # phases set numbers: today's regime is the last one begun
         regime = jnp.sum(day >= tp.set_from)
-        rows = dict(zip(spec.timeline.leaves, tp.values, strict=True))
         flat, tree = jax.tree_util.tree_flatten_with_path(params)
         flat = [
             x if (k := jax.tree_util.keystr(p)) not in rows else rows[k][regime] for p, x in flat

@@ -86,21 +86,21 @@ def metric_names(spec: Spec) -> list[str]:
 
 def audience_metric_names(spec: Spec) -> list[str]:
     """Viewers of shaming (stages/audiences.py): unique, then per audience; none without."""
-    if spec.audiences is None:
-        return []
-    return ["shaming_viewers"] + [f"shaming_viewers.{n}" for n in spec.audiences.names]
+    if spec.audiences is not None:
+        return ["shaming_viewers"] + [f"shaming_viewers.{n}" for n in spec.audiences.names]
+    return []
 
 
 def _audience_counts(spec: Spec, state: State) -> list[jax.Array]:
-    if spec.audiences is None:
-        return []
-    from socialcredit.engine.stages.audiences import AUDIENCE_BITS
+    if spec.audiences is not None:
+        from socialcredit.engine.stages.audiences import AUDIENCE_BITS
 
-    saw = state.audience
-    flags = [saw != 0] + [(saw & AUDIENCE_BITS[n]) != 0 for n in spec.audiences.names]
-    if many_cells(spec):
-        return [prefix_cell_sums(spec, flags, counts=True).astype(jnp.float32)]
-    return [_packed_counts(spec, flags).astype(jnp.float32)]
+        saw = state.audience
+        flags = [saw != 0] + [(saw & AUDIENCE_BITS[n]) != 0 for n in spec.audiences.names]
+        if many_cells(spec):
+            return [prefix_cell_sums(spec, flags, counts=True).astype(jnp.float32)]
+        return [_packed_counts(spec, flags).astype(jnp.float32)]
+    return []
 
 
 # Per layered list (stages/layers.py): metric prefix and the fact it counts (None: listed).
