@@ -22,6 +22,8 @@ REPAY, MAP = 7, 8
 TRUST = 9  # stochastic rounding of trust to float16
 # Organisations (engine/orgs.py, stages market, inspect, corporate).
 MARKET, B2B, INSPECT, INSTITUTIONS, LOANS, ORG_POPULATION = 40, 41, 42, 43, 44, 45
+# Firm entry, counterfeit exports, inspection capacity, officials' promotions (issue 15).
+ENTRY, EXPORT, CAPACITY, PROMOTION = 100, 101, 102, 103
 
 
 def _triple32(x: jax.Array) -> jax.Array:
