@@ -59,8 +59,8 @@ def total(result, metric: str, sector: str | None = None) -> float:
 
 
 ENTRY = (
-    "organisations.entry={per_day: 0.0, max_per_1000_agents: 120, "
-    "surge: {start_day: 5, end_day: 25, per_day: 4.0}}"
+    "organisations.entry={per_1000_agents: 0.0, max_per_1000_agents: 120, "
+    "surge: {start_day: 5, end_day: 25, per_1000_agents: 4.0}}"  # 4 a day among 1,000
 )
 SANCTIONS = "organisations.corporate.institution_sanctions={below: 101, funding_cut: 0.5}"
 PRICE = 0.001  # the market's default price
@@ -220,7 +220,7 @@ def test_export_share_zero_gives_no_harm_abroad_and_the_old_harm_at_home():
         ),
         (
             "organisations.entry={max_per_1000_agents: 50, surge: {start_day: 9, end_day: 9, "
-            "per_day: 1}}",
+            "per_1000_agents: 1}}",
             "organisations.entry.surge.end_day",
             "must end after it starts",
         ),

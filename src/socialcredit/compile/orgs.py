@@ -350,10 +350,10 @@ def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
         sector_share=a(
             np.array([s.share for s in o.sectors], f32) / f32(sum(s.share for s in o.sectors))
         ),
-        entry_rate=s_(e.per_day if e else 0.0),
+        entry_rate=s_(e.per_1000_agents * agents / 1000.0 if e else 0.0),
         surge_start=a(np.int32(e.surge.start_day if e and e.surge else 0)),
         surge_end=a(np.int32(e.surge.end_day if e and e.surge else 0)),
-        surge_rate=s_(e.surge.per_day if e and e.surge else 0.0),
+        surge_rate=s_(e.surge.per_1000_agents * agents / 1000.0 if e and e.surge else 0.0),
         capacity=s_(insp.capacity if insp and insp.capacity is not None else 0.0),
         export_share=a(np.array([x or 0.0 for x in exports], f32)),
     )

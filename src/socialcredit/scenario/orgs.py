@@ -238,7 +238,9 @@ class Surge(Strict):
     end_day: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(
         description="0-based day it ends (excluded)."
     )
-    per_day: NonNegFloat = Field(description="Extra new firms per day within the surge.")
+    per_1000_agents: NonNegFloat = Field(
+        description="Extra new firms per day per 1,000 citizens within the surge."
+    )
 
 
 class Entry(Strict):
@@ -246,8 +248,8 @@ class Entry(Strict):
     `max_per_1000_agents` firms ever, founded ones included); a sector gets entrants by its
     share. An entrant has no record (the base score) and the cash of a new firm."""
 
-    per_day: NonNegFloat = Field(
-        default=0.0, description="New firms per day in the whole economy (steady rate)."
+    per_1000_agents: NonNegFloat = Field(
+        default=0.0, description="New firms per day per 1,000 citizens (a steady rate)."
     )
     surge: Surge | None = None
     max_per_1000_agents: Annotated[float, Field(gt=0.0, le=1000.0)] = Field(
