@@ -209,6 +209,7 @@ ORG_SECTIONS: dict[str, str] = {
     "firms": "society",
     "market": "society",
     "institutions": "society",
+    "entry": "society",  # new firms enter with or without a system
     "inspections": "system",
     "corporate": "system",
 }

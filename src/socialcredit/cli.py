@@ -504,6 +504,19 @@ def _org_table(o: dict) -> Table:
         ("Counterfeit share of sales", _pct(o["counterfeit_rate"])),
         ("Market trust (purchases made / wanted)", _pct(o["market_trust"])),
         ("Harm to buyers (median incomes)", _num(o["buyer_harm"])),
+        ("Harm to buyers abroad (exported counterfeits)", _num(o.get("harm_abroad", 0.0))),
+        (
+            "New firms (blocked: sectors full)",
+            f"{o.get('firms_entered', 0):,} ({o.get('entries_blocked', 0):,})",
+        ),
+        ("Due inspections made (capacity)", _pct(o.get("inspection_coverage", 0.0))),
+        ("Violations undetected at the end", _num(o.get("hidden_violations", 0.0))),
+        ("Orders from above followed", _pct(o.get("orders_complied_share", 0.0))),
+        (
+            "Institution-days under a funding cut (promotions withheld)",
+            f"{o.get('institution_funding_cut_days', 0.0):,.0f} "
+            f"({o.get('promotions_withheld', 0.0):,.0f})",
+        ),
         ("B2B debts left unpaid", _pct(o["debt_default_rate"])),
         ("Bribes accepted", _num(o["bribes_accepted"])),
         ("Firms driven out", _pct(o["firms_out_share"])),

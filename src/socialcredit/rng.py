@@ -26,6 +26,8 @@ MARKET, B2B, INSPECT, INSTITUTIONS, LOANS, ORG_POPULATION = 40, 41, 42, 43, 44, 
 # before each list's own stream, so lists stay independent of each other.
 LAYER_REPAIR = 60
 AUDIENCES = 70  # who watches screens and hears ringtones (stages/audiences.py)
+# Firm entry, counterfeit exports, inspection capacity, officials' promotions (issue 15).
+ENTRY, EXPORT, CAPACITY, PROMOTION = 100, 101, 102, 103
 
 
 def _triple32(x: jax.Array) -> jax.Array:

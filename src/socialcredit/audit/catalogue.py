@@ -170,6 +170,18 @@ register(
 )
 register(
     Outcome(
+        "harm_abroad",
+        "aim",
+        "median incomes per agent-year",
+        "Harm abroad: wealth buyers abroad lost to exported counterfeits (sectors' "
+        "export_share), sum of harm_abroad / agent-years of the population at home; apart "
+        "from buyer_harm, the harm at home.",
+        org_per_year("harm_abroad", "agents", kind=None),  # an amount, not a count
+        label="Counterfeit harm abroad per agent-year",
+    )
+)
+register(
+    Outcome(
         "market_trust",
         "aim",
         "share of transactions",

@@ -32,6 +32,11 @@ class OrgSpec:
     candidates: int
     inspections: bool
     corporate: bool
+    # firms enter into padding slots: sector s holds its initial firms first, then free slots
+    entry: bool = False
+    capacity: bool = False  # regulators inspect within a daily capacity
+    exports: bool = False  # some counterfeits are sold abroad
+    inst_sanctions: bool = False  # institutions below a tier lose funding and promotions
 
     @property
     def gov(self) -> int:
@@ -113,11 +118,28 @@ class OrgParams:
     inst_scored: jax.Array  # [] bool
     owner_travel_ban: jax.Array  # [] bool
     owner_loan_approval: jax.Array  # []
+    # issue 15: institutions' consequences, firm entry, inspection capacity, exports
+    compliance_response: jax.Array  # []
+    promotion_rate: jax.Array  # []
+    tier_below: jax.Array  # [] int32 institutions scoring below it are sanctioned
+    funding_cut: jax.Array  # []
+    withhold_promotion: jax.Array  # [] float 1.0 where promotions are withheld
+    sector_initial: jax.Array  # [S] float32 firms founded before the run, by sector
+    sector_share: jax.Array  # [S] share of the entrants by sector
+    entry_rate: jax.Array  # [] new firms per day
+    surge_start: jax.Array  # [] int32
+    surge_end: jax.Array  # [] int32
+    surge_rate: jax.Array  # [] extra new firms per day within the surge
+    capacity: jax.Array  # [] inspections per regulator-day
+    export_share: jax.Array  # [S]
 
 
-def _layout(o: Organisations, agents: int) -> tuple[int, tuple[int, ...]]:
+def _layout(
+    o: Organisations, agents: int, per_1000: float | None = None
+) -> tuple[int, tuple[int, ...]]:
     """Firms per sector by largest remainder, at least one each."""
-    total = max(round(agents * o.firms.per_1000_agents / 1000.0), len(o.sectors))
+    per_1000 = o.firms.per_1000_agents if per_1000 is None else per_1000
+    total = max(round(agents * per_1000 / 1000.0), len(o.sectors))
     shares = np.array([s.share for s in o.sectors], np.float64)
     raw = shares / shares.sum() * total
     counts = np.maximum(np.floor(raw).astype(np.int64), 1)
@@ -203,6 +225,13 @@ def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
     f32 = np.float32
     F, starts = _layout(o, agents)
     counts = np.diff(starts).astype(f32)
+    initial = counts
+    slot_starts = starts
+    e = o.entry
+    if e is not None:  # free slots after each sector's initial firms
+        _, most = _layout(o, agents, e.max_per_1000_agents)
+        per = np.maximum(np.diff(most), np.diff(starts))
+        slot_starts = tuple(int(x) for x in np.concatenate([[0], np.cumsum(per)]))
     m, fm = o.market, o.firms
     inst = o.institutions
     party = int(round(inst.count * inst.party_organ_share))
@@ -219,10 +248,12 @@ def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
     lists = tuple(x.name for x in c.lists) if c else ()
     t = _corporate_tables(c, grades, lists)
 
+    ist = c.institution_sanctions if c else None
+    exports = [s.export_share for s in o.sectors]
     spec = OrgSpec(
-        firms=F,
+        firms=slot_starts[-1],
         sectors=tuple(s.name for s in o.sectors),
-        sector_starts=starts,
+        sector_starts=slot_starts,
         institutions=inst.count,
         party=party,
         grades=grades,
@@ -230,6 +261,10 @@ def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
         candidates=m.candidates,
         inspections=insp is not None,
         corporate=c is not None,
+        entry=e is not None,
+        capacity=insp is not None and insp.capacity is not None,
+        exports=any(x is not None for x in exports),
+        inst_sanctions=ist is not None and c.institutions_scored,
     )
     a = jnp.asarray
 
@@ -238,7 +273,7 @@ def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
 
     params = OrgParams(
         demand_cum=a(np.cumsum(demand).astype(f32)),
-        sector_start=a(np.array(starts[:-1], np.int32)),
+        sector_start=a(np.array(slot_starts[:-1], np.int32)),
         sector_count=a(counts),
         cf_rate=a(np.array([s.counterfeit_rate for s in o.sectors], f32)),
         harm=a(np.array([s.harm for s in o.sectors], f32)),
@@ -306,5 +341,20 @@ def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
         inst_scored=a(np.bool_(bool(c and c.institutions_scored))),
         owner_travel_ban=a(np.bool_(bool(c and c.owner_sanction.travel_ban))),
         owner_loan_approval=s_(c.owner_sanction.loan_approval if c else 1.0),
+        compliance_response=s_(inst.compliance_response),
+        promotion_rate=s_(inst.promotion_rate),
+        tier_below=a(np.int32(ist.below if ist else 0)),
+        funding_cut=s_(ist.funding_cut if ist else 0.0),
+        withhold_promotion=s_(float(bool(ist and ist.withhold_promotion))),
+        sector_initial=a(initial),
+        sector_share=a(
+            np.array([s.share for s in o.sectors], f32) / f32(sum(s.share for s in o.sectors))
+        ),
+        entry_rate=s_(e.per_1000_agents * agents / 1000.0 if e else 0.0),
+        surge_start=a(np.int32(e.surge.start_day if e and e.surge else 0)),
+        surge_end=a(np.int32(e.surge.end_day if e and e.surge else 0)),
+        surge_rate=s_(e.surge.per_1000_agents * agents / 1000.0 if e and e.surge else 0.0),
+        capacity=s_(insp.capacity if insp and insp.capacity is not None else 0.0),
+        export_share=a(np.array([x or 0.0 for x in exports], f32)),
     )
     return spec, params

@@ -10,7 +10,7 @@ so nothing derived is carried twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +25,8 @@ CTX = {c: i for i, c in enumerate(CONTEXTS)}
 SANCTION = {k: i for i, k in enumerate(SANCTIONS)}
 # Kinds of cheating, the rows of Firms.propensity.
 CHEATS = ("counterfeit", "tax_evasion", "contract_breach", "unpaid_debt")
+# Firms.founded of a free slot (a firm not yet founded; only with organisations.entry).
+UNBORN = 32767
 
 
 @jax.tree_util.register_dataclass
@@ -107,6 +109,13 @@ def synthesize_orgs(o: OrgSpec, p: OrgParams, key: jax.Array, agents: int, padde
         new, rng.unit(w_age) * p.new_days, p.new_days + 1 + rng.unit(w_age) * 3650.0
     ).astype(jnp.int32)
     init = jnp.round(p.score_sigma * jax.scipy.special.ndtri(rng.unit(w_score) + 3e-8))
+    founded = -age
+    alive = jnp.ones(F, bool)
+    if o.entry:  # free slots after each sector's initial firms: unborn, no record, no cash
+        sec = jnp.asarray(sector, jnp.int32)
+        alive = (jnp.arange(F) - p.sector_start[sec]) < p.sector_initial[sec].astype(jnp.int32)
+        founded = jnp.where(alive, founded, UNBORN)
+        init = jnp.where(alive, init, 0.0)
     ii = jnp.arange(NI, dtype=jnp.uint32)
     w_c, w_m, w_d = rng.agent_words(rng.stage_seeds(key, 1, rng.ORG_POPULATION, 3), ii, 3)
     party = jnp.arange(NI) >= NI - o.party
@@ -118,13 +127,13 @@ def synthesize_orgs(o: OrgSpec, p: OrgParams, key: jax.Array, agents: int, padde
         owner=(rng.unit(w_own) * agents).astype(jnp.int32).clip(0, agents - 1),
         size=size.astype(jnp.float32),
         propensity=prop.astype(jnp.float32),
-        founded=(-age).astype(jnp.int16),
-        cash=(p.initial_cash * p.profit_day * size).astype(jnp.float32),
+        founded=founded.astype(jnp.int16),
+        cash=jnp.where(alive, p.initial_cash * p.profit_day * size, 0.0).astype(jnp.float32),
         raw=jnp.zeros(F, jnp.int32),
         init=init.astype(jnp.int16),
         pending=jnp.zeros((2, F), jnp.int16),
         until=jnp.zeros((len(o.lists), F), jnp.int16),
-        alive=jnp.ones(F, bool),
+        alive=alive,
         ever_listed=jnp.zeros(F, bool),
     )
     inst = Institutions(
@@ -225,6 +234,12 @@ FIRM_METRICS = (
     "loans_refused",
     "score_sum",
     "cash_sum",
+    "firms_entered",
+    "entries_blocked",
+    "inspections_due",
+    "hidden_violations",
+    "counterfeits_exported",
+    "harm_abroad",
 )
 INST_METRICS = (
     "institutions",
@@ -237,6 +252,9 @@ INST_METRICS = (
     "inst_score_sum",
     "arrears_sum",
     "owners_sanctioned",
+    "inst_funding_cut",
+    "promotions",
+    "promotions_withheld",
 )
 
 
@@ -250,3 +268,44 @@ def by_sector(o: OrgSpec, xs: list[jax.Array]) -> jax.Array:
     st = o.sector_starts
     m = jnp.stack([x.astype(jnp.float32) for x in xs])
     return jnp.stack([m[:, st[s] : st[s + 1]].sum(axis=1) for s in range(len(o.sectors))])
+
+
+def born(o: OrgSpec, firms: Firms) -> jax.Array:
+    """bool [F] firms founded by now (every firm without entry; free slots are not)."""
+    if not o.entry:
+        return jnp.ones(firms.founded.shape, bool)
+    return firms.founded != UNBORN
+
+
+def pick_born(u: jax.Array, is_born: jax.Array) -> jax.Array:
+    """The firm index of a uniform draw ``u`` in [0, 1) among the firms founded by now."""
+    cb = jnp.cumsum(is_born.astype(jnp.int32))
+    k = jnp.minimum((u * cb[-1]).astype(jnp.int32), cb[-1] - 1)
+    return jnp.searchsorted(cb, k, side="right").astype(jnp.int32)
+
+
+def enter(
+    o: OrgSpec, p: OrgParams, key: jax.Array, day: jax.Array, f: Firms
+) -> tuple[Firms, jax.Array, jax.Array]:
+    """New firms of the day (a Poisson number per sector, the steady rate plus any surge, by
+    sector share) take their sector's next free slots; returns the firms, the entrants [F] and
+    the entrants blocked by a full sector [S]."""
+    S, F = len(o.sectors), o.firms
+    sec = f.sector.astype(jnp.int32)
+    is_born = born(o, f)
+    n_born = jax.ops.segment_sum(is_born.astype(jnp.int32), sec, num_segments=S)
+    slots = jnp.asarray(np.diff(o.sector_starts), jnp.int32)
+    surge = (day >= p.surge_start) & (day < p.surge_end)
+    rate = (p.entry_rate + jnp.where(surge, p.surge_rate, 0.0)) * p.sector_share
+    k = jax.random.fold_in(jax.random.fold_in(key, day), rng.ENTRY)
+    want = jax.random.poisson(k, rate, (S,)).astype(jnp.int32)
+    got = jnp.minimum(want, slots - n_born)
+    rank = jnp.arange(F) - (p.sector_start + n_born)[sec]
+    new = ~is_born & (rank >= 0) & (rank < got[sec])
+    f = replace(
+        f,
+        founded=jnp.where(new, day, f.founded.astype(jnp.int32)).astype(jnp.int16),
+        alive=f.alive | new,
+        cash=jnp.where(new, p.initial_cash * p.profit_day * f.size, f.cash),
+    )
+    return f, new, (want - got).astype(jnp.float32)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.orgs import CHEATS, org_metric_names, standing
+from socialcredit.engine.orgs import CHEATS, UNBORN, org_metric_names, standing
 from socialcredit.scenario.orgs import SANCTIONS
 
 ORG_COLUMNS = ["day", "sector", "metric", "value"]
@@ -90,6 +90,8 @@ def firms_table(spec: Spec, params: Params, state) -> pd.DataFrame:
             df[f"sanction_{name}"] = np.asarray(st.sanctions[k])
         df["redlisted"] = np.asarray(st.red)
         df["memo_sanctioned"] = np.asarray(st.memo)
+    if o.entry:  # free slots no firm has taken are not businesses
+        df = df[df["founded"] != UNBORN].reset_index(drop=True)
     return df
 
 
@@ -120,6 +122,16 @@ def summarize_orgs(org: pd.DataFrame, grade_names: tuple[str, ...] = ()) -> dict
         "listed_share": ratio(last.get("listed", 0), last.get("firms", 0)),
         "institution_defaults": float(itot.get("inst_defaults", 0.0)),
         "party_organ_defaults": float(itot.get("party_defaults", 0.0)),
+        # issue 15: entry, inspection capacity, exports, institutions' consequences
+        "firms_entered": int(tot.get("firms_entered", 0)),
+        "entries_blocked": int(tot.get("entries_blocked", 0)),
+        "inspection_coverage": ratio(tot.get("inspections", 0), tot.get("inspections_due", 0)),
+        "hidden_violations": float(last.get("hidden_violations", 0.0)),
+        "counterfeits_exported": float(tot.get("counterfeits_exported", 0.0)),
+        "harm_abroad": float(tot.get("harm_abroad", 0.0)),
+        "orders_complied_share": ratio(itot.get("orders_complied", 0), itot.get("orders", 0)),
+        "institution_funding_cut_days": float(itot.get("inst_funding_cut", 0.0)),
+        "promotions_withheld": float(itot.get("promotions_withheld", 0.0)),
     }
     if grade_names:
         out["grade_shares"] = {

@@ -6,8 +6,8 @@ trade with, whether it sold counterfeit medicine, food or clothing, whether a go
 ran up debts or took bribes); scs-facts.md section 4 gives the corporate system's facts. The
 section is optional: a scenario without it has no organisations and pays nothing for them.
 
-The counterfactual of a scenario keeps `sectors`, `firms`, `market` and `institutions` (the
-same economy) and drops `inspections` and `corporate` (no inspections, ratings or listings).
+The counterfactual of a scenario keeps `sectors`, `firms`, `market`, `institutions` and
+`entry` (the same economy) and drops `inspections` and `corporate` (no inspections, ratings or listings).
 """
 
 from __future__ import annotations
@@ -67,6 +67,12 @@ class Sector(Strict):
         default=1.0,
         description="Wealth a buyer loses per counterfeit, in prices (medicine can harm more "
         "than it cost).",
+    )
+    export_share: Probability | None = Field(
+        default=None,
+        description="Share of this sector's counterfeits sold abroad instead of at home (the "
+        "buyer at home then gets a genuine good); their harm is counted abroad, apart from the "
+        "harm at home. Null: none exported.",
     )
 
 
@@ -208,12 +214,80 @@ class InstitutionTraits(Strict):
         description="How much being scored restrains an institution: acts that cost points "
         "happen exp(-deterrence x |points| / 10) as often.",
     )
+    compliance_response: NonNegFloat = Field(
+        default=0.0,
+        description="How strongly the threat of the score and its sanctions moves a scored "
+        "institution to follow orders: it complies with chance c + (1 - c)(1 - exp(-response "
+        "x threat)), threat = (points lost by noncompliance + points won by compliance) / 10 + "
+        "the institution sanctions at stake (funding cut share + 1 where promotions are "
+        "withheld). 0: compliance is the same with and without the system.",
+    )
+    promotion_rate: Probability = Field(
+        default=0.01,
+        description="Officials' promotions due per institution-day (withheld below the "
+        "corporate.institution_sanctions tier).",
+    )
+
+
+class Surge(Strict):
+    """A dated surge of new firms (the post-1978 opening), on top of the steady entry rate."""
+
+    start_day: Annotated[int, Field(ge=0, le=MAX_DAYS)] = Field(
+        description="0-based day it begins."
+    )
+    end_day: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(
+        description="0-based day it ends (excluded)."
+    )
+    per_1000_agents: NonNegFloat = Field(
+        description="Extra new firms per day per 1,000 citizens within the surge."
+    )
+
+
+class Entry(Strict):
+    """New firms enter the market into slots kept free for them (static shapes: at most
+    `max_per_1000_agents` firms ever, founded ones included); a sector gets entrants by its
+    share. An entrant has no record (the base score) and the cash of a new firm."""
+
+    per_1000_agents: NonNegFloat = Field(
+        default=0.0, description="New firms per day per 1,000 citizens (a steady rate)."
+    )
+    surge: Surge | None = None
+    max_per_1000_agents: Annotated[float, Field(gt=0.0, le=1000.0)] = Field(
+        description="The most firms per 1,000 citizens the run can hold (initial firms "
+        "included); an entrant finding its sector full is counted as blocked."
+    )
+
+    def issues(self, path: FieldPath, initial: float) -> list[Issue]:
+        out: list[Issue] = []
+        if self.max_per_1000_agents < initial:
+            out.append(
+                (
+                    path + ("max_per_1000_agents",),
+                    self.max_per_1000_agents,
+                    f"must be at least firms.per_1000_agents ({initial})",
+                )
+            )
+        if self.surge is not None and self.surge.end_day <= self.surge.start_day:
+            out.append(
+                (
+                    path + ("surge", "end_day"),
+                    self.surge.end_day,
+                    f"the surge must end after it starts (day {self.surge.start_day})",
+                )
+            )
+        return out
 
 
 class Inspections(Strict):
     """Institutions inspect firms, find hidden violations, fine them; bribes buy leniency."""
 
     rate: Probability = Field(default=0.01, description="Inspections per firm-day.")
+    capacity: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+        default=None,
+        description="Inspections one regulator (a non-party institution) can make per day; "
+        "due inspections beyond it are not made (drawn at random among the due). Null: "
+        "unlimited.",
+    )
     detection: Probability = Field(
         default=0.6, description="Chance an inspection finds a hidden violation of each kind."
     )
@@ -353,6 +427,20 @@ class OwnerSanction(Strict):
     loan_approval: Probability = 0.0
 
 
+class InstitutionSanctions(Strict):
+    """What a scored institution's score does to it below a tier (the essay: institutions
+    are rated too): its funding is cut and its officials' promotions are withheld."""
+
+    below: Score = Field(description="Score under which the sanctions apply.")
+    funding_cut: Probability = Field(
+        default=0.3,
+        description="Share of its budget cut: it repays this much less of its arrears a day.",
+    )
+    withhold_promotion: bool = Field(
+        default=True, description="Officials' promotions due are withheld."
+    )
+
+
 class Rule(Strict):
     """Points for an act in a context (the partner's standing); context null: every context."""
 
@@ -393,6 +481,7 @@ class Corporate(Strict):
         default=True, description="Government institutions (not party organs) are scored."
     )
     owner_sanction: OwnerSanction = OwnerSanction()
+    institution_sanctions: InstitutionSanctions | None = None
 
     def issues(self, path: FieldPath) -> list[Issue]:
         out: list[Issue] = []
@@ -445,6 +534,7 @@ class Organisations(Strict):
     firms: FirmTraits = FirmTraits()
     market: Market = Market()
     institutions: InstitutionTraits = InstitutionTraits()
+    entry: Entry | None = None
     inspections: Inspections | None = None
     corporate: Corporate | None = None
 
@@ -456,6 +546,8 @@ class Organisations(Strict):
             out += sum_to_one(sectors, [getattr(s, what) for s in self.sectors], f"sector {what}s")
         if self.corporate is not None:
             out += self.corporate.issues(path + ("corporate",))
+        if self.entry is not None:
+            out += self.entry.issues(path + ("entry",), self.firms.per_1000_agents)
         return out
 
 

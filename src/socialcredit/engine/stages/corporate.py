@@ -22,10 +22,13 @@ from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.orgs import (
     ACT,
+    FIRM_METRICS,
     INST_METRICS,
     SANCTION,
     Orgs,
+    born,
     by_sector,
+    enter,
     standing,
 )
 from socialcredit.engine.stages.inspect import inspect
@@ -39,12 +42,17 @@ def organisations(
     """One day of businesses, institutions and corporate credit."""
     o, p = spec.orgs, params.orgs
     orgs: Orgs = state.orgs
+    F = o.firms
+    if o.entry:  # new firms take free slots before the day's market
+        firms, entered, blocked = enter(o, p, key, day, orgs.firms)
+        orgs = replace(orgs, firms=firms)
+    else:
+        entered, blocked = jnp.zeros(F, bool), jnp.zeros(len(o.sectors), jnp.float32)
     st = standing(o, p, orgs.firms, day)
     wealth, orgs, mk = market(spec, params, key, day, state.wealth, orgs, st)
     orgs = learn_market(spec, params, orgs, st, mk)
     orgs, ip = inspect(spec, params, key, day, orgs, st)
     f = orgs.firms
-    F = o.firms
 
     # assessment and listings
     if o.corporate:
@@ -93,10 +101,11 @@ def organisations(
         hit = st_new.sanctions[SANCTION["owner_sanction"]] & f.alive
         owner_flag = jnp.zeros(spec.padded, bool).at[f.owner].max(hit)
 
-    honest = f.propensity[0] == 0
+    is_born = born(o, f)
+    honest = (f.propensity[0] == 0) & is_born
     firm_vals = [
         f.alive,
-        ~f.alive,
+        ~f.alive & is_born,
         honest,
         honest & ~f.alive,
         jnp.zeros(F),  # purchases_wanted: by sector below
@@ -125,12 +134,19 @@ def organisations(
         refused_loan,
         jnp.where(f.alive, st_new.score, 0),
         jnp.where(f.alive, f.cash, 0.0),
+        entered,
+        jnp.zeros(F),  # entries_blocked: by sector below
+        ip.due,
+        jnp.where(f.alive, f.pending.astype(jnp.float32).sum(axis=0), 0.0),
+        mk.exported,
+        mk.harm_abroad,
     ]
     G = max(len(o.grades), 1)
     firm_vals += [(st_new.grade == g) & f.alive for g in range(G)]
     firm_vals += [st_new.listed[li] for li in range(len(o.lists))]
     counts = by_sector(o, firm_vals)
     counts = counts.at[:, 4].set(mk.wanted)
+    counts = counts.at[:, FIRM_METRICS.index("entries_blocked")].set(blocked)
     inst = {**ip.inst, "owners_sanctioned": owner_flag.sum()}
     inst_counts = jnp.stack([jnp.asarray(inst[m], jnp.float32) for m in INST_METRICS])
     orgs = replace(

@@ -21,13 +21,14 @@ import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.orgs import ACT, CTX, Orgs, Standing
+from socialcredit.engine.orgs import ACT, CTX, Orgs, Standing, born, pick_born
 from socialcredit.engine.stages.market import inspection_chance
 
 
 @dataclass(frozen=True)
 class InspectFacts:
     inspected: jax.Array  # bool [F]
+    due: jax.Array  # bool [F] an inspection was due (inspected where capacity allowed)
     found_cf: jax.Array  # bool [F] a counterfeit finding (true or false)
     found_tax: jax.Array  # bool [F]
     false_find: jax.Array  # bool [F]
@@ -58,10 +59,11 @@ def inspect(
         w = rng.agent_words(
             rng.stage_seeds(key, day, rng.INSPECT, 6), jnp.arange(F, dtype=jnp.uint32), 6
         )
-        inspected = f.alive & (rng.unit(w[0]) < inspection_chance(spec, params, st))
+        due = f.alive & (rng.unit(w[0]) < inspection_chance(spec, params, st))
+        who = jnp.arange(F) % o.gov
+        inspected = within_capacity(spec, params, key, day, due, who) if o.capacity else due
         hidden = (f.pending > 0).any(axis=0)
         offered = inspected & hidden & (f.propensity[0] > 0) & (rng.unit(w[1]) < p.bribe_prop)
-        who = jnp.arange(F) % o.gov
         restraint = jnp.exp(-p.inst_deterrence * jnp.abs(_none(params, "bribe_taken")) / 10.0)
         corr = ins.corruption * jnp.where(scored, restraint, 1.0)
         accepted = offered & (rng.unit(w[2]) < corr[who])
@@ -85,7 +87,7 @@ def inspect(
         caught = jax.ops.segment_sum(exposed.astype(jnp.int32), who, num_segments=NI)
         f = replace(f, cash=cash, pending=pending)
     else:
-        inspected = found_cf = found_tax = false_find = offered = accepted = exposed = zf
+        inspected = due = found_cf = found_tax = false_find = offered = accepted = exposed = zf
         fines = jnp.zeros(F, jnp.float32)
         points = jnp.zeros(F, jnp.int32)
         taken = caught = jnp.zeros(NI, jnp.int32)
@@ -98,10 +100,29 @@ def inspect(
     p_def = ins.default_p * jnp.where(scored, restrain_default, 1.0)
     default = rng.unit(wi[0]) < p_def
     order = rng.unit(wi[1]) < p.order_rate
-    complied = order & (rng.unit(wi[2]) < ins.compliance)
+    # the threat of the score and its sanctions moves a scored institution to comply
+    # (exactly its own compliance where compliance_response is 0)
+    stake = jnp.abs(_none(params, "noncompliance")) + jnp.maximum(_none(params, "compliance"), 0)
+    threat = stake / 10.0 + (p.funding_cut + p.withhold_promotion if o.inst_sanctions else 0.0)
+    pull = (1.0 - ins.compliance) * (1.0 - jnp.exp(-p.compliance_response * threat))
+    comply_p = jnp.where(scored, ins.compliance + pull, ins.compliance)
+    complied = order & (rng.unit(wi[2]) < comply_p)
     amount = p.default_amount * p.profit_day
-    creditor = jnp.minimum((rng.unit(wi[3]) * F).astype(jnp.int32), F - 1)
+    if o.entry:
+        creditor = pick_born(rng.unit(wi[3]), born(o, f))
+    else:
+        creditor = jnp.minimum((rng.unit(wi[3]) * F).astype(jnp.int32), F - 1)
+    # institutions below the tier: funding cut (they repay less), promotions withheld
+    under = scored & (jnp.clip(p.base_score + ins.raw, p.lo, p.hi) < p.tier_below)
+    under = under & o.inst_sanctions
     repaid = p.repayment * ins.arrears  # arrears paid back today
+    if o.inst_sanctions:
+        repaid = repaid * jnp.where(under, 1.0 - p.funding_cut, 1.0)
+    (wp,) = rng.agent_words(
+        rng.stage_seeds(key, day, rng.PROMOTION, 1), jnp.arange(NI, dtype=jnp.uint32), 1
+    )
+    promotion = rng.unit(wp) < p.promotion_rate
+    withheld = promotion & under & (p.withhold_promotion > 0)
     owed = jnp.where(default, amount, 0.0) - repaid
     unpaid = jax.ops.segment_sum(owed, creditor, num_segments=F)
     f = replace(f, cash=f.cash - jnp.where(f.alive, unpaid, 0.0))
@@ -127,8 +148,39 @@ def inspect(
         "bribes_taken": taken.sum(),
         "inst_score_sum": jnp.where(scored, sc, 0).sum(),
         "arrears_sum": ins.arrears.sum(),
+        "inst_funding_cut": under.sum(),
+        "promotions": (promotion & ~withheld).sum(),
+        "promotions_withheld": withheld.sum(),
     }
     facts = InspectFacts(
-        inspected, found_cf, found_tax, false_find, offered, accepted, exposed, fines, points, inst
+        inspected,
+        due,
+        found_cf,
+        found_tax,
+        false_find,
+        offered,
+        accepted,
+        exposed,
+        fines,
+        points,
+        inst,
     )
     return replace(orgs, firms=f, inst=ins), facts
+
+
+def within_capacity(
+    spec: Spec, params: Params, key: jax.Array, day: jax.Array, due: jax.Array, who: jax.Array
+) -> jax.Array:
+    """bool [F]: the due inspections each regulator can make today, at most `capacity`, drawn
+    at random among its due ones (one sort by regulator and a random priority)."""
+    o, p = spec.orgs, params.orgs
+    F = o.firms
+    (w,) = rng.agent_words(
+        rng.stage_seeds(key, day, rng.CAPACITY, 1), jnp.arange(F, dtype=jnp.uint32), 1
+    )
+    group = jnp.where(due, who, o.gov)  # not due: after every regulator
+    order = jnp.lexsort((rng.unit(w), group))
+    g = group[order]
+    first = jnp.searchsorted(g, g, side="left")
+    ok = (g < o.gov) & ((jnp.arange(F) - first) < p.capacity)
+    return jnp.zeros(F, bool).at[order].set(ok)

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
-from socialcredit.engine.orgs import ACT, CTX, SANCTION, Orgs, Standing
+from socialcredit.engine.orgs import ACT, CTX, SANCTION, Orgs, Standing, born, pick_born
 from socialcredit.engine.stages.common import lookup
 
 BIG = 1 << 20
@@ -44,6 +44,8 @@ class MarketFacts:
     creditor_harm: jax.Array  # float32 [F] what its partners' failures cost it
     tax: jax.Array  # bool [F] evaded tax today
     points: jax.Array  # int32 [F] rule-table points of today's B2B acts
+    exported: jax.Array  # float32 [F] counterfeits it sold abroad (among `counterfeits`)
+    harm_abroad: jax.Array  # float32 [F] wealth its exported counterfeits cost buyers abroad
 
 
 def deterrence(spec: Spec, params: Params, st: Standing) -> jax.Array:
@@ -89,7 +91,14 @@ def market(
     u = rng.unit(w_want) / jnp.maximum(p.purchase_rate, 1e-12)  # uniform in [0, 1) if want
     sec = jnp.sum(u[:, None] >= p.demand_cum[None, :-1], axis=1).astype(jnp.int32)
     start = lookup(p.sector_start, sec)
-    count = lookup(p.sector_count, sec)
+    is_born = born(o, f)
+    if o.entry:  # candidates among the firms founded by now (the first slots of the sector)
+        founded = jax.ops.segment_sum(
+            is_born.astype(jnp.float32), f.sector.astype(jnp.int32), num_segments=S
+        )
+        count = lookup(founded, sec)
+    else:
+        count = lookup(p.sector_count, sec)
     deter = deterrence(spec, params, st)
     cheat = lookup(p.cf_rate, f.sector.astype(jnp.int32)) * f.propensity[0] * deter
     use = p.use_ratings > 0
@@ -112,12 +121,24 @@ def market(
     bought = found & (rng.unit(w_will) >= jnp.minimum(1.0, p.wariness * expect))
     fake = bought & (rng.unit(w_cheat) < cheat[chosen])
     harm = jnp.where(fake, lookup(p.harm, sec) * p.price, 0.0)
+    cols = [want.astype(jnp.float32), fake.astype(jnp.float32)]
+    if o.exports:  # a counterfeit sold abroad: the buyer at home gets a genuine good
+        (w_exp,) = rng.agent_words(
+            rng.stage_seeds(key, day, rng.EXPORT, 1), jnp.arange(n, dtype=jnp.uint32), 1
+        )
+        out = fake & (rng.unit(w_exp) < lookup(p.export_share, sec))
+        cols += [out.astype(jnp.float32), jnp.where(out, harm, 0.0)]
+        harm = jnp.where(out, 0.0, harm)
     wealth = jnp.maximum(wealth - harm, 0.0)
     # one scatter: sales go to their seller, unmet wants to bin F + sector, the rest to a dump
     idx = jnp.where(bought, chosen, jnp.where(want, F + sec, F + S))
-    vals = jnp.stack([want.astype(jnp.float32), fake.astype(jnp.float32), harm], axis=1)
+    vals = jnp.stack([*cols[:2], harm, *cols[2:]], axis=1)
     sums = jax.ops.segment_sum(vals, idx, num_segments=F + S + 1)
     sales, fakes, harm_f = sums[:F, 0], sums[:F, 1], sums[:F, 2]
+    if o.exports:
+        exported, harm_abroad = sums[:F, 3], sums[:F, 4]
+    else:
+        exported = harm_abroad = jnp.zeros(F, jnp.float32)
     wanted = jax.ops.segment_sum(sales, f.sector.astype(jnp.int32), num_segments=S)
     wanted = wanted + sums[F : F + S, 0]
 
@@ -125,7 +146,10 @@ def market(
     fi = jnp.arange(F, dtype=jnp.uint32)
     w0, w1, w2, w3, w4, w5 = rng.agent_words(rng.stage_seeds(key, day, rng.B2B, 6), fi, 6)
     buys = f.alive & (w0 < rng.threshold(p.b2b_rate))
-    sup = jnp.minimum((rng.unit(w1) * F).astype(jnp.int32), F - 1)
+    if o.entry:
+        sup = pick_born(rng.unit(w1), is_born)
+    else:
+        sup = jnp.minimum((rng.unit(w1) * F).astype(jnp.int32), F - 1)
     ok = buys & f.alive[sup] & (sup != jnp.arange(F))
     refuse = ok & (p.firms_use_ratings > 0) & st.sanctions[SANCTION["public_listing"]][sup]
     trade = ok & ~refuse
@@ -177,6 +201,8 @@ def market(
         creditor_harm=creditor + to_sup[:, 1],
         tax=tax,
         points=points,
+        exported=exported,
+        harm_abroad=harm_abroad,
     )
     return wealth, replace(orgs, firms=replace(f, cash=cash, pending=pending)), facts
 
@@ -188,7 +214,8 @@ def learn_market(spec: Spec, params: Params, orgs: Orgs, st: Standing, facts: Ma
     S, G1 = orgs.perceived.shape
     sec = orgs.firms.sector.astype(jnp.int32)
     cls = sec * G1 + jnp.minimum(st.grade, G1 - 2)
-    both = jnp.stack([facts.sales, facts.counterfeits], 1)
+    # buyers at home see only the counterfeits sold at home
+    both = jnp.stack([facts.sales, facts.counterfeits - facts.exported], 1)
     per_grade = jax.ops.segment_sum(both, cls, num_segments=S * G1).reshape(S, G1, 2)
     per_sector = per_grade.sum(axis=1)  # [S, 2]
     sums = per_grade.at[:, G1 - 1].set(per_sector)
