@@ -42,6 +42,7 @@ from socialcredit.compile.layers import (
 )
 from socialcredit.compile.map import MapParams, MapSpec, compile_map, map_users
 from socialcredit.compile.orgs import OrgParams, OrgSpec, compile_orgs
+from socialcredit.compile.rewards import RewardParams, RewardSpec, compile_rewards
 from socialcredit.scenario.model import Scenario
 from socialcredit.units import DAYS_PER_YEAR
 
@@ -70,6 +71,8 @@ __all__ = [
     "OrgParams",
     "OrgSpec",
     "Params",
+    "RewardParams",
+    "RewardSpec",
     "ShamingParams",
     "ShamingSpec",
     "Spec",
@@ -89,6 +92,7 @@ MECHANISMS = (
     ("budgets", compile_budgets),
     ("layers", compile_layers),
     ("timeline", compile_timeline),
+    ("rewards", compile_rewards),
 )
 
 
