@@ -167,3 +167,19 @@ def test_bad_rewards_name_their_path(override, path, words):
         sc.load_scenario("rongcheng", [override, *extra])
     msg = str(e.value)
     assert path in msg and words in msg, msg
+
+
+def test_benefit_outcomes_split_rewards_by_group(plenty):
+    from socialcredit.audit.catalogue import outcomes_for
+
+    outs = {o.name: o for o in outcomes_for(plenty.scenario)}
+    t = _totals(plenty)
+    years = AGENTS * DAYS / 365
+    assert float(outs["rewards_given"].formula(plenty)) == pytest.approx(t["rewards_given"] / years)
+    m = plenty.metrics
+    per_group = m[m.metric.isin(["rewards_given", "agents"])].groupby(["group", "metric"])
+    sums = per_group["value"].sum()
+    for g in ("majority", "minority"):
+        want = sums[(g, "rewards_given")] / (sums[(g, "agents")] / 365)
+        assert float(outs[f"rewards_given.{g}"].formula(plenty)) == pytest.approx(want)
+        assert outs[f"rewards_given.{g}"].without_system == 0.0
