@@ -21,6 +21,7 @@ def rongcheng(money: float, extra: list[str] | None = None, agents: int = N, day
     ov = COSTS + [
         f"programmes.rongcheng.budget={{per_resident_year: {money}}}",
         "response.model=fixed",
+        "programmes.rongcheng.rewards=null",  # perks and channels only (counted: test_rewards)
     ]
     return sc.simulate(sc.load_scenario("rongcheng", ov + (extra or []), agents=agents, days=days))
 

@@ -67,6 +67,8 @@ def test_run_writes_a_complete_run_folder_and_catalog_row(tmp_path):
     assert list(m.columns) == ["day", "jurisdiction", "group", "metric", "value", "aggregation"]
     assert sorted(m["day"].unique()) == list(range(1, 21))
     assert "tier.A" in set(m["metric"])
+    assert {"checkups", "bike_rentals", "reward_loans"} <= set(m["metric"])  # counted rewards
+    assert "Rewards given" in proc.stdout
     assert len(pd.read_parquet(folder / "agents.parquet")) == 3000
 
     rows = catalog(root)

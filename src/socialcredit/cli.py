@@ -617,6 +617,15 @@ def _print_summary(
             f"{mean('rewards_withheld_per_resident_year'):.3g} rewards withheld)",
         )
         facts.add_row("Funded coverage", _pct(mean("coverage")))
+    rewards = s.get("rewards")
+    if rewards:  # counted rewards (programmes.*.rewards)
+        by_group = ", ".join(
+            f"{g} {v:.3g}" for g, v in rewards["given_per_agent_year_by_group"].items()
+        )
+        facts.add_row(
+            "Rewards given",
+            f"{rewards['given_per_agent_year']:.3g} per agent-year ({by_group})",
+        )
     facts.add_row(
         "Wall time",
         f"{_seconds(wall)} (simulating {_seconds(t_sim)} incl. compiling, "

@@ -28,6 +28,7 @@ LAYER_REPAIR = 60
 AUDIENCES = 70  # who watches screens and hears ringtones (stages/audiences.py)
 # Firm entry, counterfeit exports, inspection capacity, officials' promotions (issue 15).
 ENTRY, EXPORT, CAPACITY, PROMOTION = 100, 101, 102, 103
+REWARDS = 90  # counted rewards (stages/rewards.py): check-ups and bike rentals
 
 
 def _triple32(x: jax.Array) -> jax.Array:

@@ -27,6 +27,7 @@ from socialcredit.audit.formulas import (
     view,
 )
 from socialcredit.audit.outcome import Family, Kind, NotModelled, Outcome
+from socialcredit.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     from socialcredit.result import Result
@@ -712,3 +713,57 @@ register(
         scale="share",
     )
 )
+register(
+    Outcome(
+        "rewards_given",
+        "aim",
+        "rewards per agent-year",
+        "Rewards people can count (free check-ups, deposit-free bike rentals, interest-free or "
+        "discounted loans, matches gained), sum of rewards_given / agent-years; none without "
+        "the system.",
+        per_agent_year(["rewards_given"]),
+        comparison="system",
+        label="Rewards given per agent-year",
+        without_system=0.0,
+    )
+)
+
+
+def _rewards_by_group(scenario: Scenario) -> list[Outcome]:
+    """Who benefits: rewards per agent-year in each group, beside `disparate.*` (who is
+    sanctioned), so the burden and the benefit can be set side by side."""
+    out = []
+    for g in (g.name for g in scenario.population.groups):
+
+        def formula(r: Result, g: str = g) -> float:
+            v = view(r)
+            agent_years = v.group_total("agents", g) / DAYS_PER_YEAR
+            return div(v.group_total("rewards_given", g), agent_years, f"no {g} agents", "rate")
+
+        out.append(
+            Outcome(
+                f"rewards_given.{g}",
+                "aim",
+                "rewards per agent-year",
+                f"Rewards given to {g}: sum of rewards_given / agent-years, in group {g}.",
+                formula,
+                comparison="system",
+                label=f"Rewards given per agent-year, {g}",
+                without_system=0.0,
+            )
+        )
+    return out
+
+
+_rewards_by_group.doc = [  # type: ignore[attr-defined]  # its row in docs/audit.md
+    {
+        "names": ["rewards_given.<g>"],
+        "kind": "aim",
+        "unit": "rewards per agent-year",
+        "comparison": "system",
+        "description": "For each group g: sum of rewards_given / agent-years within g (who "
+        "benefits; compare with disparate.* for who bears the sanctions). None without the "
+        "system.",
+    }
+]
+register(_rewards_by_group)

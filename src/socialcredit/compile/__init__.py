@@ -43,6 +43,7 @@ from socialcredit.compile.layers import (
 )
 from socialcredit.compile.map import MapParams, MapSpec, compile_map, map_users
 from socialcredit.compile.orgs import OrgParams, OrgSpec, compile_orgs
+from socialcredit.compile.rewards import RewardParams, RewardSpec, compile_rewards
 from socialcredit.scenario.loader import structure_check
 from socialcredit.scenario.model import Scenario
 from socialcredit.units import DAYS_PER_YEAR
@@ -74,6 +75,8 @@ __all__ = [
     "OrgParams",
     "OrgSpec",
     "Params",
+    "RewardParams",
+    "RewardSpec",
     "ShamingParams",
     "ShamingSpec",
     "Spec",
@@ -93,6 +96,7 @@ MECHANISMS = (
     ("budgets", compile_budgets),
     ("layers", compile_layers),
     ("audiences", compile_audiences),
+    ("rewards", compile_rewards),
 )
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from socialcredit.compile.layers import LayerParams, LayerSpec, TimelineParams, TimelineSpec
     from socialcredit.compile.map import MapParams, MapSpec
     from socialcredit.compile.orgs import OrgParams, OrgSpec
+    from socialcredit.compile.rewards import RewardParams, RewardSpec
     from socialcredit.engine.cooperation import CoopParams, CoopSpec
 
 INT32_MIN = -(2**31)
@@ -131,6 +132,7 @@ class Spec:
     layers: LayerSpec | None = None  # compile/layers.py: lists laid over the places' own
     timeline: TimelineSpec | None = None  # compile/layers.py: places' programmes by day
     audiences: AudienceSpec | None = None  # compile/audiences.py: shaming's audiences
+    rewards: RewardSpec | None = None  # compile/rewards.py: rewards people can count
 
     @property
     def events2(self) -> bool:
@@ -208,6 +210,7 @@ class Params:
     layers: LayerParams | None = None
     timeline: TimelineParams | None = None
     audiences: AudienceParams | None = None
+    rewards: RewardParams | None = None  # compile/rewards.py
 
 
 @dataclass

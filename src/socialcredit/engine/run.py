@@ -48,6 +48,7 @@ from socialcredit.engine.stages.observe import observe
 from socialcredit.engine.stages.publicize import look_up
 from socialcredit.engine.stages.record import false_active, file_records, review
 from socialcredit.engine.stages.repair import settle_debts
+from socialcredit.engine.stages.rewards import give
 from socialcredit.engine.stages.score import score
 from socialcredit.engine.state import (
     E2_LOOKED,
@@ -98,6 +99,8 @@ def day_step(
     if spec.audiences is not None:
         state, today = watch(ctx, state, today)  # who sees the shamed: posters, screens, calls
     state, today = live(ctx, state, today)  # consequences
+    if spec.rewards is not None:
+        state, today = give(ctx, state, today)  # counted rewards, charged to the budget
     if spec.orgs is not None:
         state, today = trade(ctx, state, today)  # businesses and institutions
     if spec.cooperation is not None:
@@ -213,6 +216,7 @@ DAY = (
     ("layers", list_layers),
     ("audiences", watch),
     (None, live),
+    ("rewards", give),
     ("orgs", trade),
     ("cooperation", cooperate),
     (None, pack),

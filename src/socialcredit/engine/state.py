@@ -58,6 +58,7 @@ class State:
     coop: Any = None  # engine.cooperation.CoopState: the donation game (None: no game)
     layers: Any = None  # stages.layers.LayerState: layered lists (None: no lists)
     audience: Any = None  # uint8 [N] what the agent saw shamed today (stages/audiences.py)
+    rewards: Any = None  # float32 [C, M] the day's counted rewards (stages/rewards.py)
 
 
 # Bits of State.traits (static over a run, except TRAIT_HOME_BLOCK, set each day).
@@ -123,6 +124,7 @@ class Today:
     school_refused: jax.Array | None = None  # bool [N] ... and was refused for its standing
     match_attempted: jax.Array | None = None  # bool [N] sought a dating or job match
     match_lost: jax.Array | None = None  # bool [N] ... and lost it to a penalty or shunning
+    match_u: jax.Array | None = None  # float32 [N] the attempt's uniform draw (rewards only)
     shamed: jax.Array | None = None  # bool [N] publicly shamed today
     # layered lists (stages/layers.py): their combined effects, from `live` to `pack`
     layer_school: jax.Array | None = None  # bool [N] a list bars the household's children

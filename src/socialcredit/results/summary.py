@@ -61,7 +61,31 @@ def summarize(spec: Spec, raw: np.ndarray, bases: np.ndarray) -> dict:
         _budget_summary(spec, out, run_sum, final, col, total_days)
     if len(spec.jurisdictions) > 1:
         _spread_summary(spec, out, run_sum, final, col, total_days)
+    if spec.rewards is not None:
+        out["rewards"] = _rewards_summary(spec, run_sum, col, total_days)
     return out
+
+
+def _rewards_summary(spec, run_sum, col, days) -> dict:
+    """Counted rewards over the run (stages/rewards.py): each metric's total, rewards given
+    per agent-year, and the same by group (who benefits)."""
+    from socialcredit.engine.stages.rewards import reward_metric_names
+
+    sizes = spec.cell_sizes().astype(np.float64)
+    _, cg = spec.cell_of()
+    years = days / DAYS_PER_YEAR
+    given = run_sum[:, col["rewards_given"]]
+    by_group = {}
+    for g, name in enumerate(spec.groups):
+        cells = cg == g
+        n = sizes[cells].sum()
+        if n > 0:
+            by_group[name] = float(given[cells].sum() / n / years)
+    return {
+        "totals": {m: float(run_sum[:, col[m]].sum()) for m in reward_metric_names(spec)},
+        "given_per_agent_year": float(given.sum() / max(sizes.sum(), 1) / years),
+        "given_per_agent_year_by_group": by_group,
+    }
 
 
 def _jurisdiction_sums(spec: Spec, per_cell: np.ndarray) -> np.ndarray:

@@ -453,6 +453,107 @@ class Budget(Strict):
     )
 
 
+class TierReward(Strict):
+    """A reward that the well-rated tiers are entitled to (docs/mechanisms.md "Rewards people
+    can count"). Each one given is counted and charged to the programme's budget; once the
+    year's reward money is spent, none is given until the year turns."""
+
+    tiers: list[str] = Field(min_length=1, description="Tiers entitled to the reward.")
+
+    def tier_issues(self, path: FieldPath, tiers: Defined) -> list[Issue]:
+        return tiers.check_items(path + ("tiers",), self.tiers)
+
+
+class CheckupReward(TierReward):
+    """Free health check-ups for the well-rated (the essay: 'not paying for doctor's
+    checkups')."""
+
+    take_up: Probability = Field(
+        description="Chance per entitled person and day of taking a free check-up [U]."
+    )
+    cost: NonNegFloat = Field(
+        description="Money per check-up the programme pays, in economy.money_unit [U]."
+    )
+
+
+class BikeReward(TierReward):
+    """Deposit-free bike rental (Xiamen, Suzhou, Fuzhou: scs-facts section 2.2)."""
+
+    take_up: Probability = Field(
+        description="Chance per entitled person and day of renting a bike without a deposit [U]."
+    )
+    deposit: NonNegFloat = Field(
+        description="Deposit waived per rental, money the renter need not put down [U]."
+    )
+    cost: NonNegFloat = Field(
+        default=0.0,
+        description="Money per rental the programme pays (the operator's guarantee) [U].",
+    )
+
+
+class LoanReward(TierReward):
+    """Interest-free or discounted loans: an approved loan of an entitled person carries
+    ``discount`` of its interest, which the programme pays (the essay: 'taking loans without
+    interest')."""
+
+    discount: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=1.0, description="Share of the interest waived (1: interest-free)."
+    )
+    amount: NonNegFloat = Field(description="Money lent per loan [U].")
+    interest_rate: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        description="Yearly interest rate without the reward [U]."
+    )
+    term_years: Annotated[float, Field(gt=0.0, le=30.0)] = Field(
+        default=1.0, description="Years a loan runs (simple interest)."
+    )
+
+    def interest_saved(self) -> float:
+        """Money one rewarded loan saves its borrower (and costs the programme)."""
+        return self.amount * self.interest_rate * self.term_years * self.discount
+
+
+class MatchReward(TierReward):
+    """Better matches in dating and job search for the well-rated: the chance a match attempt
+    succeeds is multiplied by 1 + boost (capped at 1); each match won above the base chance is
+    a match gained."""
+
+    boost: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
+        description="Relative rise of the chance that a match succeeds [U]."
+    )
+    cost: NonNegFloat = Field(default=0.0, description="Money per match gained [U].")
+
+
+class Rewards(Strict):
+    """Rewards people can count: each kind is optional."""
+
+    checkups: CheckupReward | None = None
+    bikes: BikeReward | None = None
+    loans: LoanReward | None = None
+    matches: MatchReward | None = None
+
+    def kinds(self) -> dict[str, TierReward]:
+        out = {k: getattr(self, k) for k in ("checkups", "bikes", "loans", "matches")}
+        return {k: v for k, v in out.items() if v is not None}
+
+    def issues(self, path: FieldPath, tiers: Defined, consequences: dict) -> list[Issue]:
+        out: list[Issue] = []
+        for k, r in self.kinds().items():
+            out += r.tier_issues(path + (k,), tiers)
+        if self.matches is not None:
+            for t in self.matches.tiers:
+                c = consequences.get(t)
+                if c is not None and c.matching_penalty != 0:
+                    out.append(
+                        (
+                            path + ("matches", "tiers"),
+                            t,
+                            f"tier {t!r} already has a matching_penalty under consequences; "
+                            "a match boost acts on the base chance, so remove one of the two",
+                        )
+                    )
+        return out
+
+
 class Programme(Strict):
     description: str = ""
     base_score: Score
@@ -474,6 +575,11 @@ class Programme(Strict):
     budget: Budget | None = Field(
         default=None,
         description="Yearly money of the programme (null: unlimited, nothing is costed).",
+    )
+    rewards: Rewards | None = Field(
+        default=None,
+        description="Rewards people can count (check-ups, deposit-free bikes, cheap loans, "
+        "better matches), charged to the budget.",
     )
 
     def issues(self, path: FieldPath, refs: Refs) -> list[Issue]:
@@ -500,6 +606,8 @@ class Programme(Strict):
             out += self.blacklist.issues(path + ("blacklist",), refs)
         if self.repair is not None:
             out += self.repair.issues(path + ("repair",), refs, self.points)
+        if self.rewards is not None:
+            out += self.rewards.issues(path + ("rewards",), tiers, self.consequences)
         for t, c in self.consequences.items():
             out += c.issues(path + ("consequences", t), refs)
         return out

@@ -150,6 +150,8 @@ def consequences(
         "travel_blocked": blocked,
         "sanctioned": sanctioned,
     }
+    if spec.rewards is not None and "matches" in spec.rewards.kinds:  # matches gained
+        facts["match_u"] = u_match
     return State(**{**state.__dict__, "wealth": wealth}), facts
 
 

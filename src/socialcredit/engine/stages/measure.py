@@ -17,6 +17,7 @@ from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.budget import measure_budget
 from socialcredit.engine.stages.common import by_place, jur_index, many_cells, prefix_cell_sums
 from socialcredit.engine.stages.listing import tiers
+from socialcredit.engine.stages.rewards import reward_metric_names
 from socialcredit.engine.stages.score import score
 from socialcredit.engine.state import (
     E2_LOOKED,
@@ -81,7 +82,7 @@ def metric_names(spec: Spec) -> list[str]:
     names += ["budget_spend", "reward_spend", "rewards_withheld", "coverage_sum"]
     sightings = ["sightings"] if spec.map is not None else []
     names += [name for name, _ in _events2_flags(spec)] + sightings + layer_metric_names(spec)
-    return names + audience_metric_names(spec)
+    return names + audience_metric_names(spec) + reward_metric_names(spec)
 
 
 def audience_metric_names(spec: Spec) -> list[str]:
@@ -252,7 +253,7 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
     extra = _events2_flags(spec)
     if not extra:
         cols = [counts, reals, measure_budget(spec, params, state)]
-        cols += _layer_counts(spec, state) + _audience_counts(spec, state)
+        cols += _layer_counts(spec, state) + _audience_counts(spec, state) + _rewards(spec, state)
         return jnp.concatenate(cols, axis=1)
     e2 = state.events2
     delisted = event_field(ev, "delisted") == 1
@@ -269,7 +270,7 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             for c in range(spec.n_cells)
         ]
         cols.append(jnp.stack(sums).astype(jnp.float32)[:, None])
-    cols += _layer_counts(spec, state) + _audience_counts(spec, state)
+    cols += _layer_counts(spec, state) + _audience_counts(spec, state) + _rewards(spec, state)
     return jnp.concatenate(cols, axis=1)
 
 
@@ -281,3 +282,8 @@ def _layer_counts(spec: Spec, state: State) -> list[jax.Array]:
     if many_cells(spec):
         return [prefix_cell_sums(spec, flags, counts=True).astype(jnp.float32)]
     return [_packed_counts(spec, flags).astype(jnp.float32)]
+
+
+def _rewards(spec: Spec, state: State) -> list[jax.Array]:
+    """The day's counted rewards per cell, carried by stages/rewards.py (none without them)."""
+    return [state.rewards] if spec.rewards is not None else []
