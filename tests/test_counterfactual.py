@@ -157,6 +157,8 @@ COMPILED = {
     "public_shaming": ("shaming", "off"),  # "off": the mechanism is absent or marks nobody
     "school_block": ("households.school_block", "off"),
     "on_map": ("map", "off"),
+    "occupations": ("occupations", "off"),  # no occupations in this population
+    "detention": ("detention", "off"),
 }
 
 # metrics that exist only where a programme runs, or count what it does by design

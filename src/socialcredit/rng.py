@@ -22,6 +22,8 @@ REPAY, MAP = 7, 8
 TRUST = 9  # stochastic rounding of trust to float16
 # Organisations (engine/orgs.py, stages market, inspect, corporate).
 MARKET, B2B, INSPECT, INSTITUTIONS, LOANS, ORG_POPULATION = 40, 41, 42, 43, 44, 45
+# The people the essay names (engine/stages/people.py): occupations, detention.
+OCCUPATION, DETAIN = 110, 111
 
 
 def _triple32(x: jax.Array) -> jax.Array:

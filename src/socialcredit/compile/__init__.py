@@ -42,6 +42,14 @@ from socialcredit.compile.layers import (
 )
 from socialcredit.compile.map import MapParams, MapSpec, compile_map, map_users
 from socialcredit.compile.orgs import OrgParams, OrgSpec, compile_orgs
+from socialcredit.compile.people import (
+    DetentionParams,
+    DetentionSpec,
+    OccupationParams,
+    OccupationSpec,
+    compile_detention,
+    compile_occupations,
+)
 from socialcredit.scenario.model import Scenario
 from socialcredit.units import DAYS_PER_YEAR
 
@@ -57,6 +65,8 @@ __all__ = [
     "BudgetSpec",
     "CourtParams",
     "CourtSpec",
+    "DetentionParams",
+    "DetentionSpec",
     "GroupRateParams",
     "GroupRateSpec",
     "HouseholdParams",
@@ -67,6 +77,8 @@ __all__ = [
     "LayerSpec",
     "MapParams",
     "MapSpec",
+    "OccupationParams",
+    "OccupationSpec",
     "OrgParams",
     "OrgSpec",
     "Params",
@@ -89,6 +101,8 @@ MECHANISMS = (
     ("budgets", compile_budgets),
     ("layers", compile_layers),
     ("timeline", compile_timeline),
+    ("occupations", compile_occupations),
+    ("detention", compile_detention),
 )
 
 

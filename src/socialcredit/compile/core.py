@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from socialcredit.compile.layers import LayerParams, LayerSpec, TimelineParams, TimelineSpec
     from socialcredit.compile.map import MapParams, MapSpec
     from socialcredit.compile.orgs import OrgParams, OrgSpec
+    from socialcredit.compile.people import (
+        DetentionParams,
+        DetentionSpec,
+        OccupationParams,
+        OccupationSpec,
+    )
     from socialcredit.engine.cooperation import CoopParams, CoopSpec
 
 INT32_MIN = -(2**31)
@@ -129,6 +135,8 @@ class Spec:
     cooperation: CoopSpec | None = None  # engine/cooperation.py: the donation game
     layers: LayerSpec | None = None  # compile/layers.py: lists laid over the places' own
     timeline: TimelineSpec | None = None  # compile/layers.py: places' programmes by day
+    occupations: OccupationSpec | None = None  # compile/people.py: journalists and others
+    detention: DetentionSpec | None = None  # compile/people.py: detention
 
     @property
     def events2(self) -> bool:
@@ -205,6 +213,8 @@ class Params:
     cooperation: CoopParams | None = None  # numbers of the donation game
     layers: LayerParams | None = None
     timeline: TimelineParams | None = None
+    occupations: OccupationParams | None = None
+    detention: DetentionParams | None = None
 
 
 @dataclass

@@ -57,6 +57,7 @@ class State:
     orgs: Any = None  # engine.orgs.Orgs: businesses and institutions (None: no organisations)
     coop: Any = None  # engine.cooperation.CoopState: the donation game (None: no game)
     layers: Any = None  # stages.layers.LayerState: layered lists (None: no lists)
+    people: Any = None  # stages.people.PeopleState: occupations, detention (None: neither)
 
 
 # Bits of State.traits (static over a run, except TRAIT_HOME_BLOCK, set each day).

@@ -44,6 +44,7 @@ def consequences(
     rewards_open: jax.Array | None = None,
     owner: jax.Array | None = None,
     layers: dict[str, jax.Array] | None = None,
+    people: dict[str, jax.Array] | None = None,
 ) -> tuple[State, dict[str, jax.Array]]:
     """Loans, trips, schools and income; ``household_blocked``: the household's children are
     refused good schools (the standing of the head or partner at the start of the day);
@@ -51,7 +52,8 @@ def consequences(
     ``rewards_open``: whether the programme's budget still pays perks today (stages/budget.py);
     ``owner``: the agent owns a firm whose listing sanctions its owner (organisations);
     ``layers``: what layered lists and memoranda do today (stages/layers.py `effects`),
-    combined with the place's own programme by the rule stated there."""
+    combined with the place's own programme by the rule stated there; ``people``: an
+    occupation's own sanctions and who is detained (stages/people.py `effects`)."""
     n = spec.padded
     T = spec.max_tiers
     (word,) = rng.agent_words(
@@ -84,6 +86,11 @@ def consequences(
     loan_t = rng.threshold(params.loan_demand)
     trip_t = rng.threshold(params.loan_demand + params.travel_demand)
     real = jnp.arange(n) < spec.agents  # ghosts neither borrow nor travel
+    if people is not None:  # an occupation's sanctions; the detained do none of it
+        approval = jnp.minimum(approval, people["loan_cap"])
+        ban = ban | people["travel_ban"]
+        real = real & ~people["absent"]
+        effect = jnp.where(people["absent"], -people["income_lost"], effect)
     applied = (word < loan_t) & real
     within = word.astype(jnp.float32) / jnp.maximum(
         loan_t.astype(jnp.float32), 1.0
@@ -134,6 +141,8 @@ def consequences(
     sanctioned = (
         recorded_loss | blocked | (refused_by_system & bites) | school_refused | lost | shunned
     )
+    if people is not None:
+        sanctioned = sanctioned | people["absent"]
     facts = {
         "match_attempted": attempted,
         "match_lost": lost,
@@ -185,6 +194,12 @@ def live(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
         layers = effects(spec, ctx.params, state, today.listed)
         listed = layers["own"]  # a memorandum can impose the place's own `listed` column
         more["layer_school"] = layers["school_block"]
+    if spec.occupations is not None or spec.detention is not None:
+        from socialcredit.engine.stages.people import effects as people_effects
+
+        more_people = people_effects(spec, ctx.params, state, today.tier, listed)
+    else:
+        more_people = None
     state, facts = consequences(
         spec,
         ctx.params,
@@ -199,6 +214,7 @@ def live(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
         today.gate,
         owner,
         layers,
+        people=more_people,
     )
     return state, replace(today, **facts, **more)
 

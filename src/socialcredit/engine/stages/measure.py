@@ -17,6 +17,7 @@ from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.budget import measure_budget
 from socialcredit.engine.stages.common import by_place, jur_index, many_cells, prefix_cell_sums
 from socialcredit.engine.stages.listing import tiers
+from socialcredit.engine.stages.people import people_flags, people_metric_names
 from socialcredit.engine.stages.score import score
 from socialcredit.engine.state import (
     E2_LOOKED,
@@ -80,7 +81,8 @@ def metric_names(spec: Spec) -> list[str]:
     names += ["score_sum", "risk_sum", "wealth_sum", "trust_sum", "children_sum"]
     names += ["budget_spend", "reward_spend", "rewards_withheld", "coverage_sum"]
     sightings = ["sightings"] if spec.map is not None else []
-    return names + [name for name, _ in _events2_flags(spec)] + sightings + layer_metric_names(spec)
+    names += [name for name, _ in _events2_flags(spec)] + sightings + layer_metric_names(spec)
+    return names + people_metric_names(spec)
 
 
 # Per layered list (stages/layers.py): metric prefix and the fact it counts (None: listed).
@@ -226,7 +228,7 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
     extra = _events2_flags(spec)
     if not extra:
         cols = [counts, reals, measure_budget(spec, params, state)]
-        return jnp.concatenate(cols + _layer_counts(spec, state), axis=1)
+        return jnp.concatenate(cols + _layer_counts(spec, state) + _people(spec, state), axis=1)
     e2 = state.events2
     delisted = event_field(ev, "delisted") == 1
     flags = [(e2 & bit) != 0 if bit else delisted & ((e2 & E2_PAID) == 0) for _, bit in extra]
@@ -242,7 +244,31 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             for c in range(spec.n_cells)
         ]
         cols.append(jnp.stack(sums).astype(jnp.float32)[:, None])
-    return jnp.concatenate(cols + _layer_counts(spec, state), axis=1)
+    return jnp.concatenate(cols + _layer_counts(spec, state) + _people(spec, state), axis=1)
+
+
+def _people(spec: Spec, state: State) -> list[jax.Array]:
+    """Detention's and occupations' metrics (stages/people.py), in `people_metric_names` order:
+    the detained and detentions begun, children separated (a sum), then the occupations'."""
+    if state.people is None:
+        return []
+    flags, reals = people_flags(spec, state)
+    many = many_cells(spec)
+    count = (
+        (lambda xs: prefix_cell_sums(spec, xs, counts=True)) if many else _packed_counts_for(spec)
+    )
+    sums = prefix_cell_sums if many else _real_sums
+    out = []
+    if spec.detention is not None:
+        out += [count(flags[:2]).astype(jnp.float32), sums(spec, reals)]
+        flags = flags[2:]
+    if flags:
+        out.append(count(flags).astype(jnp.float32))
+    return out
+
+
+def _packed_counts_for(spec: Spec):
+    return lambda xs: _packed_counts(spec, xs)
 
 
 def _layer_counts(spec: Spec, state: State) -> list[jax.Array]:
