@@ -23,12 +23,11 @@ K = 4.0  # journalists' speech factor in these tests
 
 
 def _scenario(
-    agents=2000, days=20, journalists=0.2, monitoring=3.0, detention=None, learning_rate=None
+    agents=2000, days=20, journalists=0.2, monitoring=3.0, detention=None, response=None
 ) -> Scenario:
     s = load_scenario("xinjiang-informants", agents=agents, days=days, seed=3)
     d = s.model_dump()
-    if learning_rate is not None:
-        d["response"]["learning_rate"] = learning_rate
+    d["response"].update(response or {})
     occ = {"name": "journalist", "shares": {"majority": journalists, "minority": journalists}}
     d["population"]["occupations"] = [{**occ, "speech_factor": K, "monitoring": monitoring}]
     cons = d["programmes"]["xinjiang"]["consequences"]
@@ -89,9 +88,12 @@ def test_journalists_speak_k_times_as_often_per_agent(small):
 
 @pytest.fixture(scope="module")
 def journalist_runs():
-    """Perceived risk learns fast here (0.3), so the extra sanctions of the closely watched
-    show in their behaviour within 60 days."""
-    s = _scenario(agents=3000, days=60, learning_rate=0.3)
+    """Journalists watched 10 times as closely, under a strong response: perceived risk starts
+    at 0, learns fast (0.3) and deters strongly (60). Perceived risk is one number per person,
+    moved by their own and their contacts' sanctions, so under the preset's calibration the
+    extra sanctions of the closely watched barely move it (docs/mechanisms.md)."""
+    strong = {"deterrence": 60.0, "learning_rate": 0.3, "initial_risk": 0.0}
+    s = _scenario(agents=3000, days=60, monitoring=10.0, response=strong)
     return sc.simulate(s).metrics, sc.simulate(counterfactual_of(s)).metrics
 
 
@@ -116,9 +118,10 @@ def test_closer_monitoring_chills_journalists_more(journalist_runs):
         o: 1.0 - _by(system, f"speech.{o}") / _by(without, f"speech.{o}")
         for o in ("journalist", "other")
     }
-    assert chill["journalist"] > chill["other"] + 0.02
+    assert chill["other"] > 0.05  # the system chills everyone's speech ...
+    assert chill["journalist"] > chill["other"] + 0.02  # ... the closely watched most
     rec = _by(system, "sanctioned.journalist") / _by(system, "members.journalist")
-    assert rec > _by(system, "sanctioned.other") / _by(system, "members.other")
+    assert rec > 3 * _by(system, "sanctioned.other") / _by(system, "members.other")
 
 
 def test_a_term_of_t_days_holds_a_person_exactly_t_days(small):
