@@ -159,6 +159,12 @@ def test_a_run_counts_detentions_and_the_detained_act_less(detained_run):
     assert _by(m, "children_separated") > 0
     # a detention lasts 4 days: the held are at most 4 x those taken (fewer: the run ends)
     assert _by(m, "detentions") * 3 < _by(m, "detained") <= 4 * _by(m, "detentions")
+    # the snapshot: everyone held on the last day (day 29) has detained_until in 30 .. 33,
+    # and as many as the last day's count
+    a = r.agents
+    held_last = float(m.query("metric == 'detained' and day == 30")["value"].sum())
+    assert ((a["detained_until"] >= 30) & (a["detained_until"] <= 33)).sum() == held_last
+    assert set(a["occupation"].unique()) == {"journalist", "other"}
     # while held nobody acts: journalists and others held on a day did nothing that day; the
     # acts of the whole population fall short of the counterfactual by about the held share
     cf = sc.simulate(counterfactual_of(s)).metrics
