@@ -157,7 +157,7 @@ COMPILED = {
     "public_shaming": ("shaming", "off"),  # "off": the mechanism is absent or marks nobody
     "school_block": ("households.school_block", "off"),
     "on_map": ("map", "off"),
-    "occupations": ("occupations", "off"),  # no occupations in this population
+    "occupations": ("occupations.travel_ban", "off"),  # no occupation sanctioned
     "detention": ("detention", "off"),
 }
 
