@@ -158,6 +158,8 @@ COMPILED = {
     "school_block": ("households.school_block", "off"),
     "on_map": ("map", "off"),
     "audiences": ("audiences", "off"),
+    "occupations": ("occupations.travel_ban", "off"),  # no occupation sanctioned
+    "detention": ("detention", "off"),
 }
 
 # metrics that exist only where a programme runs, or count what it does by design

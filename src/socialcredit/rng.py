@@ -29,6 +29,8 @@ AUDIENCES = 70  # who watches screens and hears ringtones (stages/audiences.py)
 # Firm entry, counterfeit exports, inspection capacity, officials' promotions (issue 15).
 ENTRY, EXPORT, CAPACITY, PROMOTION = 100, 101, 102, 103
 REWARDS = 90  # counted rewards (stages/rewards.py): check-ups and bike rentals
+# The people the essay names (engine/stages/people.py): occupations, detention.
+OCCUPATION, DETAIN = 110, 111
 
 
 def _triple32(x: jax.Array) -> jax.Array:

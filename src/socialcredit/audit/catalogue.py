@@ -767,3 +767,29 @@ _rewards_by_group.doc = [  # type: ignore[attr-defined]  # its row in docs/audit
     }
 ]
 register(_rewards_by_group)
+register(
+    Outcome(
+        "detentions",
+        "harm",
+        "detentions per agent-year",
+        "Detentions: people taken out of daily life for a term (a tier's or listing's "
+        "`detention`), sum of detentions / agent-years.",
+        per_agent_year(["detentions"]),
+        comparison="system",
+        label="Detentions per agent-year",
+        without_system=0.0,
+    )
+)
+register(
+    Outcome(
+        "children_separated",
+        "harm",
+        "child-days per agent-year",
+        "Children separated: days on which a child's household head or partner was detained, "
+        "sum of children_separated / agent-years.",
+        per_agent_year(["children_separated"]),
+        comparison="system",
+        label="Child-days separated from a detained parent per agent-year",
+        without_system=0.0,
+    )
+)

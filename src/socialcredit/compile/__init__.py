@@ -43,6 +43,14 @@ from socialcredit.compile.layers import (
 )
 from socialcredit.compile.map import MapParams, MapSpec, compile_map, map_users
 from socialcredit.compile.orgs import OrgParams, OrgSpec, compile_orgs
+from socialcredit.compile.people import (
+    DetentionParams,
+    DetentionSpec,
+    OccupationParams,
+    OccupationSpec,
+    compile_detention,
+    compile_occupations,
+)
 from socialcredit.compile.rewards import RewardParams, RewardSpec, compile_rewards
 from socialcredit.scenario.loader import structure_check
 from socialcredit.scenario.model import Scenario
@@ -62,6 +70,8 @@ __all__ = [
     "BudgetSpec",
     "CourtParams",
     "CourtSpec",
+    "DetentionParams",
+    "DetentionSpec",
     "GroupRateParams",
     "GroupRateSpec",
     "HouseholdParams",
@@ -72,6 +82,8 @@ __all__ = [
     "LayerSpec",
     "MapParams",
     "MapSpec",
+    "OccupationParams",
+    "OccupationSpec",
     "OrgParams",
     "OrgSpec",
     "Params",
@@ -97,6 +109,8 @@ MECHANISMS = (
     ("layers", compile_layers),
     ("audiences", compile_audiences),
     ("rewards", compile_rewards),
+    ("occupations", compile_occupations),
+    ("detention", compile_detention),
 )
 
 

@@ -33,6 +33,12 @@ if TYPE_CHECKING:
     from socialcredit.compile.layers import LayerParams, LayerSpec, TimelineParams, TimelineSpec
     from socialcredit.compile.map import MapParams, MapSpec
     from socialcredit.compile.orgs import OrgParams, OrgSpec
+    from socialcredit.compile.people import (
+        DetentionParams,
+        DetentionSpec,
+        OccupationParams,
+        OccupationSpec,
+    )
     from socialcredit.compile.rewards import RewardParams, RewardSpec
     from socialcredit.engine.cooperation import CoopParams, CoopSpec
 
@@ -133,6 +139,8 @@ class Spec:
     timeline: TimelineSpec | None = None  # compile/layers.py: places' programmes by day
     audiences: AudienceSpec | None = None  # compile/audiences.py: shaming's audiences
     rewards: RewardSpec | None = None  # compile/rewards.py: rewards people can count
+    occupations: OccupationSpec | None = None  # compile/people.py: journalists and others
+    detention: DetentionSpec | None = None  # compile/people.py: detention
 
     @property
     def events2(self) -> bool:
@@ -211,6 +219,8 @@ class Params:
     timeline: TimelineParams | None = None
     audiences: AudienceParams | None = None
     rewards: RewardParams | None = None  # compile/rewards.py
+    occupations: OccupationParams | None = None
+    detention: DetentionParams | None = None
 
 
 @dataclass

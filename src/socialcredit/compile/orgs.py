@@ -220,6 +220,67 @@ def _corporate_tables(c, grades: tuple[str, ...], lists: tuple[str, ...]) -> dic
     }
 
 
+def _oversight(o: Organisations, agents: int, t: dict, initial, exports) -> dict:
+    """OrgParams' fields of inspections, corporate credit, institutions' sanctions, entry and
+    exports (compile_orgs gives the market's and firms')."""
+    f32 = np.float32
+    a = jnp.asarray
+    insp, c, inst, e = o.inspections, o.corporate, o.institutions, o.entry
+    ist = c.institution_sanctions if c else None
+
+    def s_(x) -> jax.Array:
+        return a(f32(x))
+
+    return dict(
+        insp_rate=s_(insp.rate if insp else 0.0),
+        detection=s_(insp.detection if insp else 0.0),
+        false_find=s_(insp.false_positive_rate if insp else 0.0),
+        fine=s_(insp.fine if insp else 0.0),
+        bribe=s_(insp.bribe if insp else 0.0),
+        audit_rate=s_(insp.audit_rate if insp else 0.0),
+        insp_deterrence=s_(insp.deterrence if insp else 0.0),
+        base_score=a(np.int32(c.base_score if c else 0)),
+        score_sigma=s_(c.score_sigma if c else 0.0),
+        lo=a(np.int32(c.bounds[0] if c else 0)),
+        hi=a(np.int32(c.bounds[1] if c else 0)),
+        floors=a(t["floors"]),
+        regular=a(t["regular"]),
+        new_grade=a(np.int32(t["new_grade"])),
+        new_min=a(np.int32(t["new_min"])),
+        new_days=a(np.int32(c.new_firm_days if c else 0)),
+        poor=a(t["poor"]),
+        accept=a(t["accept"]),
+        rules=a(t["rules"]),
+        list_act=a(t["list_act"]),
+        list_grade=a(t["list_grade"]),
+        term=a(t["term"]),
+        sanction=a(t["sanction"]),
+        by_memo=a(t["by_memo"]),
+        red=a(t["red"]),
+        red_factor=s_(c.redlist.inspection_factor if c and c.redlist else 1.0),
+        insp_mult=s_(c.inspection_multiplier if c else 1.0),
+        reputation=s_(c.reputation if c else 0.0),
+        inst_scored=a(np.bool_(bool(c and c.institutions_scored))),
+        owner_travel_ban=a(np.bool_(bool(c and c.owner_sanction.travel_ban))),
+        owner_loan_approval=s_(c.owner_sanction.loan_approval if c else 1.0),
+        compliance_response=s_(inst.compliance_response),
+        promotion_rate=s_(inst.promotion_rate),
+        tier_below=a(np.int32(ist.below if ist else 0)),
+        funding_cut=s_(ist.funding_cut if ist else 0.0),
+        withhold_promotion=s_(float(bool(ist and ist.withhold_promotion))),
+        sector_initial=a(initial),
+        sector_share=a(
+            np.array([s.share for s in o.sectors], f32) / f32(sum(s.share for s in o.sectors))
+        ),
+        entry_rate=s_(e.per_1000_agents * agents / 1000.0 if e else 0.0),
+        surge_start=a(np.int32(e.surge.start_day if e and e.surge else 0)),
+        surge_end=a(np.int32(e.surge.end_day if e and e.surge else 0)),
+        surge_rate=s_(e.surge.per_1000_agents * agents / 1000.0 if e and e.surge else 0.0),
+        capacity=s_(insp.capacity if insp and insp.capacity is not None else 0.0),
+        export_share=a(np.array([x or 0.0 for x in exports], f32)),
+    )
+
+
 def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
     """The organisations section -> (OrgSpec, OrgParams)."""
     f32 = np.float32
@@ -310,51 +371,6 @@ def compile_orgs(o: Organisations, agents: int) -> tuple[OrgSpec, OrgParams]:
         default_amount=s_(inst.default_amount),
         repayment=s_(inst.repayment),
         inst_deterrence=s_(inst.deterrence),
-        insp_rate=s_(insp.rate if insp else 0.0),
-        detection=s_(insp.detection if insp else 0.0),
-        false_find=s_(insp.false_positive_rate if insp else 0.0),
-        fine=s_(insp.fine if insp else 0.0),
-        bribe=s_(insp.bribe if insp else 0.0),
-        audit_rate=s_(insp.audit_rate if insp else 0.0),
-        insp_deterrence=s_(insp.deterrence if insp else 0.0),
-        base_score=a(np.int32(c.base_score if c else 0)),
-        score_sigma=s_(c.score_sigma if c else 0.0),
-        lo=a(np.int32(c.bounds[0] if c else 0)),
-        hi=a(np.int32(c.bounds[1] if c else 0)),
-        floors=a(t["floors"]),
-        regular=a(t["regular"]),
-        new_grade=a(np.int32(t["new_grade"])),
-        new_min=a(np.int32(t["new_min"])),
-        new_days=a(np.int32(c.new_firm_days if c else 0)),
-        poor=a(t["poor"]),
-        accept=a(t["accept"]),
-        rules=a(t["rules"]),
-        list_act=a(t["list_act"]),
-        list_grade=a(t["list_grade"]),
-        term=a(t["term"]),
-        sanction=a(t["sanction"]),
-        by_memo=a(t["by_memo"]),
-        red=a(t["red"]),
-        red_factor=s_(c.redlist.inspection_factor if c and c.redlist else 1.0),
-        insp_mult=s_(c.inspection_multiplier if c else 1.0),
-        reputation=s_(c.reputation if c else 0.0),
-        inst_scored=a(np.bool_(bool(c and c.institutions_scored))),
-        owner_travel_ban=a(np.bool_(bool(c and c.owner_sanction.travel_ban))),
-        owner_loan_approval=s_(c.owner_sanction.loan_approval if c else 1.0),
-        compliance_response=s_(inst.compliance_response),
-        promotion_rate=s_(inst.promotion_rate),
-        tier_below=a(np.int32(ist.below if ist else 0)),
-        funding_cut=s_(ist.funding_cut if ist else 0.0),
-        withhold_promotion=s_(float(bool(ist and ist.withhold_promotion))),
-        sector_initial=a(initial),
-        sector_share=a(
-            np.array([s.share for s in o.sectors], f32) / f32(sum(s.share for s in o.sectors))
-        ),
-        entry_rate=s_(e.per_1000_agents * agents / 1000.0 if e else 0.0),
-        surge_start=a(np.int32(e.surge.start_day if e and e.surge else 0)),
-        surge_end=a(np.int32(e.surge.end_day if e and e.surge else 0)),
-        surge_rate=s_(e.surge.per_1000_agents * agents / 1000.0 if e and e.surge else 0.0),
-        capacity=s_(insp.capacity if insp and insp.capacity is not None else 0.0),
-        export_share=a(np.array([x or 0.0 for x in exports], f32)),
+        **_oversight(o, agents, t, initial, exports),
     )
     return spec, params

@@ -19,6 +19,8 @@ from socialcredit.engine.orgs import synthesize_orgs
 from socialcredit.engine.stages.common import contact_shift, shifted_sum
 from socialcredit.engine.stages.informants import packed_informants
 from socialcredit.engine.stages.layers import initial_layers
+from socialcredit.engine.stages.people import carried as people_carried
+from socialcredit.engine.stages.people import initial_people
 from socialcredit.engine.stages.rewards import initial_rewards
 from socialcredit.engine.state import (
     NONE,
@@ -116,6 +118,7 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
         layers=initial_layers(spec) if spec.layers is not None else None,
         audience=jnp.zeros(n, jnp.uint8) if spec.audiences is not None else None,
         rewards=initial_rewards(spec) if spec.rewards is not None else None,
+        people=initial_people(spec, params, key, group) if people_carried(spec) else None,
     )
     if not slim:
         return state

@@ -45,6 +45,7 @@ from socialcredit.engine.stages.learn import perceive
 from socialcredit.engine.stages.listing import dawn, rank
 from socialcredit.engine.stages.measure import measure
 from socialcredit.engine.stages.observe import observe
+from socialcredit.engine.stages.people import detain, detained
 from socialcredit.engine.stages.publicize import look_up
 from socialcredit.engine.stages.record import false_active, file_records, review
 from socialcredit.engine.stages.repair import settle_debts
@@ -87,6 +88,8 @@ def day_step(
     if spec.informants is not None:
         state, today = distrust(ctx, state, today)  # trust, for tomorrow
     state, today = dawn(ctx, state, today)  # tiers at the start of the day
+    if spec.detention is not None:
+        state, today = detain(ctx, state, today)  # who is taken, who is held today
     if spec.map is not None:
         state, today = look_up(ctx, state, today)  # the deadbeat map
     if spec.court is not None:
@@ -141,6 +144,8 @@ def _acts(
 
     def run(s: State) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
         outcome = behave(spec, params, key, day, s)
+        if spec.detention is not None:  # the detained do nothing, so nothing is recorded
+            outcome = jnp.where(detained(spec, s), jnp.uint8(NONE), outcome)
         return (outcome, *observe(spec, params, key, day, s, outcome))
 
     def idle(s: State) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
@@ -208,6 +213,7 @@ DAY = (
     (None, perceive),
     ("informants", distrust),
     (None, dawn),
+    ("detention", detain),
     ("map", look_up),
     ("court", settle_debts),
     (None, act),

@@ -59,6 +59,7 @@ class State:
     layers: Any = None  # stages.layers.LayerState: layered lists (None: no lists)
     audience: Any = None  # uint8 [N] what the agent saw shamed today (stages/audiences.py)
     rewards: Any = None  # float32 [C, M] the day's counted rewards (stages/rewards.py)
+    people: Any = None  # stages.people.PeopleState: occupations, detention (None: neither)
 
 
 # Bits of State.traits (static over a run, except TRAIT_HOME_BLOCK, set each day).

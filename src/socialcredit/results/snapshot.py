@@ -78,4 +78,9 @@ def snapshot(spec: Spec, state: State, params, key: jax.Array) -> pd.DataFrame:
             ),
         }
     )
+    if spec.occupations is not None:  # issue 15: each agent's occupation
+        codes = np.asarray(state.people.occupation)
+        df["occupation"] = pd.Categorical.from_codes(codes, list(spec.occupations.names))
+    if spec.detention is not None:  # the day after the last detention ends (0: never held)
+        df["detained_until"] = np.asarray(state.people.until)
     return df

@@ -59,6 +59,8 @@ def summarize(spec: Spec, raw: np.ndarray, bases: np.ndarray) -> dict:
         }
     if spec.budgets is not None:
         _budget_summary(spec, out, run_sum, final, col, total_days)
+    if spec.detention is not None or spec.occupations is not None:
+        _people_summary(spec, out, over_cells, agent_years, total_days)
     if len(spec.jurisdictions) > 1:
         _spread_summary(spec, out, run_sum, final, col, total_days)
     if spec.rewards is not None:
@@ -136,3 +138,30 @@ def _spread_summary(spec, out, run_sum, final, col, days) -> None:
             "max": float(v.max()),
         }
     out["across_jurisdictions"] = spread
+
+
+def _people_summary(spec, out, over_cells, agent_years, days) -> None:
+    """Detention (detentions begun, person-days held, child-days separated, per agent-year)
+    and, per occupation, its speech, sanctions and blocked trips per member-year."""
+    if spec.detention is not None:
+        out["detention"] = {
+            "detentions": over_cells("detentions"),
+            "detentions_per_agent_year": over_cells("detentions") / agent_years,
+            "days_held": over_cells("detained"),
+            "child_days_separated": over_cells("children_separated"),
+        }
+    if spec.occupations is not None:
+        occ = {}
+        for o in spec.occupations.names:
+            member_years = over_cells(f"members.{o}") / DAYS_PER_YEAR
+            rate = {
+                m: over_cells(f"{m}.{o}") / member_years if member_years else 0.0
+                for m in ("speech", "sanctioned", "trips_blocked")
+            }
+            occ[o] = {
+                "members": over_cells(f"members.{o}") / max(days, 1),
+                "speech_per_member_year": rate["speech"],
+                "sanctioned_days_per_member_year": rate["sanctioned"],
+                "trips_blocked_per_member_year": rate["trips_blocked"],
+            }
+        out["occupations"] = occ

@@ -238,6 +238,9 @@ class Scenario(Strict):
             programmes=Defined("programme", sorted(self.programmes), none="none"),
             informants=self.informants is not None,
             map=self.map is not None,
+            occupations=Defined(
+                "occupation", [o.name for o in self.population.occupations] + ["other"]
+            ),
         )
 
     # ------------------------------------------------------------------ cross-field rules

@@ -115,6 +115,26 @@ class Households(Strict):
     )
 
 
+class Occupation(Strict):
+    """An occupation some people hold (issue 15): journalists speak more, are watched more
+    closely and may carry sanctions of their own (a programme's consequence `occupations`).
+    People not in any listed occupation hold the implicit occupation `other`."""
+
+    name: Identifier
+    shares: dict[Identifier, Probability] = Field(
+        description="Group -> share of the group in this occupation (groups left out: 0)."
+    )
+    speech_factor: NonNegFloat = Field(
+        default=1.0,
+        description="Multiplier of the daily rate of every behaviour of category `speech`.",
+    )
+    monitoring: Annotated[float, Field(ge=1.0, le=100.0)] = Field(
+        default=1.0,
+        description="Closer monitoring: each channel looks this many times (independently) at "
+        "an act, so a coverage c becomes 1 - (1 - c) ** monitoring.",
+    )
+
+
 class Population(Strict):
     agents: Annotated[int, Field(ge=1, le=MAX_AGENTS)]
     groups: list[Group] = Field(min_length=1, max_length=16)
@@ -136,6 +156,12 @@ class Population(Strict):
     )
     contacts: Contacts = Contacts()
     households: Households | None = None
+    occupations: list[Occupation] = Field(
+        default_factory=list,
+        max_length=15,
+        description="Occupations (e.g. journalist) by group; the rest of each group holds the "
+        "implicit occupation `other`.",
+    )
 
     def name_issues(self, path: FieldPath) -> list[Issue]:
         """Groups have unique names and shares that sum to one."""
@@ -151,7 +177,20 @@ class Population(Strict):
 
     def reference_issues(self, path: FieldPath, refs: Refs) -> list[Issue]:
         """What the groups name in other sections (behaviours)."""
-        return [i for k, g in enumerate(self.groups) for i in g.issues(path + ("groups", k), refs)]
+        out = [i for k, g in enumerate(self.groups) for i in g.issues(path + ("groups", k), refs)]
+        occ = path + ("occupations",)
+        out += duplicate_names(occ, [o.name for o in self.occupations], "occupation")
+        for k, o in enumerate(self.occupations):
+            if o.name == "other":
+                msg = "`other` is the implicit occupation of everyone else; choose another name"
+                out.append((occ + (k, "name"), o.name, msg))
+            out += refs.groups.check_keys(occ + (k, "shares"), o.shares)
+        for g in self.groups:
+            total = math.fsum(o.shares.get(g.name, 0.0) for o in self.occupations)
+            if total > 1.0 + 1e-9:
+                msg = f"occupation shares of group {g.name!r} sum to {total:g}; at most 1"
+                out.append((occ, total, msg))
+        return out
 
 
 # ----------------------------------------------------------------------------- places

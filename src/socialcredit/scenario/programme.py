@@ -317,6 +317,32 @@ class Repair(Strict):
         return out
 
 
+class OccupationTerms(Strict):
+    """Sanctions a tier (or listing) adds for one occupation (e.g. journalists' travel ban),
+    on top of the tier's own: the stricter wins."""
+
+    travel_ban: bool = Field(default=False, description="Flight and train tickets blocked.")
+    loan_approval: Probability | None = Field(
+        default=None, description="Cap on the chance a loan is approved (null: no cap)."
+    )
+
+
+class Detention(Strict):
+    """Detention (issue 15, the essay's Xinjiang passage): a person of this tier or listing is
+    taken each day with chance `rate`, and held for `term_days` days: no acts, no records, no
+    loans, trips, matches or income, and their household's children are separated from them."""
+
+    rate: Probability = Field(description="Chance per day that a free person is detained.")
+    term_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(
+        description="Days a detention lasts."
+    )
+    income_lost: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        default=1.0,
+        description="Median incomes per year lost while detained (wealth falls by "
+        "income_lost / 365 a day).",
+    )
+
+
 class Consequence(Strict):
     """What a tier (or a listing) does to a person's material life, and their children's.
 
@@ -360,6 +386,13 @@ class Consequence(Strict):
         "public_shaming; what seeing does to viewers is the `shaming` section). Null: shaming "
         "has no counted audience.",
     )
+    occupations: dict[Identifier, OccupationTerms] = Field(
+        default_factory=dict,
+        description="Occupation (population.occupations) -> sanctions added for its members.",
+    )
+    detention: Detention | None = Field(
+        default=None, description="Detention of people of this tier or listing (null: none)."
+    )
 
     def issues(self, path: FieldPath, refs: Refs) -> list[Issue]:
         out: list[Issue] = []
@@ -380,6 +413,8 @@ class Consequence(Strict):
                     "or remove `audiences`",
                 )
             )
+        if self.occupations:
+            out += refs.occupations.check_keys(path + ("occupations",), self.occupations)
         return out
 
 

@@ -70,6 +70,7 @@ class Refs:
     programmes: Defined
     informants: bool  # the scenario has an `informants` section
     map: bool  # the scenario has a `map` section
+    occupations: Defined | None = None  # population.occupations (and `other`)
 
 
 def duplicate_names(

@@ -45,6 +45,8 @@ def rates(spec: Spec, params: Params, state: State) -> list[jax.Array]:
         p = params.base_rate[b] * jnp.where(params.driven[b] > 0, prop, 1.0)
         if spec.group_rates is not None:
             p = p * lookup(params.group_rates.factor[:, b], g)
+        if spec.occupations is not None:  # journalists speak more
+            p = p * lookup(params.occupations.rate[:, b], state.people.occupation.astype(jnp.int32))
         disposition = spec.dispositions[b]
         if disposition:
             p = p * dispositions[disposition].astype(jnp.float32)

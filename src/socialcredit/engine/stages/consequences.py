@@ -30,38 +30,10 @@ from socialcredit.engine.state import (
 from socialcredit.units import DAYS_PER_YEAR
 
 
-def consequences(
-    spec: Spec,
-    params: Params,
-    key: jax.Array,
-    day: jax.Array,
-    state: State,
-    tier: jax.Array,
-    listed: jax.Array,
-    recorded_loss: jax.Array,
-    household_blocked: jax.Array | None = None,
-    sighted: jax.Array | None = None,
-    rewards_open: jax.Array | None = None,
-    owner: jax.Array | None = None,
-    layers: dict[str, jax.Array] | None = None,
-    refusal: jax.Array | None = None,
-) -> tuple[State, dict[str, jax.Array]]:
-    """Loans, trips, schools and income; ``household_blocked``: the household's children are
-    refused good schools (the standing of the head or partner at the start of the day);
-    ``sighted``: seen on the deadbeat map today, so shunned like the publicly shamed;
-    ``rewards_open``: whether the programme's budget still pays perks today (stages/budget.py);
-    ``owner``: the agent owns a firm whose listing sanctions its owner (organisations);
-    ``layers``: what layered lists and memoranda do today (stages/layers.py `effects`),
-    combined with the place's own programme by the rule stated there; ``refusal``: the chance
-    that a match's counterpart, having seen the person shamed, refuses (stages/audiences.py)."""
-    n = spec.padded
-    T = spec.max_tiers
-    (word,) = rng.agent_words(
-        rng.stage_seeds(key, day, rng.CONSEQUENCES, 1), jnp.arange(n, dtype=jnp.uint32), 1
-    )
-    jur = jur_index(spec, state.jur)
-    active = by_place(spec, params.active, jur)
-    idx = jnp.where(listed, T, tier.astype(jnp.int32))
+def _terms(spec, params, jur, idx, active, rewards_open, owner, layers):
+    """Each agent's loan approval, travel ban, income effect and whether a refusal is the
+    system's doing: the place's tier (or listing) terms, then joint punishment of firms'
+    owners, then the layered lists' (combined by the rule in stages/layers.py)."""
     approval = lookup2(spec, params.loan_approval, jur, idx)
     ban = lookup2(spec, params.travel_ban, jur, idx)
     effect = lookup2(spec, params.income_effect, jur, idx)
@@ -82,10 +54,56 @@ def consequences(
         effect = jnp.minimum(effect, 0.0) + layers["surcharge"] + jnp.maximum(effect, 0.0)
         effect = effect + layers["reward"]
         bites = bites | layers["bites"]
+    return approval, ban, effect, bites
+
+
+def consequences(
+    spec: Spec,
+    params: Params,
+    key: jax.Array,
+    day: jax.Array,
+    state: State,
+    tier: jax.Array,
+    listed: jax.Array,
+    recorded_loss: jax.Array,
+    household_blocked: jax.Array | None = None,
+    sighted: jax.Array | None = None,
+    rewards_open: jax.Array | None = None,
+    owner: jax.Array | None = None,
+    layers: dict[str, jax.Array] | None = None,
+    refusal: jax.Array | None = None,
+    people: dict[str, jax.Array] | None = None,
+) -> tuple[State, dict[str, jax.Array]]:
+    """Loans, trips, schools and income; ``household_blocked``: the household's children are
+    refused good schools (the standing of the head or partner at the start of the day);
+    ``sighted``: seen on the deadbeat map today, so shunned like the publicly shamed;
+    ``rewards_open``: whether the programme's budget still pays perks today (stages/budget.py);
+    ``owner``: the agent owns a firm whose listing sanctions its owner (organisations);
+    ``layers``: what layered lists and memoranda do today (stages/layers.py `effects`),
+    combined with the place's own programme by the rule stated there; ``refusal``: the chance
+    that a match's counterpart, having seen the person shamed, refuses (stages/audiences.py);
+    ``people``: an
+    occupation's own sanctions and who is detained (stages/people.py `effects`)."""
+    n = spec.padded
+    T = spec.max_tiers
+    (word,) = rng.agent_words(
+        rng.stage_seeds(key, day, rng.CONSEQUENCES, 1), jnp.arange(n, dtype=jnp.uint32), 1
+    )
+    jur = jur_index(spec, state.jur)
+    active = by_place(spec, params.active, jur)
+    idx = jnp.where(listed, T, tier.astype(jnp.int32))
+    approval, ban, effect, bites = _terms(
+        spec, params, jur, idx, active, rewards_open, owner, layers
+    )
     # one word: [0, loan) applies for a loan; [loan, loan + travel) wants a trip
     loan_t = rng.threshold(params.loan_demand)
     trip_t = rng.threshold(params.loan_demand + params.travel_demand)
     real = jnp.arange(n) < spec.agents  # ghosts neither borrow nor travel
+    if people is not None:  # an occupation's sanctions; the detained do none of it
+        approval = jnp.minimum(approval, people["loan_cap"])
+        ban = ban | people["travel_ban"]
+        real = real & ~people["absent"]
+        effect = jnp.where(people["absent"], -people["income_lost"], effect)
     applied = (word < loan_t) & real
     within = word.astype(jnp.float32) / jnp.maximum(
         loan_t.astype(jnp.float32), 1.0
@@ -138,6 +156,8 @@ def consequences(
     sanctioned = (
         recorded_loss | blocked | (refused_by_system & bites) | school_refused | lost | shunned
     )
+    if people is not None:
+        sanctioned = sanctioned | people["absent"]
     facts = {
         "match_attempted": attempted,
         "match_lost": lost,
@@ -191,6 +211,12 @@ def live(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
         layers = effects(spec, ctx.params, state, today.listed)
         listed = layers["own"]  # a memorandum can impose the place's own `listed` column
         more["layer_school"] = layers["school_block"]
+    if spec.occupations is not None or spec.detention is not None:
+        from socialcredit.engine.stages.people import effects as people_effects
+
+        more_people = people_effects(spec, ctx.params, state, today.tier, listed)
+    else:
+        more_people = None
     state, facts = consequences(
         spec,
         ctx.params,
@@ -206,6 +232,7 @@ def live(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
         owner,
         layers,
         today.refusal,
+        people=more_people,
     )
     return state, replace(today, **facts, **more)
 

@@ -44,55 +44,12 @@ def _none(params: Params, act: str) -> jax.Array:
     return params.orgs.rules[ACT[act], CTX["none"]]
 
 
-def inspect(
-    spec: Spec, params: Params, key: jax.Array, day: jax.Array, orgs: Orgs, st: Standing
-) -> tuple[Orgs, InspectFacts]:
-    """The day's inspections (with ``st``, the standing the market saw) and institutions'
-    repayments (missed ones add to arrears, a share of which is paid back each day) and orders;
-    returns the orgs and the facts for assessment and metrics."""
+def _institutions(spec, params, key, day, f, ins, scored, taken, caught):
+    """Institutions' day: defaults and repayments of arrears (cut below the tier), orders
+    from above and compliance (moved by the score's threat), promotions (withheld below the
+    tier); returns the firms (creditors paid or not), the institutions and the day's counts."""
     o, p = spec.orgs, params.orgs
-    f, ins = orgs.firms, orgs.inst
     F, NI = o.firms, o.institutions
-    scored = (~ins.party) & p.inst_scored & o.corporate
-    zf = jnp.zeros(F, bool)
-    if o.inspections:
-        w = rng.agent_words(
-            rng.stage_seeds(key, day, rng.INSPECT, 6), jnp.arange(F, dtype=jnp.uint32), 6
-        )
-        due = f.alive & (rng.unit(w[0]) < inspection_chance(spec, params, st))
-        who = jnp.arange(F) % o.gov
-        inspected = within_capacity(spec, params, key, day, due, who) if o.capacity else due
-        hidden = (f.pending > 0).any(axis=0)
-        offered = inspected & hidden & (f.propensity[0] > 0) & (rng.unit(w[1]) < p.bribe_prop)
-        restraint = jnp.exp(-p.inst_deterrence * jnp.abs(_none(params, "bribe_taken")) / 10.0)
-        corr = ins.corruption * jnp.where(scored, restraint, 1.0)
-        accepted = offered & (rng.unit(w[2]) < corr[who])
-        exposed = accepted & (rng.unit(w[3]) < p.audit_rate)
-        strict = inspected & ~accepted
-        found_real = strict & (f.pending[0] > 0) & (rng.unit(w[4]) < p.detection)
-        found_tax = strict & (f.pending[1] > 0) & (rng.unit(w[5]) < p.detection)
-        false_find = strict & ~hidden & (rng.unit(w[4]) < p.false_find)
-        found_cf = found_real | false_find
-        clean = strict & ~found_cf & ~found_tax
-        fines = (found_cf.astype(jnp.float32) + found_tax) * p.fine * p.profit_day * f.size
-        cash = f.cash - fines - jnp.where(accepted, p.bribe * p.profit_day * f.size, 0.0)
-        pending = jnp.where(inspected[None, :], jnp.int16(0), f.pending)
-        points = (
-            jnp.where(found_cf, _none(params, "counterfeit"), 0)
-            + jnp.where(found_tax, _none(params, "tax_evasion"), 0)
-            + jnp.where(exposed, _none(params, "bribery"), 0)
-            + jnp.where(clean, _none(params, "inspection_passed"), 0)
-        )
-        taken = jax.ops.segment_sum(accepted.astype(jnp.int32), who, num_segments=NI)
-        caught = jax.ops.segment_sum(exposed.astype(jnp.int32), who, num_segments=NI)
-        f = replace(f, cash=cash, pending=pending)
-    else:
-        inspected = due = found_cf = found_tax = false_find = offered = accepted = exposed = zf
-        fines = jnp.zeros(F, jnp.float32)
-        points = jnp.zeros(F, jnp.int32)
-        taken = caught = jnp.zeros(NI, jnp.int32)
-
-    # institutions: repayments and orders from above
     wi = rng.agent_words(
         rng.stage_seeds(key, day, rng.INSTITUTIONS, 4), jnp.arange(NI, dtype=jnp.uint32), 4
     )
@@ -152,6 +109,59 @@ def inspect(
         "promotions": (promotion & ~withheld).sum(),
         "promotions_withheld": withheld.sum(),
     }
+    return f, ins, inst
+
+
+def inspect(
+    spec: Spec, params: Params, key: jax.Array, day: jax.Array, orgs: Orgs, st: Standing
+) -> tuple[Orgs, InspectFacts]:
+    """The day's inspections (with ``st``, the standing the market saw) and institutions'
+    repayments (missed ones add to arrears, a share of which is paid back each day) and orders;
+    returns the orgs and the facts for assessment and metrics."""
+    o, p = spec.orgs, params.orgs
+    f, ins = orgs.firms, orgs.inst
+    F, NI = o.firms, o.institutions
+    scored = (~ins.party) & p.inst_scored & o.corporate
+    zf = jnp.zeros(F, bool)
+    if o.inspections:
+        w = rng.agent_words(
+            rng.stage_seeds(key, day, rng.INSPECT, 6), jnp.arange(F, dtype=jnp.uint32), 6
+        )
+        due = f.alive & (rng.unit(w[0]) < inspection_chance(spec, params, st))
+        who = jnp.arange(F) % o.gov
+        inspected = within_capacity(spec, params, key, day, due, who) if o.capacity else due
+        hidden = (f.pending > 0).any(axis=0)
+        offered = inspected & hidden & (f.propensity[0] > 0) & (rng.unit(w[1]) < p.bribe_prop)
+        restraint = jnp.exp(-p.inst_deterrence * jnp.abs(_none(params, "bribe_taken")) / 10.0)
+        corr = ins.corruption * jnp.where(scored, restraint, 1.0)
+        accepted = offered & (rng.unit(w[2]) < corr[who])
+        exposed = accepted & (rng.unit(w[3]) < p.audit_rate)
+        strict = inspected & ~accepted
+        found_real = strict & (f.pending[0] > 0) & (rng.unit(w[4]) < p.detection)
+        found_tax = strict & (f.pending[1] > 0) & (rng.unit(w[5]) < p.detection)
+        false_find = strict & ~hidden & (rng.unit(w[4]) < p.false_find)
+        found_cf = found_real | false_find
+        clean = strict & ~found_cf & ~found_tax
+        fines = (found_cf.astype(jnp.float32) + found_tax) * p.fine * p.profit_day * f.size
+        cash = f.cash - fines - jnp.where(accepted, p.bribe * p.profit_day * f.size, 0.0)
+        pending = jnp.where(inspected[None, :], jnp.int16(0), f.pending)
+        points = (
+            jnp.where(found_cf, _none(params, "counterfeit"), 0)
+            + jnp.where(found_tax, _none(params, "tax_evasion"), 0)
+            + jnp.where(exposed, _none(params, "bribery"), 0)
+            + jnp.where(clean, _none(params, "inspection_passed"), 0)
+        )
+        taken = jax.ops.segment_sum(accepted.astype(jnp.int32), who, num_segments=NI)
+        caught = jax.ops.segment_sum(exposed.astype(jnp.int32), who, num_segments=NI)
+        f = replace(f, cash=cash, pending=pending)
+    else:
+        inspected = due = found_cf = found_tax = false_find = offered = accepted = exposed = zf
+        fines = jnp.zeros(F, jnp.float32)
+        points = jnp.zeros(F, jnp.int32)
+        taken = caught = jnp.zeros(NI, jnp.int32)
+
+    # institutions: repayments and orders from above
+    f, ins, inst = _institutions(spec, params, key, day, f, ins, scored, taken, caught)
     facts = InspectFacts(
         inspected,
         due,

@@ -67,6 +67,51 @@ def inspection_chance(spec: Spec, params: Params, st: Standing) -> jax.Array:
     return rate * jnp.where(st.red, p.red_factor, 1.0)
 
 
+def _b2b(spec, params, key, day, f, st, deter, is_born):
+    """The day's B2B trades: each firm may buy from one random (founded) firm, which may
+    refuse a listed supplier, breach, or go unpaid; returns the trades, refusals, unpaid
+    debts, the buyers' gains, the suppliers' sums [F, 4], the creditors' harm, the points of
+    the day's acts, and the two words left for tax and procurement."""
+    o, p = spec.orgs, params.orgs
+    F = o.firms
+    fi = jnp.arange(F, dtype=jnp.uint32)
+    w0, w1, w2, w3, w4, w5 = rng.agent_words(rng.stage_seeds(key, day, rng.B2B, 6), fi, 6)
+    buys = f.alive & (w0 < rng.threshold(p.b2b_rate))
+    if o.entry:
+        sup = pick_born(rng.unit(w1), is_born)
+    else:
+        sup = jnp.minimum((rng.unit(w1) * F).astype(jnp.int32), F - 1)
+    ok = buys & f.alive[sup] & (sup != jnp.arange(F))
+    refuse = ok & (p.firms_use_ratings > 0) & st.sanctions[SANCTION["public_listing"]][sup]
+    trade = ok & ~refuse
+    breach = trade & (rng.unit(w2) < p.breach_rate * f.propensity[2, sup] * deter[sup])
+    unpaid = trade & ((rng.unit(w3) < p.debt_rate * f.propensity[3] * deter) | (f.cash < 0))
+    value = p.trade_value * p.profit_day * f.size
+    clean = trade & ~breach & ~unpaid
+    d_buyer = jnp.where(clean, p.margin * value, 0.0)
+    d_buyer += jnp.where(breach & ~unpaid, -value, 0.0) + jnp.where(unpaid & ~breach, value, 0.0)
+    d_sup = jnp.where(clean, p.margin * value, 0.0)
+    d_sup += jnp.where(unpaid & ~breach, -value, 0.0) + jnp.where(breach & ~unpaid, value, 0.0)
+    creditor = jnp.where(breach & ~unpaid, value, 0.0)  # the buyer paid for nothing
+    lost_sup = jnp.where(unpaid & ~breach, value, 0.0)  # the supplier was not paid
+    # points of the day's B2B acts, each in the context of the partner's standing
+    C = len(CTX)
+    rules = p.rules.reshape(-1)
+    ctx_sup, ctx_buy = st.context[sup], st.context
+    pts = jnp.where(refuse, rules[ACT["refuse"] * C + ctx_sup], 0)
+    pts += jnp.where(trade & ~unpaid, rules[ACT["trade"] * C + ctx_sup], 0)
+    pts += jnp.where(unpaid, rules[ACT["unpaid_debt"] * C + ctx_sup], 0)
+    pts_sup = jnp.where(trade & ~breach, rules[ACT["trade"] * C + ctx_buy], 0)
+    pts_sup += jnp.where(breach, rules[ACT["contract_breach"] * C + ctx_buy], 0)
+    to_sup = jax.ops.segment_sum(
+        jnp.stack([d_sup, lost_sup, breach.astype(jnp.float32), pts_sup.astype(jnp.float32)], 1),
+        jnp.where(trade, sup, F),
+        num_segments=F + 1,
+    )[:F]
+    points = pts + to_sup[:, 3].astype(jnp.int32)
+    return trade, refuse, unpaid, d_buyer, to_sup, creditor, points, w4, w5
+
+
 def market(
     spec: Spec,
     params: Params,
@@ -143,41 +188,9 @@ def market(
     wanted = wanted + sums[F : F + S, 0]
 
     # B2B: each firm may buy from one random firm
-    fi = jnp.arange(F, dtype=jnp.uint32)
-    w0, w1, w2, w3, w4, w5 = rng.agent_words(rng.stage_seeds(key, day, rng.B2B, 6), fi, 6)
-    buys = f.alive & (w0 < rng.threshold(p.b2b_rate))
-    if o.entry:
-        sup = pick_born(rng.unit(w1), is_born)
-    else:
-        sup = jnp.minimum((rng.unit(w1) * F).astype(jnp.int32), F - 1)
-    ok = buys & f.alive[sup] & (sup != jnp.arange(F))
-    refuse = ok & (p.firms_use_ratings > 0) & st.sanctions[SANCTION["public_listing"]][sup]
-    trade = ok & ~refuse
-    breach = trade & (rng.unit(w2) < p.breach_rate * f.propensity[2, sup] * deter[sup])
-    unpaid = trade & ((rng.unit(w3) < p.debt_rate * f.propensity[3] * deter) | (f.cash < 0))
-    value = p.trade_value * p.profit_day * f.size
-    clean = trade & ~breach & ~unpaid
-    d_buyer = jnp.where(clean, p.margin * value, 0.0)
-    d_buyer += jnp.where(breach & ~unpaid, -value, 0.0) + jnp.where(unpaid & ~breach, value, 0.0)
-    d_sup = jnp.where(clean, p.margin * value, 0.0)
-    d_sup += jnp.where(unpaid & ~breach, -value, 0.0) + jnp.where(breach & ~unpaid, value, 0.0)
-    creditor = jnp.where(breach & ~unpaid, value, 0.0)  # the buyer paid for nothing
-    lost_sup = jnp.where(unpaid & ~breach, value, 0.0)  # the supplier was not paid
-    # points of the day's B2B acts, each in the context of the partner's standing
-    C = len(CTX)
-    rules = p.rules.reshape(-1)
-    ctx_sup, ctx_buy = st.context[sup], st.context
-    pts = jnp.where(refuse, rules[ACT["refuse"] * C + ctx_sup], 0)
-    pts += jnp.where(trade & ~unpaid, rules[ACT["trade"] * C + ctx_sup], 0)
-    pts += jnp.where(unpaid, rules[ACT["unpaid_debt"] * C + ctx_sup], 0)
-    pts_sup = jnp.where(trade & ~breach, rules[ACT["trade"] * C + ctx_buy], 0)
-    pts_sup += jnp.where(breach, rules[ACT["contract_breach"] * C + ctx_buy], 0)
-    to_sup = jax.ops.segment_sum(
-        jnp.stack([d_sup, lost_sup, breach.astype(jnp.float32), pts_sup.astype(jnp.float32)], 1),
-        jnp.where(trade, sup, F),
-        num_segments=F + 1,
-    )[:F]
-    points = pts + to_sup[:, 3].astype(jnp.int32)
+    trade, refuse, unpaid, d_buyer, to_sup, creditor, points, w4, w5 = _b2b(
+        spec, params, key, day, f, st, deter, is_born
+    )
 
     # tax evasion (hidden until an inspection), procurement, fixed costs
     tax = f.alive & (rng.unit(w4) < p.tax_rate * f.propensity[1] * deter)

@@ -17,6 +17,7 @@ from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.budget import measure_budget
 from socialcredit.engine.stages.common import by_place, jur_index, many_cells, prefix_cell_sums
 from socialcredit.engine.stages.listing import tiers
+from socialcredit.engine.stages.people import people_flags, people_metric_names
 from socialcredit.engine.stages.rewards import reward_metric_names
 from socialcredit.engine.stages.score import score
 from socialcredit.engine.state import (
@@ -82,7 +83,8 @@ def metric_names(spec: Spec) -> list[str]:
     names += ["budget_spend", "reward_spend", "rewards_withheld", "coverage_sum"]
     sightings = ["sightings"] if spec.map is not None else []
     names += [name for name, _ in _events2_flags(spec)] + sightings + layer_metric_names(spec)
-    return names + audience_metric_names(spec) + reward_metric_names(spec)
+    names += audience_metric_names(spec) + reward_metric_names(spec)
+    return names + people_metric_names(spec)
 
 
 def audience_metric_names(spec: Spec) -> list[str]:
@@ -254,6 +256,7 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
     if not extra:
         cols = [counts, reals, measure_budget(spec, params, state)]
         cols += _layer_counts(spec, state) + _audience_counts(spec, state) + _rewards(spec, state)
+        cols += _people(spec, state)
         return jnp.concatenate(cols, axis=1)
     e2 = state.events2
     delisted = event_field(ev, "delisted") == 1
@@ -270,8 +273,37 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             for c in range(spec.n_cells)
         ]
         cols.append(jnp.stack(sums).astype(jnp.float32)[:, None])
-    cols += _layer_counts(spec, state) + _audience_counts(spec, state) + _rewards(spec, state)
+    cols += (
+        _layer_counts(spec, state)
+        + _audience_counts(spec, state)
+        + _rewards(spec, state)
+        + _people(spec, state)
+    )
     return jnp.concatenate(cols, axis=1)
+
+
+def _people(spec: Spec, state: State) -> list[jax.Array]:
+    """Detention's and occupations' metrics (stages/people.py), in `people_metric_names` order:
+    the detained and detentions begun, children separated (a sum), then the occupations'."""
+    if state.people is None:
+        return []
+    flags, reals = people_flags(spec, state)
+    many = many_cells(spec)
+    count = (
+        (lambda xs: prefix_cell_sums(spec, xs, counts=True)) if many else _packed_counts_for(spec)
+    )
+    sums = prefix_cell_sums if many else _real_sums
+    out = []
+    if spec.detention is not None:
+        out += [count(flags[:2]).astype(jnp.float32), sums(spec, reals)]
+        flags = flags[2:]
+    if flags:
+        out.append(count(flags).astype(jnp.float32))
+    return out
+
+
+def _packed_counts_for(spec: Spec):
+    return lambda xs: _packed_counts(spec, xs)
 
 
 def _layer_counts(spec: Spec, state: State) -> list[jax.Array]:

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.behave import false_report_rate
-from socialcredit.engine.stages.common import group_index, jur_index, lookup2
+from socialcredit.engine.stages.common import group_index, jur_index, lookup, lookup2
 from socialcredit.engine.stages.informants import informant_contacts
 from socialcredit.engine.state import NONE, State
 
@@ -36,6 +36,10 @@ def observe(
     b = jnp.where(
         none, 0, jnp.where(is_false, outcome.astype(jnp.int32) - B, outcome.astype(jnp.int32))
     )
+    if spec.occupations is not None:  # closer monitoring: each channel looks m times
+        m = lookup(params.occupations.monitoring, state.people.occupation.astype(jnp.int32))
+        looked = 1.0 - (1.0 - u) ** (1.0 / m)
+        u = jnp.where(is_false | (m == 1.0), u, looked)
     pts = lookup2(spec, params.points, jur, b)
     d_mon = lookup2(spec, params.detect, jur, b)
     inf = spec.informants
