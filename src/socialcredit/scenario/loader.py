@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import importlib
 import json
 import re
 import stat
@@ -926,8 +927,8 @@ def structure_check(structure_of: Callable[[Any], Any]) -> None:
 
 def _structure_issues(sc: Any, base: dict, result: list, where: dict) -> list[Issue]:
     """A phase may change numbers only: the compiled structure (Spec) must stay the same."""
-    if not _STRUCTURE:  # pragma: no cover - `socialcredit` imports the compiler first
-        raise RuntimeError("socialcredit.compile is not imported: import socialcredit first")
+    if not _STRUCTURE:  # the compiler registers itself on import (a run-time dependency only)
+        importlib.import_module("socialcredit.compile")
     structure_of = _STRUCTURE[0]
     spec0 = structure_of(Scenario.model_validate(base))
     out: list[Issue] = []
