@@ -42,6 +42,7 @@ from socialcredit.compile.layers import (
 )
 from socialcredit.compile.map import MapParams, MapSpec, compile_map, map_users
 from socialcredit.compile.orgs import OrgParams, OrgSpec, compile_orgs
+from socialcredit.compile.trust import TrustParams, TrustSpec, compile_trust
 from socialcredit.scenario.model import Scenario
 from socialcredit.units import DAYS_PER_YEAR
 
@@ -75,6 +76,8 @@ __all__ = [
     "Spec",
     "TimelineParams",
     "TimelineSpec",
+    "TrustParams",
+    "TrustSpec",
     "compile_scenario",
     "contact_offsets",
     "map_users",
@@ -89,6 +92,7 @@ MECHANISMS = (
     ("budgets", compile_budgets),
     ("layers", compile_layers),
     ("timeline", compile_timeline),
+    ("trust", compile_trust),  # in every scenario: never None
 )
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from socialcredit.compile.layers import LayerParams, LayerSpec, TimelineParams, TimelineSpec
     from socialcredit.compile.map import MapParams, MapSpec
     from socialcredit.compile.orgs import OrgParams, OrgSpec
+    from socialcredit.compile.trust import TrustParams, TrustSpec
     from socialcredit.engine.cooperation import CoopParams, CoopSpec
 
 INT32_MIN = -(2**31)
@@ -129,6 +130,7 @@ class Spec:
     cooperation: CoopSpec | None = None  # engine/cooperation.py: the donation game
     layers: LayerSpec | None = None  # compile/layers.py: lists laid over the places' own
     timeline: TimelineSpec | None = None  # compile/layers.py: places' programmes by day
+    trust: TrustSpec | None = None  # compile/trust.py: in every scenario (None only mid-compile)
 
     @property
     def events2(self) -> bool:
@@ -205,6 +207,7 @@ class Params:
     cooperation: CoopParams | None = None  # numbers of the donation game
     layers: LayerParams | None = None
     timeline: TimelineParams | None = None
+    trust: TrustParams | None = None  # in every compiled scenario
 
 
 @dataclass

@@ -19,6 +19,7 @@ from socialcredit.engine.orgs import synthesize_orgs
 from socialcredit.engine.stages.common import contact_shift, shifted_sum
 from socialcredit.engine.stages.informants import packed_informants
 from socialcredit.engine.stages.layers import initial_layers
+from socialcredit.engine.stages.trust import own_initial
 from socialcredit.engine.state import (
     NONE,
     TRAIT_HAS_PARTNER,
@@ -48,7 +49,7 @@ def carried(spec: Spec) -> dict[str, bool]:
         "group": len(spec.groups) > 1,
         "political": 1 in spec.dispositions,
         "religiosity": 2 in spec.dispositions,
-        "trust": inf,  # trust moves only with informants; otherwise params.trust_initial
+        "trust": True,  # in every scenario (stages/trust.py)
         "inf_k": inf,
         "inf_first": inf and not packed_informants(spec),
         "reward_due": inf,
@@ -95,7 +96,7 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
         false_pts=jnp.zeros(n, jnp.int16),
         political=lognormal(w_pol, params.political_sigma).astype(jnp.float16),
         religiosity=lognormal(w_rel, params.religiosity_sigma).astype(jnp.float16),
-        trust=jnp.full(n, params.trust_initial, jnp.float16),
+        trust=jnp.broadcast_to(own_initial(spec, params, key), (n,)).astype(jnp.float16),
         traits=traits,
         inf_k=_informant_word(spec, informant),
         inf_first=_first_contact(spec, informant),

@@ -38,7 +38,7 @@ from socialcredit.engine.stages.budget import settle_books
 from socialcredit.engine.stages.consequences import carry_home_block, live, own_school_block
 from socialcredit.engine.stages.cooperate import cooperate
 from socialcredit.engine.stages.corporate import trade
-from socialcredit.engine.stages.informants import distrust, owe, reward_today
+from socialcredit.engine.stages.informants import owe, reward_today
 from socialcredit.engine.stages.layers import list_layers, on_day, phase
 from socialcredit.engine.stages.learn import perceive
 from socialcredit.engine.stages.listing import dawn, rank
@@ -48,6 +48,7 @@ from socialcredit.engine.stages.publicize import look_up
 from socialcredit.engine.stages.record import false_active, file_records, review
 from socialcredit.engine.stages.repair import settle_debts
 from socialcredit.engine.stages.score import score
+from socialcredit.engine.stages.trust import distrust
 from socialcredit.engine.state import (
     E2_LOOKED,
     E2_PAID,
@@ -82,8 +83,7 @@ def day_step(
     if spec.informants is not None:
         state, today = reward_today(ctx, state, today)  # pay for reports two days ago
     state, today = perceive(ctx, state, today)  # risk, for tomorrow
-    if spec.informants is not None:
-        state, today = distrust(ctx, state, today)  # trust, for tomorrow
+    state, today = distrust(ctx, state, today)  # trust, for tomorrow (every scenario)
     state, today = dawn(ctx, state, today)  # tiers at the start of the day
     if spec.map is not None:
         state, today = look_up(ctx, state, today)  # the deadbeat map
@@ -200,7 +200,7 @@ DAY = (
     (None, review),
     ("informants", reward_today),
     (None, perceive),
-    ("informants", distrust),
+    (None, distrust),
     (None, dawn),
     ("map", look_up),
     ("court", settle_debts),

@@ -56,7 +56,7 @@ EVENT_COUNTS = (
 )
 # Output metrics of each optional mechanism (as named in the tidy table).
 FEATURE_METRICS = {
-    "informants": ("informant_rewards", "false_reports", "informants", "mean_trust"),
+    "informants": ("informant_rewards", "false_reports", "informants"),
     "households": ("children", "school_applications", "children_excluded"),
     "shaming": ("shamed",),
     "appeals": ("appeals_upheld",),
@@ -215,9 +215,7 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             (sc.astype(i32) - base).astype(jnp.float32),
             state.risk.astype(jnp.float32),
             state.wealth,
-            state.trust.astype(jnp.float32)
-            if spec.informants is not None
-            else jnp.zeros(ev.shape, jnp.float32),
+            state.trust.astype(jnp.float32),
             (state.traits & TRAIT_CHILDREN).astype(jnp.float32)
             if spec.households is not None
             else jnp.zeros(ev.shape, jnp.float32),
