@@ -83,7 +83,7 @@ def known_surveillance(s) -> np.ndarray:
 
 def test_trust_baseline_falls_with_known_surveillance_without_informants():
     """No informants, no shocks, instant recovery: trust is initial * (1 - weight * known
-    surveillance) in each place with a programme, and the initial level where none runs."""
+    surveillance) in each place with a programme."""
     ov = [
         "trust.learning_rate=1.0",
         "trust.sanction_shock=0",
@@ -97,9 +97,7 @@ def test_trust_baseline_falls_with_known_surveillance_without_informants():
     assert known > 0.05
     expected = np.float16(0.7) * (1 - 0.5 * known)
     assert np.allclose(r.agents["trust"], expected, atol=1e-3)
-    none = sc.load_scenario("due-process", ov + ["jurisdictions.0.programme=null"], agents=2000)
-    r0 = sc.simulate(none.model_copy(update={"days": 5}))
-    assert (r0.agents["trust"] == np.float32(np.float16(0.7))).all()
+    # without a programme trust stays at its initial level: test_trust_stays_without_...
 
 
 @pytest.mark.slow  # two runs; the default suite is at its time limit

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from socialcredit.compile.approval import ApprovalParams, ApprovalSpec, compile_approval
 from socialcredit.compile.budgets import BudgetParams, BudgetSpec, compile_budgets
 from socialcredit.compile.cooperation import compile_cooperation
 from socialcredit.compile.core import (
@@ -54,6 +55,8 @@ __all__ = [
     "AdaptiveSpec",
     "AppealParams",
     "AppealSpec",
+    "ApprovalParams",
+    "ApprovalSpec",
     "BudgetParams",
     "BudgetSpec",
     "CourtParams",
@@ -93,6 +96,7 @@ MECHANISMS = (
     ("layers", compile_layers),
     ("timeline", compile_timeline),
     ("trust", compile_trust),  # in every scenario: never None
+    ("approval", compile_approval),
 )
 
 

@@ -25,6 +25,7 @@ from socialcredit.scenario.model import Programme, Scenario, tier_floors
 from socialcredit.scenario.types import INT16_MAX
 
 if TYPE_CHECKING:
+    from socialcredit.compile.approval import ApprovalParams, ApprovalSpec
     from socialcredit.compile.budgets import BudgetParams, BudgetSpec
     from socialcredit.compile.court import CourtParams, CourtSpec
     from socialcredit.compile.households import HouseholdParams, HouseholdSpec
@@ -131,6 +132,7 @@ class Spec:
     layers: LayerSpec | None = None  # compile/layers.py: lists laid over the places' own
     timeline: TimelineSpec | None = None  # compile/layers.py: places' programmes by day
     trust: TrustSpec | None = None  # compile/trust.py: in every scenario (None only mid-compile)
+    approval: ApprovalSpec | None = None  # compile/approval.py: approval of the system
 
     @property
     def events2(self) -> bool:
@@ -208,6 +210,7 @@ class Params:
     layers: LayerParams | None = None
     timeline: TimelineParams | None = None
     trust: TrustParams | None = None  # in every compiled scenario
+    approval: ApprovalParams | None = None
 
 
 @dataclass

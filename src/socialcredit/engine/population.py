@@ -16,6 +16,7 @@ from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.cooperation import start as coop_initial
 from socialcredit.engine.orgs import synthesize_orgs
+from socialcredit.engine.stages.approval import initial_approval
 from socialcredit.engine.stages.common import contact_shift, shifted_sum
 from socialcredit.engine.stages.informants import packed_informants
 from socialcredit.engine.stages.layers import initial_layers
@@ -114,6 +115,7 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
         ),
         coop=coop_initial(spec.cooperation, key) if spec.cooperation is not None else None,
         layers=initial_layers(spec) if spec.layers is not None else None,
+        approval=initial_approval(spec, params, group) if spec.approval is not None else None,
     )
     if not slim:
         return state

@@ -33,6 +33,7 @@ from jax.sharding import Mesh
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.population import synthesize
 from socialcredit.engine.shard import agent_mesh, constrain, pad_for, to_host
+from socialcredit.engine.stages.approval import approve
 from socialcredit.engine.stages.behave import behave
 from socialcredit.engine.stages.budget import settle_books
 from socialcredit.engine.stages.consequences import carry_home_block, live, own_school_block
@@ -84,6 +85,8 @@ def day_step(
         state, today = reward_today(ctx, state, today)  # pay for reports two days ago
     state, today = perceive(ctx, state, today)  # risk, for tomorrow
     state, today = distrust(ctx, state, today)  # trust, for tomorrow (every scenario)
+    if spec.approval is not None:
+        state, today = approve(ctx, state, today)  # approval of the system, for tomorrow
     state, today = dawn(ctx, state, today)  # tiers at the start of the day
     if spec.map is not None:
         state, today = look_up(ctx, state, today)  # the deadbeat map
@@ -185,6 +188,7 @@ def close_day(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
         events=today.events,
         risk=today.risk,
         trust=today.trust if today.trust is not None else state.trust,
+        approval=today.approval if today.approval is not None else state.approval,
         events2=_pack_events2(ctx.spec, state, today),
         sightings=today.sightings if today.sightings is not None else state.sightings,
     )
@@ -201,6 +205,7 @@ DAY = (
     ("informants", reward_today),
     (None, perceive),
     (None, distrust),
+    ("approval", approve),
     (None, dawn),
     ("map", look_up),
     ("court", settle_debts),

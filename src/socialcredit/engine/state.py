@@ -57,6 +57,7 @@ class State:
     orgs: Any = None  # engine.orgs.Orgs: businesses and institutions (None: no organisations)
     coop: Any = None  # engine.cooperation.CoopState: the donation game (None: no game)
     layers: Any = None  # stages.layers.LayerState: layered lists (None: no lists)
+    approval: Any = None  # float16 [N] approval of the system (None: no approval section)
 
 
 # Bits of State.traits (static over a run, except TRAIT_HOME_BLOCK, set each day).
@@ -90,6 +91,7 @@ class Today:
     # beliefs for tomorrow (stages/learn.py; trust: stages/informants.py)
     risk: jax.Array | None = None  # float16 [N]
     trust: jax.Array | None = None  # float16 [N]
+    approval: jax.Array | None = None  # float16 [N] (stages/approval.py)
     tier_before: jax.Array | None = None  # uint8 [N] tier at the start of the day
     # the map (stages/publicize.py)
     looked: jax.Array | None = None  # bool [N] this app user looked at the map

@@ -40,11 +40,11 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
         tier_names = spec.tier_names[j]
         vals = {}
         for m, name in enumerate(names):
-            if name.startswith("tier."):
+            if name.startswith(("tier.", "approval_tier.")):
                 t = int(name.split(".")[1])
                 if t >= len(tier_names):
                     continue
-                name = f"tier.{tier_names[t]}"
+                name = f"{name.split('.')[0]}.{tier_names[t]}"
             if name == "children_sum":
                 vals["children"] = raw[:, c, m]
                 continue

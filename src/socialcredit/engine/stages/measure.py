@@ -80,7 +80,25 @@ def metric_names(spec: Spec) -> list[str]:
     names += ["score_sum", "risk_sum", "wealth_sum", "trust_sum", "children_sum"]
     names += ["budget_spend", "reward_spend", "rewards_withheld", "coverage_sum"]
     sightings = ["sightings"] if spec.map is not None else []
-    return names + [name for name, _ in _events2_flags(spec)] + sightings + layer_metric_names(spec)
+    names += [name for name, _ in _events2_flags(spec)] + sightings + layer_metric_names(spec)
+    return names + approval_metric_names(spec)
+
+
+def approval_metric_names(spec: Spec) -> list[str]:
+    """`approval_sum` (the mean is approval by group) and `approval_tier.<t>`, approval
+    summed over the agents in tier t (over tier.<t>: approval by tier); none without the
+    approval section."""
+    if spec.approval is None:
+        return []
+    return ["approval_sum"] + [f"approval_tier.{t}" for t in range(spec.max_tiers)]
+
+
+def _approval_sums(spec: Spec, state: State, tier: jax.Array) -> list[jax.Array]:
+    if spec.approval is None:
+        return []
+    a = state.approval.astype(jnp.float32)
+    xs = [a] + [jnp.where(tier == t, a, 0.0) for t in range(spec.max_tiers)]
+    return [(prefix_cell_sums if many_cells(spec) else _real_sums)(spec, xs)]
 
 
 # Per layered list (stages/layers.py): metric prefix and the fact it counts (None: listed).
@@ -222,9 +240,10 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
         ],
     )
     extra = _events2_flags(spec)
+    approval = _approval_sums(spec, state, tier)
     if not extra:
         cols = [counts, reals, measure_budget(spec, params, state)]
-        return jnp.concatenate(cols + _layer_counts(spec, state), axis=1)
+        return jnp.concatenate(cols + _layer_counts(spec, state) + approval, axis=1)
     e2 = state.events2
     delisted = event_field(ev, "delisted") == 1
     flags = [(e2 & bit) != 0 if bit else delisted & ((e2 & E2_PAID) == 0) for _, bit in extra]
@@ -240,7 +259,7 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             for c in range(spec.n_cells)
         ]
         cols.append(jnp.stack(sums).astype(jnp.float32)[:, None])
-    return jnp.concatenate(cols + _layer_counts(spec, state), axis=1)
+    return jnp.concatenate(cols + _layer_counts(spec, state) + approval, axis=1)
 
 
 def _layer_counts(spec: Spec, state: State) -> list[jax.Array]:
