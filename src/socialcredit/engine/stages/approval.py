@@ -37,9 +37,10 @@ def update_approval(spec: Spec, params: Params, key: jax.Array, day: jax.Array, 
     rewarded = ((event_field(ev, "tier_up") | event_field(ev, "rewarded")) & 1).astype(jnp.uint32)
     loss = ap.losses[0] * sanctioned + ap.losses[1] * wrongful
     gain = ap.gains[0] * rewarded.astype(jnp.float32)
-    if spec.contact_offsets:  # two counts in byte lanes of one word (degree < 256)
+    offsets = spec.contact_offsets
+    if offsets:  # two counts in byte lanes of one word (degree < 256)
         word = (event_field(ev, "sanctioned") & 1) | (rewarded << 8)
-        seen = shifted_sum(word, spec.contact_offsets, spec.agents)
+        seen = shifted_sum(word, offsets, spec.agents)
         loss = loss + ap.losses[2] * (seen & 255).astype(jnp.float32)
         gain = gain + ap.gains[1] * ((seen >> 8) & 255).astype(jnp.float32)
     a = state.approval.astype(jnp.float32)

@@ -88,17 +88,19 @@ def approval_metric_names(spec: Spec) -> list[str]:
     """`approval_sum` (the mean is approval by group) and `approval_tier.<t>`, approval
     summed over the agents in tier t (over tier.<t>: approval by tier); none without the
     approval section."""
-    if spec.approval is None:
-        return []
-    return ["approval_sum"] + [f"approval_tier.{t}" for t in range(spec.max_tiers)]
+    names = []
+    if spec.approval is not None:
+        names = ["approval_sum"] + [f"approval_tier.{t}" for t in range(spec.max_tiers)]
+    return names
 
 
 def _approval_sums(spec: Spec, state: State, tier: jax.Array) -> list[jax.Array]:
-    if spec.approval is None:
-        return []
-    a = state.approval.astype(jnp.float32)
-    xs = [a] + [jnp.where(tier == t, a, 0.0) for t in range(spec.max_tiers)]
-    return [(prefix_cell_sums if many_cells(spec) else _real_sums)(spec, xs)]
+    out = []
+    if spec.approval is not None:
+        a = state.approval.astype(jnp.float32)
+        xs = [a] + [jnp.where(tier == t, a, 0.0) for t in range(spec.max_tiers)]
+        out.append((prefix_cell_sums if many_cells(spec) else _real_sums)(spec, xs))
+    return out
 
 
 # Per layered list (stages/layers.py): metric prefix and the fact it counts (None: listed).

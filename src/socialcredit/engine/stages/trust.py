@@ -35,12 +35,12 @@ def own_initial(spec: Spec, params: Params, key: jax.Array) -> jax.Array:
     """Each person's initial trust (float32, as float16 stores it): `trust.initial`, or with
     `trust.spread` that level plus a uniform spread of that SD, clipped to [0, 1], drawn from
     the run key alone (so a run with and without the system starts from the same people)."""
-    base = params.trust_initial.astype(jnp.float32)
-    if spec.trust is None or not spec.trust.spread:
-        return base.astype(jnp.float16).astype(jnp.float32)
-    idx = jnp.arange(spec.padded, dtype=jnp.uint32)
-    (w,) = rng.agent_words(rng.stage_seeds(key, 0, rng.TRUST_LEVEL, 1), idx, 1)
-    level = base + params.trust.spread * SQRT12 * (rng.unit(w) - 0.5)
+    level = params.trust_initial.astype(jnp.float32)
+    ts = spec.trust
+    if ts is not None and ts.spread:  # people's own levels
+        idx = jnp.arange(spec.padded, dtype=jnp.uint32)
+        (w,) = rng.agent_words(rng.stage_seeds(key, 0, rng.TRUST_LEVEL, 1), idx, 1)
+        level = level + params.trust.spread * SQRT12 * (rng.unit(w) - 0.5)
     return jnp.clip(level, 0.0, 1.0).astype(jnp.float16).astype(jnp.float32)
 
 
