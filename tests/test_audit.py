@@ -224,9 +224,12 @@ def test_markdown_quotes_each_number_with_its_interval(deterrence_audit):
 
 def test_not_modelled_outcomes_are_reported_not_raised(deterrence_audit):
     t = deterrence_audit.table.set_index("outcome")
-    for name in ("chilling.total", "informant_reports", "mean_trust", "children_excluded"):
+    for name in ("chilling.total", "informant_reports", "children_excluded"):
         assert t.loc[name, "note"].startswith(NOT_MODELLED), name
         assert math.isnan(t.loc[name, "system"]) and math.isnan(t.loc[name, "effect"])
+    # trust is the society's, modelled in every scenario (issue 15), informants or not
+    assert not t.loc["mean_trust", "note"].startswith(NOT_MODELLED)
+    assert not math.isnan(t.loc["mean_trust", "system"])
     assert "speech or religion" in t.loc["chilling.total", "note"]
     assert "`records_by.informants`" in t.loc["informant_reports", "note"]
     assert len(deterrence_audit.not_modelled()) >= 4

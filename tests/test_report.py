@@ -53,11 +53,12 @@ HARSH = [
     "programmes.rongcheng.tiers.4.max=996",
     "programmes.rongcheng.tiers.5.max=995",
 ]
-ALL_CHARTS = [  # every chart a Rongcheng run has (no trust or chilling without informants)
+ALL_CHARTS = [  # every chart a Rongcheng run has (trust is in every scenario: issue 15)
     "tiers_over_time",
     "tier_transitions",
     "score_distribution",
     "behaviour_rates",
+    "trust_chilling",
     "disparity",
     "lorenz",
     "map",
@@ -219,7 +220,8 @@ def test_disparity_is_relative_to_the_largest_group(runs):
     # the counterfactual has no programme: only the sanctions row is defined
     cf = figure_data(runs.counterfactual)
     assert set(cf["disparity"]["metric"]) == {"sanctions_per_agent_year"}
-    assert set(cf) == {"behaviour_rates", "disparity", "lorenz"}
+    # trust is measured in every scenario (issue 15), so its chart exists without a system too
+    assert set(cf) == {"behaviour_rates", "disparity", "lorenz", "trust_chilling"}
 
 
 def test_map_needs_locations_and_counts_low_scores_per_km2(runs, harsh_data):
@@ -888,7 +890,7 @@ def test_report_draws_every_chart_in_headless_chromium(runs, harsh, harsh_data, 
     data = {**harsh_data, "trust_chilling": trust_chilling(*informant_runs())}
     report = write_report(harsh, tmp_path / "report.html", runs.counterfactual, data=data)
     compared = write_compare(runs, runs.counterfactual, tmp_path / "cmp")[1]
-    charts = [chart_id(k) for k in [*ALL_CHARTS, "trust_chilling"]]
+    charts = [chart_id(k) for k in ALL_CHARTS]
     pages = [(report, charts), (compared, ["chart-compare"])]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -184,6 +184,8 @@ SECTIONS: dict[str, str] = {
     "channels": "system",  # cameras, data feeds, grid workers: what the system observes with
     "informants": "system",  # informants, their rewards and reports
     "trust": "society",  # how people trust (what erodes it is the system's)
+    # how people come to approve of a system (inert without one: approval stays at its start)
+    "approval": "society",
     "economy": "society",  # loans, trips, matches at their base rates; shunning
     # how people respond to a system (inert without one); how informants follow their pay
     # (strategic_reporting, report_cost) belongs to the informants' design and is removed

@@ -602,6 +602,10 @@ def _print_summary(
         facts.add_row("Mean perceived risk", f"{s['mean_risk']:.3g}")
     if "mean_wealth" in s:
         facts.add_row("Mean wealth", f"{s['mean_wealth']:.3g}")
+    if "mean_trust" in s:
+        facts.add_row("Mean interpersonal trust", f"{s['mean_trust']:.3g}")
+    if "mean_approval" in s:
+        facts.add_row("Approval of the system", _pct(s["mean_approval"]))
     budgets = [e["budget"] for e in s.get("jurisdictions", {}).values() if "budget" in e]
     if budgets:
         n = [e["agents"] for e in s["jurisdictions"].values() if "budget" in e]

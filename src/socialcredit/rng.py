@@ -20,6 +20,8 @@ TWO32 = 4294967296.0
 BEHAVE, OBSERVE, CONSEQUENCES, POPULATION, PLACES, APPEALS = 1, 2, 3, 4, 5, 6
 REPAY, MAP = 7, 8
 TRUST = 9  # stochastic rounding of trust to float16
+# Trust and approval (stages/trust.py, stages/approval.py).
+TRUST_LEVEL, APPROVAL = 80, 81  # each person's own initial trust; rounding approval to float16
 # Organisations (engine/orgs.py, stages market, inspect, corporate).
 MARKET, B2B, INSPECT, INSTITUTIONS, LOANS, ORG_POPULATION = 40, 41, 42, 43, 44, 45
 # A local repair passed on to a layered list's copy (stages/layers.py), folded into the key

@@ -636,8 +636,22 @@ register(
         "Interpersonal trust: mean_trust on the last day, agent-weighted over cells.",
         last_mean("mean_trust"),
         label="Interpersonal trust",
-        # without informants trust stays at its initial level, as the engine stores it
+        # trust is in every scenario now; this is only for a counterfactual stored before it
+        # was (without a system trust stays at its initial level, as the engine stores it)
         without_system=lambda sc: float(np.float32(np.float16(sc.trust.initial))),
+    )
+)
+register(
+    Outcome(
+        "mean_approval",
+        "aim",
+        "share approving (0-1)",
+        "Approval of the system: mean_approval on the last day (each person's chance of "
+        "approving when asked), agent-weighted over cells. Scenarios with an `approval` "
+        "section; without the system approval stays at each group's starting level.",
+        last_mean("mean_approval"),
+        label="Approval of the system",
+        scale="share",
     )
 )
 

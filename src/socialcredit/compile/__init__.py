@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from socialcredit.compile.approval import ApprovalParams, ApprovalSpec, compile_approval
 from socialcredit.compile.audiences import AudienceParams, AudienceSpec, compile_audiences
 from socialcredit.compile.budgets import BudgetParams, BudgetSpec, compile_budgets
 from socialcredit.compile.cooperation import compile_cooperation
@@ -52,6 +53,7 @@ from socialcredit.compile.people import (
     compile_occupations,
 )
 from socialcredit.compile.rewards import RewardParams, RewardSpec, compile_rewards
+from socialcredit.compile.trust import TrustParams, TrustSpec, compile_trust
 from socialcredit.scenario.loader import structure_check
 from socialcredit.scenario.model import Scenario
 from socialcredit.units import DAYS_PER_YEAR
@@ -66,6 +68,8 @@ __all__ = [
     "AppealSpec",
     "AudienceParams",
     "AudienceSpec",
+    "ApprovalParams",
+    "ApprovalSpec",
     "BudgetParams",
     "BudgetSpec",
     "CourtParams",
@@ -94,6 +98,8 @@ __all__ = [
     "Spec",
     "TimelineParams",
     "TimelineSpec",
+    "TrustParams",
+    "TrustSpec",
     "compile_scenario",
     "contact_offsets",
     "map_users",
@@ -111,6 +117,8 @@ MECHANISMS = (
     ("rewards", compile_rewards),
     ("occupations", compile_occupations),
     ("detention", compile_detention),
+    ("trust", compile_trust),  # in every scenario: never None
+    ("approval", compile_approval),
 )
 
 

@@ -25,6 +25,7 @@ from socialcredit.scenario.model import Programme, Scenario, tier_floors
 from socialcredit.scenario.types import INT16_MAX
 
 if TYPE_CHECKING:
+    from socialcredit.compile.approval import ApprovalParams, ApprovalSpec
     from socialcredit.compile.audiences import AudienceParams, AudienceSpec
     from socialcredit.compile.budgets import BudgetParams, BudgetSpec
     from socialcredit.compile.court import CourtParams, CourtSpec
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         OccupationSpec,
     )
     from socialcredit.compile.rewards import RewardParams, RewardSpec
+    from socialcredit.compile.trust import TrustParams, TrustSpec
     from socialcredit.engine.cooperation import CoopParams, CoopSpec
 
 INT32_MIN = -(2**31)
@@ -141,6 +143,8 @@ class Spec:
     rewards: RewardSpec | None = None  # compile/rewards.py: rewards people can count
     occupations: OccupationSpec | None = None  # compile/people.py: journalists and others
     detention: DetentionSpec | None = None  # compile/people.py: detention
+    trust: TrustSpec | None = None  # compile/trust.py: in every scenario (None only mid-compile)
+    approval: ApprovalSpec | None = None  # compile/approval.py: approval of the system
 
     @property
     def events2(self) -> bool:
@@ -221,6 +225,8 @@ class Params:
     rewards: RewardParams | None = None  # compile/rewards.py
     occupations: OccupationParams | None = None
     detention: DetentionParams | None = None
+    trust: TrustParams | None = None  # in every compiled scenario
+    approval: ApprovalParams | None = None
 
 
 @dataclass

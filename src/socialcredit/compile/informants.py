@@ -1,5 +1,6 @@
-"""Compile the informants section: coverage, rewards, false reports, strategic reporting,
-and the trust they wear down (stages/informants.py, observe.py, behave.py)."""
+"""Compile the informants section: coverage, rewards, false reports and strategic reporting
+(stages/informants.py, observe.py, behave.py). The trust they wear down is the society's
+(compile/trust.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ class InformantSpec:
 
     false_report_behaviour: int  # behaviour that false reports fake, -1 none
     strategic: bool  # informants' coverage follows their pay (adaptive model)
-    speech_chill: bool  # distrust silences some behaviour somewhere
 
 
 @jax.tree_util.register_dataclass
@@ -31,15 +31,10 @@ class InformantParams:
     reward: jax.Array  # [J, B, G] points per report of b by a member of g
     confirmed: jax.Array  # [J] further points when the act was real
     report_zeal: jax.Array  # [J, B * G] multiplier of coverage (strategic reporting)
-    chill_mask: jax.Array  # [J, B] 1 where distrust silences the behaviour
-    trust_rate: jax.Array  # []
-    trust_chill: jax.Array  # []
-    trust_informant_weight: jax.Array  # [] the baseline falls with informants among contacts
-    trust_shocks: jax.Array  # [3] share of trust lost per contact reported, sanctioned, shamed
 
 
 def _tables(sc: Scenario, t: Tables) -> dict:
-    """Coverage, rewards, false reports and the speech chill, per jurisdiction."""
+    """Coverage, rewards and false reports, per jurisdiction."""
     f32 = np.float32
     inf, beh, groups = sc.informants, t.behaviours, t.groups
     J, B, G = len(t.progs), len(beh), len(groups)
@@ -48,7 +43,6 @@ def _tables(sc: Scenario, t: Tables) -> dict:
         "false": np.zeros((J, G), f32),
         "reward": np.zeros((J, B, G), f32),
         "confirmed": np.zeros(J, f32),
-        "chill_mask": np.zeros((J, B), f32),
     }
     for j, p in enumerate(t.progs):
         if p is None:
@@ -63,10 +57,6 @@ def _tables(sc: Scenario, t: Tables) -> dict:
             if inf.false_report_behaviour is not None:
                 w = np.array([inf.target_weights.get(g, 1.0) for g in groups], f32)
                 out["false"][j] = inf.false_report_rate * w
-        for b_i, b in enumerate(sc.behaviours):
-            silenced = t.points[j, b_i] < 0 or out["cov"][j, b_i] > 0
-            if b.category in ("speech", "religion") and silenced:
-                out["chill_mask"][j, b_i] = 1.0
     return out
 
 
@@ -110,17 +100,11 @@ def compile_informants(
     spec = InformantSpec(
         false_report_behaviour=t.behaviours.index(fb) if fb else -1,
         strategic=bool((zeal != 1).any()),
-        speech_chill=bool(out["chill_mask"].any()),
     )
     a = jnp.asarray
-    tr = sc.trust
     params = InformantParams(
         share=a(share),
         report_zeal=a(zeal),
-        trust_rate=a(f32(tr.learning_rate)),
-        trust_chill=a(f32(tr.chill)),
-        trust_informant_weight=a(f32(tr.informant_weight)),
-        trust_shocks=a(np.array([tr.report_shock, tr.sanction_shock, tr.shaming_shock], f32)),
         **{k: a(v) for k, v in out.items()},
     )
     return spec, params

@@ -16,12 +16,14 @@ from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.cooperation import start as coop_initial
 from socialcredit.engine.orgs import synthesize_orgs
+from socialcredit.engine.stages.approval import initial_approval
 from socialcredit.engine.stages.common import contact_shift, shifted_sum
 from socialcredit.engine.stages.informants import packed_informants
 from socialcredit.engine.stages.layers import initial_layers
 from socialcredit.engine.stages.people import carried as people_carried
 from socialcredit.engine.stages.people import initial_people
 from socialcredit.engine.stages.rewards import initial_rewards
+from socialcredit.engine.stages.trust import own_initial
 from socialcredit.engine.state import (
     NONE,
     TRAIT_HAS_PARTNER,
@@ -51,7 +53,7 @@ def carried(spec: Spec) -> dict[str, bool]:
         "group": len(spec.groups) > 1,
         "political": 1 in spec.dispositions,
         "religiosity": 2 in spec.dispositions,
-        "trust": inf,  # trust moves only with informants; otherwise params.trust_initial
+        "trust": True,  # in every scenario (stages/trust.py)
         "inf_k": inf,
         "inf_first": inf and not packed_informants(spec),
         "reward_due": inf,
@@ -98,7 +100,7 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
         false_pts=jnp.zeros(n, jnp.int16),
         political=lognormal(w_pol, params.political_sigma).astype(jnp.float16),
         religiosity=lognormal(w_rel, params.religiosity_sigma).astype(jnp.float16),
-        trust=jnp.full(n, params.trust_initial, jnp.float16),
+        trust=jnp.broadcast_to(own_initial(spec, params, key), (n,)).astype(jnp.float16),
         traits=traits,
         inf_k=_informant_word(spec, informant),
         inf_first=_first_contact(spec, informant),
@@ -119,6 +121,7 @@ def synthesize(spec: Spec, params: Params, key: jax.Array, slim: bool = True) ->
         audience=jnp.zeros(n, jnp.uint8) if spec.audiences is not None else None,
         rewards=initial_rewards(spec) if spec.rewards is not None else None,
         people=initial_people(spec, params, key, group) if people_carried(spec) else None,
+        approval=initial_approval(spec, params, group) if spec.approval is not None else None,
     )
     if not slim:
         return state

@@ -33,13 +33,14 @@ from jax.sharding import Mesh
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.population import synthesize
 from socialcredit.engine.shard import agent_mesh, constrain, pad_for, to_host
+from socialcredit.engine.stages.approval import approve
 from socialcredit.engine.stages.audiences import watch
 from socialcredit.engine.stages.behave import behave
 from socialcredit.engine.stages.budget import settle_books
 from socialcredit.engine.stages.consequences import carry_home_block, live, own_school_block
 from socialcredit.engine.stages.cooperate import cooperate
 from socialcredit.engine.stages.corporate import trade
-from socialcredit.engine.stages.informants import distrust, owe, reward_today
+from socialcredit.engine.stages.informants import owe, reward_today
 from socialcredit.engine.stages.layers import list_layers, on_day, phase
 from socialcredit.engine.stages.learn import perceive
 from socialcredit.engine.stages.listing import dawn, rank
@@ -51,6 +52,7 @@ from socialcredit.engine.stages.record import false_active, file_records, review
 from socialcredit.engine.stages.repair import settle_debts
 from socialcredit.engine.stages.rewards import give
 from socialcredit.engine.stages.score import score
+from socialcredit.engine.stages.trust import distrust
 from socialcredit.engine.state import (
     E2_LOOKED,
     E2_PAID,
@@ -85,8 +87,9 @@ def day_step(
     if spec.informants is not None:
         state, today = reward_today(ctx, state, today)  # pay for reports two days ago
     state, today = perceive(ctx, state, today)  # risk, for tomorrow
-    if spec.informants is not None:
-        state, today = distrust(ctx, state, today)  # trust, for tomorrow
+    state, today = distrust(ctx, state, today)  # trust, for tomorrow (every scenario)
+    if spec.approval is not None:
+        state, today = approve(ctx, state, today)  # approval of the system, for tomorrow
     state, today = dawn(ctx, state, today)  # tiers at the start of the day
     if spec.detention is not None:
         state, today = detain(ctx, state, today)  # who is taken, who is held today
@@ -196,6 +199,7 @@ def close_day(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
         events=today.events,
         risk=today.risk,
         trust=today.trust if today.trust is not None else state.trust,
+        approval=today.approval if today.approval is not None else state.approval,
         events2=_pack_events2(ctx.spec, state, today),
         sightings=today.sightings if today.sightings is not None else state.sightings,
     )
@@ -211,7 +215,8 @@ DAY = (
     (None, review),
     ("informants", reward_today),
     (None, perceive),
-    ("informants", distrust),
+    (None, distrust),
+    ("approval", approve),
     (None, dawn),
     ("detention", detain),
     ("map", look_up),

@@ -60,6 +60,7 @@ class State:
     audience: Any = None  # uint8 [N] what the agent saw shamed today (stages/audiences.py)
     rewards: Any = None  # float32 [C, M] the day's counted rewards (stages/rewards.py)
     people: Any = None  # stages.people.PeopleState: occupations, detention (None: neither)
+    approval: Any = None  # float16 [N] approval of the system (None: no approval section)
 
 
 # Bits of State.traits (static over a run, except TRAIT_HOME_BLOCK, set each day).
@@ -93,6 +94,7 @@ class Today:
     # beliefs for tomorrow (stages/learn.py; trust: stages/informants.py)
     risk: jax.Array | None = None  # float16 [N]
     trust: jax.Array | None = None  # float16 [N]
+    approval: jax.Array | None = None  # float16 [N] (stages/approval.py)
     tier_before: jax.Array | None = None  # uint8 [N] tier at the start of the day
     # the map (stages/publicize.py)
     looked: jax.Array | None = None  # bool [N] this app user looked at the map

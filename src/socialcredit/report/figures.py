@@ -134,10 +134,10 @@ def figure_data(result: Result, counterfactual: Result | None = None) -> dict[st
       tier on one day is in each tier ``days`` later, pooled over every start day. The engine
       records tier moves only as daily counts, so each sampled agent's daily tier is rebuilt
       from its credit file (``tier_paths``).
-    - ``trust_chilling``: day, series (``trust``: agent-weighted mean trust, scenarios with
-      informants; ``chilling``: speech and religious acts per agent-year that day), arm
-      (``WITH`` or ``WITHOUT``), value. Without informants trust stays at its initial level,
-      so the arm without the system is that level (the audit's ``mean_trust`` does the same).
+    - ``trust_chilling``: day, series (``trust``: agent-weighted mean trust, every scenario;
+      ``chilling``: speech and religious acts per agent-year that day), arm (``WITH`` or
+      ``WITHOUT``), value. A stored counterfactual without the metric (made before trust was
+      in every scenario) is drawn at trust's initial level, as the audit's ``mean_trust``.
     - ``lorenz``: arm, population_share, wealth_share, gini: the Lorenz curve of final wealth
       (agent snapshot) at ``LORENZ_POINTS`` population shares, per arm.
 
@@ -218,8 +218,8 @@ def absent_reasons(
             why = "the scenario has no behaviours"
         elif key == "trust_chilling":
             why = (
-                "this scenario has no informants (trust is only modelled with them) and no "
-                "speech or religious behaviours (so there is no chilling effect to measure)"
+                "the run measured no trust (a run stored before trust was modelled in every "
+                "scenario) and the scenario has no speech or religious behaviours"
             )
         elif key == "lorenz":
             why = no_snapshot if agents is None else "total wealth at the end is not positive"

@@ -57,10 +57,10 @@ WHAT: dict[str, str] = {
         "days their file records a tier change. Hover for the counts."
     ),
     "trust_chilling": (
-        "Interpersonal trust (its mean, where the scenario has informants) and the chilling "
-        "effect (speech and religious acts per agent-year, each day's rate) over the run, "
-        "with the system and, where a run without it is given, without it. Without informants "
-        "trust stays at its initial level, which is what the line without the system shows."
+        "Interpersonal trust (its mean) and the chilling effect (speech and religious acts "
+        "per agent-year, each day's rate) over the run, with the system and, where a run "
+        "without it is given, without it. Without the system nothing wears trust down, so the "
+        "line without it stays at trust's initial level."
     ),
     "lorenz": (
         "The Lorenz curve of wealth at the end of the run: the share of all wealth held by the "

@@ -92,11 +92,11 @@ def _cell_values(
     tier_names = spec.tier_names[j]
     vals = {}
     for m, name in enumerate(names):
-        if name.startswith("tier."):
+        if name.startswith(("tier.", "approval_tier.")):
             t = int(name.split(".")[1])
             if t >= len(tier_names):
                 continue
-            name = f"tier.{tier_names[t]}"
+            name = f"{name.split('.')[0]}.{tier_names[t]}"
         if name == "children_sum":
             vals["children"] = raw[:, m]
             continue

@@ -57,6 +57,9 @@ def summarize(spec: Spec, raw: np.ndarray, bases: np.ndarray) -> dict:
         out["shaming_viewers_per_agent_year"] = {
             name: over_cells(name) / agent_years for name in audience_metric_names(spec)
         }
+    out["mean_trust"] = float(final[:, col["trust_sum"]].sum() / max(sizes.sum(), 1))
+    if spec.approval is not None:
+        _approval_summary(spec, out, final, col)
     if spec.budgets is not None:
         _budget_summary(spec, out, run_sum, final, col, total_days)
     if spec.detention is not None or spec.occupations is not None:
@@ -88,6 +91,28 @@ def _rewards_summary(spec, run_sum, col, days) -> dict:
         "given_per_agent_year": float(given.sum() / max(sizes.sum(), 1) / years),
         "given_per_agent_year_by_group": by_group,
     }
+
+
+def _approval_summary(spec: Spec, out: dict, final: np.ndarray, col: dict) -> None:
+    """Approval of the system on the last day: overall, and per place by group and by tier
+    (the mean over the agents in it; tiers with no one are left out)."""
+    sizes = spec.cell_sizes().astype(np.float64)
+    cj, cg = spec.cell_of()
+    out["mean_approval"] = float(final[:, col["approval_sum"]].sum() / max(sizes.sum(), 1))
+    for j, jname in enumerate(spec.jurisdictions):
+        cells = [c for c in range(spec.n_cells) if cj[c] == j]
+        entry = out["jurisdictions"][jname]
+        entry["approval_by_group"] = {
+            spec.groups[cg[c]]: float(final[c, col["approval_sum"]] / sizes[c])
+            for c in cells
+            if sizes[c] > 0
+        }
+        by_tier = {}
+        for k, t in enumerate(spec.tier_names[j]):
+            n = sum(final[c, col[f"tier.{k}"]] for c in cells)
+            if n > 0:
+                by_tier[t] = float(sum(final[c, col[f"approval_tier.{k}"]] for c in cells) / n)
+        entry["approval_by_tier"] = by_tier
 
 
 def _jurisdiction_sums(spec: Spec, per_cell: np.ndarray) -> np.ndarray:

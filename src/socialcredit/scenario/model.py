@@ -23,6 +23,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from .attitudes import Approval
 from .cooperation import Cooperation
 from .orgs import Organisations, org_issues
 from .population import (
@@ -118,6 +119,7 @@ __all__ = [
     "TargetedReward",
     "Tier",
     "Trust",
+    "Approval",
     "UncertainFigure",
     "org_issues",
     "tier_floors",
@@ -188,6 +190,11 @@ class Scenario(Strict):
     channels: list[Channel] = Field(default_factory=list, max_length=31)
     informants: Informants | None = None
     trust: Trust = Trust()
+    approval: Approval | None = Field(
+        default=None,
+        description="Each person's approval of the system (scenario/attitudes.py); null: not "
+        "modelled.",
+    )
     economy: Economy = Economy()
     response: Response = Response()
     days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
@@ -276,6 +283,8 @@ class Scenario(Strict):
         if self.map is not None:
             out += self.map.issues(("map",), list(self.programmes.values()), self.jurisdictions)
         out += self.response.issues(("response",), refs)
+        if self.approval is not None:
+            out += self.approval.issues(("approval",), refs)
         if self.organisations is not None:
             out += self.organisations.issues(("organisations",))
         if self.cooperation is not None:

@@ -359,20 +359,33 @@ class Response(Strict):
 
 
 class Trust(Strict):
-    """Interpersonal trust (scenarios with informants): it recovers slowly towards a baseline
-    that informants among one's contacts lower, and each contact reported, sanctioned or
-    shamed the day before takes a share of it (the essay's Ceausescu passage: the lack of
-    interpersonal trust nourished by informants and surveillance)."""
+    """Interpersonal trust, in every scenario (the society's, not the informants'): it recovers
+    slowly towards a baseline that surveillance people know of lowers (the programme's
+    recording of the acts it scores, and informants among one's contacts), and each contact
+    reported, sanctioned or shamed the day before takes a share of it (the essay's Ceausescu
+    passage: the lack of interpersonal trust nourished by informants and surveillance). Without
+    a system the baseline is each person's initial level, so the counterfactual keeps the same
+    society at that level."""
 
     initial: Probability = 0.7
+    spread: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        default=0.0,
+        description="Standard deviation of each person's own initial trust around `initial` "
+        "(a uniform spread, clipped to [0, 1]); 0: everyone starts at `initial`.",
+    )
+    surveillance_weight: NonNegFloat = Field(
+        default=0.2,
+        description="The baseline also falls by surveillance_weight * the chance an act the "
+        "place's programme scores is recorded (known surveillance, any channel).",
+    )
     learning_rate: Probability = Field(
         default=0.002,
         description="Share of the gap to the baseline that trust recovers each day.",
     )
     informant_weight: NonNegFloat = Field(
-        default=10.0,
+        default=0.8,
         description="The baseline is initial * (1 - min(1, informant_weight * share of one's "
-        "contacts who inform)).",
+        "contacts who inform + surveillance_weight * known surveillance)).",
     )
     report_shock: Probability = Field(
         default=0.3,

@@ -37,9 +37,9 @@ def rates(spec: Spec, params: Params, state: State) -> list[jax.Array]:
         pressure = state.risk.astype(jnp.float32) * vulnerability(state, params)
     g = group_index(spec, state.group)
     dispositions = {1: state.political, 2: state.religiosity}
-    chill = spec.informants is not None and spec.informants.speech_chill
+    chill = spec.trust is not None and spec.trust.speech_chill
     if chill:
-        distrust = params.informants.trust_chill * (1.0 - trust_of(spec, params, state))
+        distrust = params.trust.chill * (1.0 - trust_of(spec, params, state))
     out = []
     for b in range(len(spec.behaviours)):
         p = params.base_rate[b] * jnp.where(params.driven[b] > 0, prop, 1.0)
@@ -51,7 +51,7 @@ def rates(spec: Spec, params: Params, state: State) -> list[jax.Array]:
         if disposition:
             p = p * dispositions[disposition].astype(jnp.float32)
         if chill:  # who trusts no one speaks less (the chilling effect)
-            p = p * (1.0 - distrust * by_place(spec, params.informants.chill_mask[:, b], jur))
+            p = p * (1.0 - distrust * by_place(spec, params.trust.chill_mask[:, b], jur))
         if spec.adaptive is not None:
             sev = by_place(spec, adaptive.severity[:, b], jur)
             gain = by_place(spec, adaptive.gain[:, b], jur)

@@ -62,9 +62,9 @@ def group_index(spec: Spec, group_u8: jax.Array) -> jax.Array:
 
 
 def trust_of(spec: Spec, params, state) -> jax.Array:
-    """Interpersonal trust (float32): stored per agent only where informants move it, else
-    the scenario's initial level (rounded as the state would store it)."""
-    if spec.informants is not None:
+    """Interpersonal trust (float32): stored per agent in every scenario (stages/trust.py); a
+    state without it (length 0) reads the scenario's initial level, rounded as stored."""
+    if state.trust.shape[0] > 0:
         return state.trust.astype(jnp.float32)
     return params.trust_initial.astype(jnp.float16).astype(jnp.float32)
 

@@ -1,5 +1,4 @@
-"""informants: citizens who report what their contacts do, what they are paid, and what it
-does to trust.
+"""informants: citizens who report what their contacts do, and what they are paid.
 
 Some agents inform (a share of the eligible groups, scs-facts and the essay's Xinjiang
 example). For an act of behaviour b, each informant among the actor's contacts reports it with
@@ -10,8 +9,8 @@ rate per contact and day, weighted by the target's group (`behave`).
 Two days after a report (a report on day d is paid on day d + 2), the first informant among
 the reported agent's contacts (in contact order) is paid: `reward_points`, plus `confirmed_points` if the act was real, plus any
 targeted reward for that behaviour by a member of that group. Informants among one's contacts
-and contacts reported, sanctioned or shamed wear down trust (`update_trust`), and distrust
-silences speech and religion (`behave`).
+and contacts reported wear down trust (stages/trust.py), and distrust silences speech and
+religion (`behave`).
 
 All of it reads yesterday's carried event word and the static traits, so nothing here
 recomputes the day's draws (see engine/run.py).
@@ -24,7 +23,6 @@ from dataclasses import replace
 import jax
 import jax.numpy as jnp
 
-from socialcredit import rng
 from socialcredit.compile import Params, Spec
 from socialcredit.engine.stages.common import (
     by_place,
@@ -32,7 +30,6 @@ from socialcredit.engine.stages.common import (
     group_index,
     jur_index,
     lookup,
-    shifted_sum,
 )
 from socialcredit.engine.state import TRAIT_INFORMANT, Context, State, Today, event_field
 
@@ -107,43 +104,6 @@ def pay_informants(spec: Spec, params: Params, state: State) -> jax.Array:
     return pay
 
 
-def update_trust(spec: Spec, params: Params, key: jax.Array, day: jax.Array, state: State) -> State:
-    """Trust for tomorrow, from yesterday's events among one's contacts.
-
-    Trust recovers towards a baseline at `learning_rate` a day; the baseline is
-    initial * (1 - min(1, informant_weight * share of one's contacts who inform)). Each
-    contact reported by an informant, sanctioned, or publicly shamed the day before takes a
-    share of it (`report_shock`, `sanction_shock`, `shaming_shock`; together at most all of
-    it). Without informants among one's contacts and with no reports, sanctions or shaming
-    nearby, trust stays at its initial value. Source: the essay's Ceausescu passage (a lack of
-    interpersonal trust nourished by informants covertly placed among colleagues).
-    """
-    offsets = spec.contact_offsets
-    if not offsets:
-        return state
-    inf = params.informants
-    ev = state.events
-    u32 = jnp.uint32
-    # three counts in byte lanes of one word: one shifted sum instead of three (degree < 256)
-    word = (
-        reported_yesterday(spec, state).astype(u32)
-        | ((event_field(ev, "sanctioned") & 1) << 8)
-        | ((event_field(ev, "shamed") & 1) << 16)
-    )
-    seen = shifted_sum(word, offsets, spec.agents)
-    counts = [((seen >> (8 * k)) & 255).astype(jnp.float32) for k in range(3)]
-    shock = jnp.minimum(1.0, sum(inf.trust_shocks[k] * counts[k] for k in range(3)))
-    initial = params.trust_initial.astype(jnp.float16).astype(jnp.float32)  # as stored
-    density = informant_contacts(spec, state).astype(jnp.float32) / len(offsets)
-    baseline = initial * (1.0 - jnp.minimum(1.0, inf.trust_informant_weight * density))
-    trust = state.trust.astype(jnp.float32)
-    trust = trust + inf.trust_rate * (baseline - trust) - trust * shock
-    (w,) = rng.agent_words(
-        rng.stage_seeds(key, day, rng.TRUST, 1), jnp.arange(spec.padded, dtype=jnp.uint32), 1
-    )
-    return replace(state, trust=rng.round_f16(jnp.clip(trust, 0.0, 1.0), w))
-
-
 def reward_today(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
     """Stage: the points informants are paid today for reports two days ago
     (``today.reward``); a spent budget (``today.gate``) pays none."""
@@ -151,12 +111,6 @@ def reward_today(ctx: Context, state: State, today: Today) -> tuple[State, Today
     if today.gate is not None:
         reward = jnp.where(today.gate, reward, jnp.int16(0))
     return state, replace(today, reward=reward)
-
-
-def distrust(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
-    """Stage: trust for tomorrow (``today.trust``), from yesterday's events nearby."""
-    trust = update_trust(ctx.spec, ctx.params, ctx.key, ctx.day, state).trust
-    return state, replace(today, trust=trust)
 
 
 def owe(ctx: Context, state: State, today: Today) -> tuple[State, Today]:

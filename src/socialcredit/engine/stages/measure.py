@@ -58,7 +58,7 @@ EVENT_COUNTS = (
 )
 # Output metrics of each optional mechanism (as named in the tidy table).
 FEATURE_METRICS = {
-    "informants": ("informant_rewards", "false_reports", "informants", "mean_trust"),
+    "informants": ("informant_rewards", "false_reports", "informants"),
     "households": ("children", "school_applications", "children_excluded"),
     "shaming": ("shamed",),
     "appeals": ("appeals_upheld",),
@@ -84,7 +84,8 @@ def metric_names(spec: Spec) -> list[str]:
     sightings = ["sightings"] if spec.map is not None else []
     names += [name for name, _ in _events2_flags(spec)] + sightings + layer_metric_names(spec)
     names += audience_metric_names(spec) + reward_metric_names(spec)
-    return names + people_metric_names(spec)
+    names += people_metric_names(spec)
+    return names + approval_metric_names(spec)
 
 
 def audience_metric_names(spec: Spec) -> list[str]:
@@ -104,6 +105,25 @@ def _audience_counts(spec: Spec, state: State) -> list[jax.Array]:
             return [prefix_cell_sums(spec, flags, counts=True).astype(jnp.float32)]
         return [_packed_counts(spec, flags).astype(jnp.float32)]
     return []
+
+
+def approval_metric_names(spec: Spec) -> list[str]:
+    """`approval_sum` (the mean is approval by group) and `approval_tier.<t>`, approval
+    summed over the agents in tier t (over tier.<t>: approval by tier); none without the
+    approval section."""
+    names = []
+    if spec.approval is not None:
+        names = ["approval_sum"] + [f"approval_tier.{t}" for t in range(spec.max_tiers)]
+    return names
+
+
+def _approval_sums(spec: Spec, state: State, tier: jax.Array) -> list[jax.Array]:
+    out = []
+    if spec.approval is not None:
+        a = state.approval.astype(jnp.float32)
+        xs = [a] + [jnp.where(tier == t, a, 0.0) for t in range(spec.max_tiers)]
+        out.append((prefix_cell_sums if many_cells(spec) else _real_sums)(spec, xs))
+    return out
 
 
 # Per layered list (stages/layers.py): metric prefix and the fact it counts (None: listed).
@@ -244,19 +264,18 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
             (sc.astype(i32) - base).astype(jnp.float32),
             state.risk.astype(jnp.float32),
             state.wealth,
-            state.trust.astype(jnp.float32)
-            if spec.informants is not None
-            else jnp.zeros(ev.shape, jnp.float32),
+            state.trust.astype(jnp.float32),
             (state.traits & TRAIT_CHILDREN).astype(jnp.float32)
             if spec.households is not None
             else jnp.zeros(ev.shape, jnp.float32),
         ],
     )
     extra = _events2_flags(spec)
+    approval = _approval_sums(spec, state, tier)
     if not extra:
         cols = [counts, reals, measure_budget(spec, params, state)]
         cols += _layer_counts(spec, state) + _audience_counts(spec, state) + _rewards(spec, state)
-        cols += _people(spec, state)
+        cols += _people(spec, state) + approval
         return jnp.concatenate(cols, axis=1)
     e2 = state.events2
     delisted = event_field(ev, "delisted") == 1
@@ -278,6 +297,7 @@ def measure(spec: Spec, params: Params, state: State) -> jax.Array:
         + _audience_counts(spec, state)
         + _rewards(spec, state)
         + _people(spec, state)
+        + approval
     )
     return jnp.concatenate(cols, axis=1)
 
