@@ -145,11 +145,19 @@ def stopped(t: int | None) -> dict:
     return data
 
 
+# Interpersonal trust remembers: sanctions seen among contacts before t eroded it, and it
+# recovers slowly (stages/trust.py), so it is the one metric a list's past still moves.
+REMEMBERS = ("mean_trust",)
+
+
 def assert_same_after(a, b, t):
-    """Every metric but alpha's own is equal, value for value, on the 1-based days after t
-    (day t, 0-based, is the 1-based day t + 1)."""
-    a = a[~a["metric"].str.endswith(".alpha")]
-    b = b[~b["metric"].str.endswith(".alpha")]
+    """Every metric but alpha's own and trust is equal, value for value, on the 1-based days
+    after t (day t, 0-based, is the 1-based day t + 1); trust is lower where alpha ran."""
+    trust_a, trust_b = series(a, "mean_trust"), series(b, "mean_trust")
+    assert trust_a.loc[t + 1] < trust_b.loc[t + 1]  # the memory is real, and of the list
+    keep_a = ~a["metric"].str.endswith(".alpha") & ~a["metric"].isin(REMEMBERS)
+    keep_b = ~b["metric"].str.endswith(".alpha") & ~b["metric"].isin(REMEMBERS)
+    a, b = a[keep_a], b[keep_b]
     after_a = a[a["day"] > t].reset_index(drop=True)
     after_b = b[b["day"] > t].reset_index(drop=True)
     assert len(after_a) == len(after_b) > 0
