@@ -43,9 +43,32 @@ SHARED = {
 }
 
 
-@pytest.hookimpl(tryfirst=True)
+def pytest_itemcollected(item):
+    """Each test's group, as it is collected: xdist reads the groups in its own
+    `pytest_collection_modifyitems` on each worker, which ran before a modifyitems hook here
+    (the groups were then silently ignored, and module fixtures made on both workers)."""
+    if item.get_closest_marker("xdist_group") is None:
+        name = item.module.__name__.rpartition(".")[2]
+        item.add_marker(pytest.mark.xdist_group(SHARED.get(name, name)))
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    """Make the groups count on pytest 9.2+. xdist (3.8) marks a grouped test by renaming it
+    `id@group` through `item._nodeid`, which pytest 9.2 no longer reads (the id lives in
+    `item._id`), so --dist loadgroup silently spread each group over both workers: module
+    fixtures were made twice and the shared golden runs once per worker. Where xdist's rename
+    took, the id already has its `@`, and nothing is done here."""
+    if not getattr(config.option, "loadgroup", False):
+        return
     for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            name = item.module.__name__.rpartition(".")[2]
-            item.add_marker(pytest.mark.xdist_group(SHARED.get(name, name)))
+        names = {str(m.args[0]) if m.args else "default" for m in item.iter_markers("xdist_group")}
+        if not names or "@" in item.nodeid:
+            continue
+        new = f"{item.nodeid}@{'_'.join(sorted(names))}"
+        if hasattr(item, "_id"):
+            from _pytest.nodes import coerce_node_id
+
+            item._id = coerce_node_id(new)
+        else:
+            item._nodeid = new
