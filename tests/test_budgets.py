@@ -106,6 +106,7 @@ def test_rewards_resume_when_the_year_turns():
     assert paid[paid.index > 366].sum() > 0
 
 
+@pytest.mark.slow  # heavy (20 s in CI); test_budgets' other tests keep the budget's known answers
 def test_ample_budget_changes_nothing():
     """Money for everything and channels that cost nothing: the same run, number for number."""
     base = sc.load_scenario("xinjiang-informants", agents=4000, days=40)
@@ -140,6 +141,7 @@ def test_budget_tables_compile():
     assert rongcheng[0].budgets is None and rongcheng[1].budgets is None
 
 
+@pytest.mark.slow  # heavy (18 s); test_engine keeps the default suite's chunk-invariance check
 def test_budget_runs_do_not_depend_on_chunks():
     s = sc.load_scenario(
         "xinjiang-informants",

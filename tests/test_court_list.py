@@ -190,6 +190,7 @@ def test_credit_repair_clears_negative_records_oldest_first_exactly():
     assert below[0] < 0.9 * below[1], below  # same seed: the same acts and records
 
 
+@pytest.mark.slow  # heavy (18 s); test_informants' reward-raises-prayer-reports keeps the mechanism
 def test_strategic_informants_report_more_when_reports_pay():
     base = ["informants.false_report_rate=0.0"]
     kw = dict(agents=20_000, days=60)

@@ -37,6 +37,7 @@ def test_pilots_and_national_share_one_society():
     )
 
 
+@pytest.mark.slow  # heavy (20 s); the zones' known-answer tests stay in the default suite
 def test_unification_narrows_the_differences_between_zones():
     """Merged into one system, zones differ only by chance: the spread of records per
     agent-year and of funded coverage across zones falls, and the least-scored zone is scored

@@ -4,6 +4,7 @@ shaming and the shunning it brings, and appeals that remove false records."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from metric_sums import total
 
 import socialcredit as sc
@@ -25,6 +26,7 @@ def test_matching_penalty_costs_the_share_it_says():
     assert abs(lost / attempts - expected) < 4 * se
 
 
+@pytest.mark.slow  # heavy (30 s); shunning stays covered by test_publicity and test_audiences
 def test_public_shaming_makes_contacts_shun():
     """Shamed agents (tier B on posters) lose matches at success * shunning; nobody else does."""
     ov = [

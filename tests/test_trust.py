@@ -57,6 +57,7 @@ def test_trust_stays_without_informants_or_sanctions():
     assert (r.agents["trust"] == np.float32(np.float16(0.7))).all()
 
 
+@pytest.mark.slow  # heavy (42 s); the default suite keeps the surveillance and Lichter trust tests
 def test_trust_falls_with_sanctions_and_shaming_of_contacts():
     ov = ["informants.share=0", "trust.report_shock=0", "response.model=fixed"]
     ov += ["trust.surveillance_weight=0"]  # sanctions and shaming alone
