@@ -163,6 +163,7 @@ THREE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # 43 s in CI; the default suite keeps the in-process padding checks below
 def test_three_devices_equal_one_device_when_the_padding_widens() -> None:
     """Three devices do not divide 256, so the padding widens (1,024 to 1,536 slots for 1,000
     agents); contacts are taken modulo the number of agents, so the run is the one-device run
