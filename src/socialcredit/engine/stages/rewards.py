@@ -81,31 +81,16 @@ def give(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
     real = jnp.arange(n) < spec.agents
     runs = by_place(spec, params.active, jur) & real
     idx = jnp.where(today.listed, T, today.tier.astype(jnp.int32))
-    w_check, w_bike = rng.agent_words(
-        rng.stage_seeds(ctx.key, ctx.day, rng.REWARDS, 2), jnp.arange(n, dtype=jnp.uint32), 2
-    )
-    off = jnp.zeros(n, bool)
-    want = dict.fromkeys(KIND_METRICS, off)
     unit_cost = dict.fromkeys(KIND_METRICS, jnp.zeros((), jnp.float32))
     if "checkups" in kinds:
-        rate = lookup2(spec, rp.checkup_rate, jur, idx)
-        want["checkups"] = runs & (w_check < rng.threshold(rate))
         unit_cost["checkups"] = by_place(spec, rp.checkup_cost, jur)
     if "bikes" in kinds:
-        rate = lookup2(spec, rp.bike_rate, jur, idx)
-        want["bikes"] = runs & (w_bike < rng.threshold(rate))
         unit_cost["bikes"] = by_place(spec, rp.bike_cost, jur)
     if "loans" in kinds:
-        approved = today.loan_applied & ~today.loan_refused
-        want["loans"] = runs & approved & lookup2(spec, rp.loan_on, jur, idx)
         unit_cost["loans"] = by_place(spec, rp.loan_saved, jur)
     if "matches" in kinds:
-        boost = lookup2(spec, rp.match_boost, jur, idx)
-        base = params.match_success
-        chance = jnp.minimum(base * (1.0 + boost), 1.0)
-        u = today.match_u
-        want["matches"] = runs & today.match_attempted & (u >= base) & (u < chance)
         unit_cost["matches"] = by_place(spec, rp.match_cost, jur)
+    want = _wants(ctx, state, today, runs, idx)
     cost = sum(jnp.where(want[k], unit_cost[k], 0.0) for k in KIND_METRICS)
     wanted = want["checkups"] | want["bikes"] | want["loans"] | want["matches"]
     paid = wanted
@@ -140,3 +125,46 @@ def give(ctx: Context, state: State, today: Today) -> tuple[State, Today]:
         new["spent"] = state.spent + by_jurisdiction(spec, cost_c)
         new["budget_day"] = state.budget_day + jnp.stack([cost_c, rationed_c])
     return replace(state, **new), today
+
+
+def _wants(
+    ctx: Context, state: State, today: Today, runs: jax.Array, idx: jax.Array
+) -> dict[str, jax.Array]:
+    """Who would get each kind of reward today, budget aside ([N] bool per kind).
+
+    Computed once and kept in memory: a dozen per-cell sums read these, and XLA's CPU
+    backend would otherwise fuse the draws and tier lookups into each of them (as in run.py's
+    `_acts`, the outputs of a conditional are always materialised; its predicate holds on
+    every day)."""
+    spec, params = ctx.spec, ctx.params
+    rp, kinds = params.rewards, spec.rewards.kinds
+    n = spec.padded
+    jur = jur_index(spec, state.jur)
+
+    def run(_) -> dict[str, jax.Array]:
+        w_check, w_bike = rng.agent_words(
+            rng.stage_seeds(ctx.key, ctx.day, rng.REWARDS, 2), jnp.arange(n, dtype=jnp.uint32), 2
+        )
+        off = jnp.zeros(n, bool)
+        want = dict.fromkeys(KIND_METRICS, off)
+        if "checkups" in kinds:
+            rate = lookup2(spec, rp.checkup_rate, jur, idx)
+            want["checkups"] = runs & (w_check < rng.threshold(rate))
+        if "bikes" in kinds:
+            rate = lookup2(spec, rp.bike_rate, jur, idx)
+            want["bikes"] = runs & (w_bike < rng.threshold(rate))
+        if "loans" in kinds:
+            approved = today.loan_applied & ~today.loan_refused
+            want["loans"] = runs & approved & lookup2(spec, rp.loan_on, jur, idx)
+        if "matches" in kinds:
+            boost = lookup2(spec, rp.match_boost, jur, idx)
+            base = params.match_success
+            chance = jnp.minimum(base * (1.0 + boost), 1.0)
+            u = today.match_u
+            want["matches"] = runs & today.match_attempted & (u >= base) & (u < chance)
+        return want
+
+    def idle(_) -> dict[str, jax.Array]:
+        return dict.fromkeys(KIND_METRICS, jnp.zeros(n, bool))
+
+    return jax.lax.cond(ctx.day > jnp.int32(-(2**30)), run, idle, None)
