@@ -98,14 +98,18 @@ def assemble(
     run: RunArrays,
     sample: np.ndarray,
     info: dict[str, Any],
+    table: bool = True,
 ) -> Result:
     """The Result of one run from the engine's arrays (``simulate``; a sweep's batches, whose
     experiments are assembled one by one from a batched call: experiments/batch.py).
-    ``info`` gives started, t0 (``time.perf_counter()`` when the run began) and devices."""
+    ``info`` gives started, t0 (``time.perf_counter()`` when the run began) and devices.
+    ``table=False`` (a sweep's worker, which only evaluates outcomes): no tidy metrics table
+    (``metrics`` is None); the outcome formulas' view is built from the cells directly."""
     from socialcredit.scenario import scenario_hash
 
     bases = np.asarray(params.base_score)
-    metrics = tidy_metrics(spec, run.raw, bases, scenario.record.metrics_every)
+    every = scenario.record.metrics_every
+    metrics = tidy_metrics(spec, run.raw, bases, every) if table else None
     agents = snapshot(spec, run.state, params, key) if scenario.record.snapshot else None
     summary = summarize(spec, run.raw, bases)
     org_metrics = firms = None
@@ -156,7 +160,7 @@ def assemble(
             run.events2,
             agents,
         )
-    return Result(
+    result = Result(
         scenario=scenario,
         metrics=metrics,
         agents=agents,
@@ -169,6 +173,13 @@ def assemble(
         org_metrics=org_metrics,
         firms=firms,
     )
+    if not table:
+        from socialcredit.audit.formulas import MetricView, keep_view
+        from socialcredit.results.metrics import metric_cells
+
+        _, cells = metric_cells(spec, run.raw, bases, every)
+        keep_view(result, MetricView.from_cells(result, spec.jurisdictions, spec.groups, cells))
+    return result
 
 
 # What the counterfactual does with each top-level section of a Scenario (docs/audit.md): the

@@ -42,6 +42,48 @@ class MetricView:
         self.agent_days = float(self.totals.get("agents", 0.0))
         self.agent_years = self.agent_days / DAYS_PER_YEAR
 
+    @classmethod
+    def from_cells(
+        cls, result: Result, jurisdictions, groups, cells: list[tuple[int, int, dict]]
+    ) -> MetricView:
+        """The view of a run whose tidy table was never built: from its cells' series
+        (results/metrics.py `metric_cells`), with the sums and last day's values the table
+        would give. A sweep's worker evaluates outcomes this way; tests/test_presets.py checks
+        it against the view of the table, outcome by outcome, on every preset."""
+        v = cls.__new__(cls)
+        v.metrics = result.metrics
+        v.scenario = result.scenario
+        names, jurs, grps, sums, lasts = [], [], [], [], []
+        for j, g, vals in cells:
+            series = np.asarray(list(vals.values()), np.float64).reshape(len(vals), -1)
+            names += list(vals)
+            jurs += [str(jurisdictions[j])] * len(vals)
+            grps += [str(groups[g])] * len(vals)
+            sums.append(np.nansum(series, axis=1))
+            lasts.append(series[:, -1])
+        total, last = np.concatenate(sums), np.concatenate(lasts)
+        totals: dict[str, float] = {}
+        by_group: dict[tuple[str, str], float] = {}
+        for name, grp, t in zip(names, grps, total.tolist(), strict=True):
+            totals[name] = totals.get(name, 0.0) + t
+            by_group[(name, grp)] = by_group.get((name, grp), 0.0) + t
+        v.names = set(totals)
+        v.means = {x for x in v.names if aggregation_of(x) == MEAN}
+        v.totals = pd.Series(list(totals.values()), index=list(totals), dtype=np.float64)
+        keys = list(by_group)
+        v.by_group = pd.Series(
+            list(by_group.values()),
+            index=pd.MultiIndex.from_arrays([[k[0] for k in keys], [k[1] for k in keys]]),
+            dtype=np.float64,
+        )
+        index = pd.MultiIndex.from_arrays(
+            [names, jurs, grps], names=["metric", "jurisdiction", "group"]
+        )
+        v.last = pd.Series(last, index=index, name="value").sort_index()
+        v.agent_days = float(totals.get("agents", 0.0))
+        v.agent_years = v.agent_days / DAYS_PER_YEAR
+        return v
+
     def need(self, *metrics: str) -> None:
         missing = [x for x in metrics if x not in self.names]
         if missing:
@@ -65,13 +107,21 @@ class MetricView:
     def last_cells(self, metric: str) -> pd.Series:
         """The last day's value of ``metric`` per (jurisdiction, group) cell where it exists."""
         self.need(metric)
-        return self.last.loc[metric]
+        cache = self.__dict__.setdefault("_last_cells", {})  # outcomes ask for a few, often
+        if metric not in cache:
+            cache[metric] = self.last.loc[metric]
+        return cache[metric]
 
     def last_agents(self) -> pd.Series:
-        return self.last.loc["agents"]
+        return self.last_cells("agents")
 
 
 _VIEW_ATTR = "_audit_metric_view"
+
+
+def keep_view(result: Result, v: MetricView) -> None:
+    """Attach ``v`` to ``result`` as its view (a sweep's worker, whose results carry no table)."""
+    setattr(result, _VIEW_ATTR, v)
 
 
 def view(result: Result) -> MetricView:

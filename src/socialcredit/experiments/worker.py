@@ -102,7 +102,7 @@ def run_batch(batch: Batch) -> BatchResult:
             st, metrics[i], empty, empty.astype(np.int32), None if org is None else org[i]
         )
         result = assemble(
-            sc, spec, p, jax.random.key(run.seed), arrays, np.zeros(0, np.int32), info
+            sc, spec, p, jax.random.key(run.seed), arrays, np.zeros(0, np.int32), info, batch.series
         )
         if wealth is not None:
             result.agents = pd.DataFrame({"wealth": wealth[i]})

@@ -19,13 +19,13 @@ from socialcredit.results.aggregation import (  # noqa: F401  (re-exported)
 )
 
 
-def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1) -> pd.DataFrame:
-    """[days, C, M] raw sums -> tidy rows (day, jurisdiction, group, metric, value,
-    aggregation).
-
-    Counts stay counts (add them across cells); `agents` gives each cell's size; the mean
-    score, risk and wealth of each cell are given as means (``aggregation`` says which).
-    """
+def metric_cells(
+    spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1
+) -> tuple[np.ndarray, list[tuple[int, int, dict[str, np.ndarray]]]]:
+    """The days kept and, per (jurisdiction, group) cell, its metric series as the tidy table
+    names them: (days, [(jurisdiction index, group index, {metric: values per day})]).
+    `tidy_metrics` lays them out as rows; a sweep's outcomes read them directly
+    (audit/formulas.py `MetricView.from_cells`)."""
     names = metric_names(spec)
     days = np.arange(1, spec.days + 1)
     keep = (days % every == 0) | (days == spec.days)
@@ -34,14 +34,28 @@ def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1)
     sizes = spec.cell_sizes().astype(np.float64)
     cj, cg = spec.cell_of()
     absent = absent_metrics(spec)
-    labels: dict[str, int] = {}  # metric name -> its code, in order of first appearance
-    cols: dict[str, list] = {"jurisdiction": [], "group": [], "metric": [], "value": []}
+    cells = []
     for c in range(spec.n_cells):
         vals = _cell_values(spec, names, raw[:, c], sizes[c], float(bases[cj[c]]), cj[c], absent)
         vals["agents"] = np.full(len(days), sizes[c])
+        cells.append((int(cj[c]), int(cg[c]), vals))
+    return days, cells
+
+
+def tidy_metrics(spec: Spec, raw: np.ndarray, bases: np.ndarray, every: int = 1) -> pd.DataFrame:
+    """[days, C, M] raw sums -> tidy rows (day, jurisdiction, group, metric, value,
+    aggregation).
+
+    Counts stay counts (add them across cells); `agents` gives each cell's size; the mean
+    score, risk and wealth of each cell are given as means (``aggregation`` says which).
+    """
+    days, cells = metric_cells(spec, raw, bases, every)
+    labels: dict[str, int] = {}  # metric name -> its code, in order of first appearance
+    cols: dict[str, list] = {"jurisdiction": [], "group": [], "metric": [], "value": []}
+    for j, g, vals in cells:
         codes = [labels.setdefault(name, len(labels)) for name in vals]
-        cols["jurisdiction"].append(np.full(len(vals) * len(days), cj[c], np.int64))
-        cols["group"].append(np.full(len(vals) * len(days), cg[c], np.int64))
+        cols["jurisdiction"].append(np.full(len(vals) * len(days), j, np.int64))
+        cols["group"].append(np.full(len(vals) * len(days), g, np.int64))
         cols["metric"].append(np.repeat(np.asarray(codes, np.int64), len(days)))
         cols["value"].append(np.concatenate([np.asarray(v, np.float64) for v in vals.values()]))
     jur, group, metric = (np.concatenate(cols[k]) for k in ("jurisdiction", "group", "metric"))
