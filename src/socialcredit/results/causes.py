@@ -55,33 +55,23 @@ class _Agent:
         ev = ctx["events"][:, col]
         new = event_field(ev, "newly_listed") == 1
         left = event_field(ev, "delisted") == 1
-        listed = np.zeros(len(ev), bool)
-        start = np.full(len(ev), -1)
-        on, since = False, -1
-        for d in range(len(ev)):
-            if new[d]:
-                on, since = True, d
-            elif left[d]:
-                on, since = False, -1
-            listed[d], start[d] = on, since
-        self.listed, self.start = listed, start
-        r = ctx["own_records"].get(agent)
-        r = None if r is None or r.empty else r.sort_values("day", kind="stable")
-        self.records = r
+        # on the list from a day it was newly listed until a day it left (newly listed wins)
+        last = np.maximum.accumulate(np.where(new | left, np.arange(len(ev)), -1))
+        listed = (last >= 0) & new[np.maximum(last, 0)]
+        self.listed, self.start = listed, np.where(listed, last, -1)
+        own = ctx["own_records"]  # every agent's records, ordered by agent then day
+        lo, hi = np.searchsorted(own["agent"], [agent, agent + 1])
+        days = own["day"][lo:hi]
         # plain arrays, for a lookup per sanction without pandas (a shamed agent has one a day)
-        self._days = np.empty(0, np.int64) if r is None else r["day"].to_numpy(np.int64) - 1
-        self._neg = np.empty(0, np.int64) if r is None else np.flatnonzero(r["points"] < 0)
-        self._rows = (
-            []
-            if r is None
-            else list(
-                zip(
-                    r["day"].astype(int).tolist(),
-                    r["behaviour"].tolist(),
-                    r["channel"].tolist(),
-                    r["true"].astype(bool).tolist(),
-                    strict=True,
-                )
+        self._days = days.astype(np.int64) - 1
+        self._neg = np.flatnonzero(own["points"][lo:hi] < 0)
+        self._rows = list(
+            zip(
+                days.astype(int).tolist(),
+                own["behaviour"][lo:hi].tolist(),
+                own["channel"][lo:hi].tolist(),
+                own["true"][lo:hi].tolist(),
+                strict=True,
             )
         )
         self._last: dict[tuple[int, bool], dict] = {}
@@ -199,6 +189,23 @@ def _list_record(ctx: dict, a: _Agent, d: int, k: int) -> dict:
     return {"record_day": r + 1, "behaviour": b, "channel": ",".join(x.channels), "true": not false}
 
 
+def _records_by_agent(records: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The event log's records as arrays ordered by agent, then day (ties in log order): an
+    agent's records are one slice, found by binary search (a group-by into one frame per
+    agent took seconds for a sample of 20,000)."""
+    agent = records["agent"].to_numpy(np.int64)
+    day = records["day"].to_numpy(np.int64)
+    order = np.lexsort((day, agent))  # stable: ties keep the log's order
+    return {
+        "agent": agent[order],
+        "day": day[order],
+        "points": records["points"].to_numpy(np.int64)[order],
+        "behaviour": records["behaviour"].to_numpy(object)[order],
+        "channel": records["channel"].to_numpy(object)[order],
+        "true": records["true"].astype(bool).to_numpy(bool)[order],
+    }
+
+
 def credit_causes(
     spec: Spec,
     scenario: Scenario,
@@ -234,7 +241,7 @@ def credit_causes(
         "scores": scores,
         "layer_facts": layer_facts,
         "layer_listed": layer_listed,
-        "own_records": {int(k): g for k, g in records.groupby("agent")},
+        "own_records": _records_by_agent(records),
     }
     rows: list[dict] = []
     sanctions = events[events["kind"].isin(SANCTIONS)]

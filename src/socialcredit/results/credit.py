@@ -25,6 +25,18 @@ SAMPLE_MAX = 20_000
 EVENT_LOG_COLUMNS = [
     "day", "agent", "kind", "behaviour", "channel", "points", "true", "expires_day", "score"
 ]  # fmt: skip
+# each column's type, in a fresh run's log and in one read back from a folder
+EVENT_LOG_DTYPES = {
+    "day": "int32",
+    "agent": "int64",
+    "kind": str,
+    "behaviour": str,
+    "channel": str,
+    "points": "int32",
+    "true": "boolean",
+    "expires_day": "Int32",
+    "score": "int32",
+}
 
 # event kinds, in the order a day's events are listed
 KINDS = (
@@ -153,20 +165,7 @@ def decode_events(
         .drop(columns="_k")
         .reset_index(drop=True)
     )
-    df = df[EVENT_LOG_COLUMNS]
-    return df.astype(
-        {
-            "day": "int32",
-            "agent": "int64",
-            "points": "int32",
-            "score": "int32",
-            "expires_day": "Int32",
-            "true": "boolean",
-            "kind": str,
-            "behaviour": str,
-            "channel": str,
-        }
-    )
+    return df[EVENT_LOG_COLUMNS].astype(EVENT_LOG_DTYPES)
 
 
 def read_credit_parquet(events: pd.DataFrame) -> pd.DataFrame:
@@ -176,16 +175,7 @@ def read_credit_parquet(events: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in EVENT_LOG_COLUMNS if c not in events.columns]
     if missing:
         raise ValueError(f"has no column {', '.join(missing)} of a credit-file log")
-    return events[EVENT_LOG_COLUMNS].astype(
-        {
-            "day": "int32",
-            "agent": "int64",
-            "points": "int32",
-            "score": "int32",
-            "expires_day": "Int32",
-            "true": "boolean",
-        }
-    )
+    return events[EVENT_LOG_COLUMNS].astype(EVENT_LOG_DTYPES)
 
 
 def write_credit_db(path: Path, events: pd.DataFrame, sample: np.ndarray) -> None:
