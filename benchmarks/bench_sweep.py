@@ -59,6 +59,10 @@ PRESET = "rongcheng"
 CHANNEL, BEHAVIOUR = "traffic_police", "traffic_violation"
 LEVER = f"channels.{CHANNEL}.coverage.{BEHAVIOUR}"
 LOW, HIGH = 0.1, 0.9
+# The Mesa peer implements rongcheng as it was before issue 15 (peers/compare.py PEER_SET):
+# the comparison with it runs our side on the same model (ours still updates trust, which
+# every scenario keeps and no override removes, at its own cost).
+PEER_SET = ["approval=null", "programmes.rongcheng.rewards=null"]
 
 FULL = {
     "agents": 100_000,
@@ -150,17 +154,19 @@ def single(agents: int, days: int) -> dict:
     }
 
 
-def plan_of(n: int, agents: int, days: int, batch_size: int | None):
+def plan_of(n: int, agents: int, days: int, batch_size: int | None, overrides=None):
     exp, _, _ = resolve_experiment(None, vary(n), 1, False)
-    base = Base.load(PRESET, None, agents=agents, days=days, seed=None)
+    base = Base.load(PRESET, overrides, agents=agents, days=days, seed=None)
     return make_plan(base, exp, batch_size=batch_size)
 
 
-def warm_up(n: int, agents: int, days: int, batch_size: int | None) -> tuple[float, list[int]]:
+def warm_up(
+    n: int, agents: int, days: int, batch_size: int | None, overrides=None
+) -> tuple[float, list[int]]:
     """Compile every batch shape of the sweep as the worker sets it up: its populations and
     its first chunk of days (worker.run_batch, engine/batch.simulate_batch). Returns the
     seconds it took and the batch sizes of the plan."""
-    plan = plan_of(n, agents, days, batch_size)
+    plan = plan_of(n, agents, days, batch_size, overrides)
     sizes = [len(b.runs) for b in plan.batches]
     t0 = time.perf_counter()
     for size in sorted(set(sizes)):
@@ -182,13 +188,14 @@ def warm_up(n: int, agents: int, days: int, batch_size: int | None) -> tuple[flo
     return time.perf_counter() - t0, sizes
 
 
-def timed_sweep(n: int, agents: int, days: int, batch_size: int | None) -> dict:
+def timed_sweep(n: int, agents: int, days: int, batch_size: int | None, overrides=None) -> dict:
     """The sweep through the API (a fresh folder), wall time and agent-days per second."""
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as out:
         t0 = time.perf_counter()
         r = sweep(
             PRESET,
             vary=vary(n),
+            overrides=overrides,
             agents=agents,
             days=days,
             replicates=1,
@@ -202,14 +209,16 @@ def timed_sweep(n: int, agents: int, days: int, batch_size: int | None) -> dict:
     return {"runs": n, "batches": r.manifest["batches"], "wall_s": wall}
 
 
-def warm_sweep(n: int, agents: int, days: int, batch_size: int | None, primer: int) -> dict:
+def warm_sweep(
+    n: int, agents: int, days: int, batch_size: int | None, primer: int, overrides=None
+) -> dict:
     primer_s = 0.0
     if primer:  # the sweep's one-time costs besides the engine (imports, outcome functions)
         t0 = time.perf_counter()
-        timed_sweep(2, agents, days, 2)
+        timed_sweep(2, agents, days, 2, overrides)
         primer_s = time.perf_counter() - t0
-    compile_s, sizes = warm_up(n, agents, days, batch_size)
-    row = timed_sweep(n, agents, days, batch_size)
+    compile_s, sizes = warm_up(n, agents, days, batch_size, overrides)
+    row = timed_sweep(n, agents, days, batch_size, overrides)
     ad = n * agents * days
     row.update(
         agents=agents,
@@ -261,7 +270,7 @@ def commands(k: int, n: int, agents: int, days: int, cache_off: int = 1) -> dict
     }
 
 
-def cli_sweep(n: int, agents: int, days: int) -> dict:
+def cli_sweep(n: int, agents: int, days: int, overrides=()) -> dict:
     """`socialcredit sweep` as one command, compile cache off: start-up and compile included."""
     exe = Path(sys.executable).with_name("socialcredit")
     base = [str(exe)] if exe.exists() else [sys.executable, "-m", "socialcredit.cli"]
@@ -269,7 +278,7 @@ def cli_sweep(n: int, agents: int, days: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         cmd = [*base, "sweep", PRESET, "--vary", vary(n)[0], "--agents", str(agents)]
         cmd += ["--days", str(days), "-r", "1", "--no-counterfactual", "--no-figures", "-q"]
-        cmd += ["--out", tmp]
+        cmd += ["--out", tmp] + [x for o in overrides for x in ("--set", o)]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         wall = time.perf_counter() - t0
@@ -283,7 +292,7 @@ def peer(n: int, agents: int, days: int, python: str) -> dict | None:
     if not Path(python).exists():
         print(f"(peer skipped: {python} is missing; run benchmarks/peers/setup.sh)")
         return None
-    sc = load_scenario(PRESET, agents=agents, days=days)
+    sc = load_scenario(PRESET, PEER_SET, agents=agents, days=days)
     with tempfile.TemporaryDirectory(prefix="bench-ema-") as tmp:
         scen, out = Path(tmp) / "scenario.json", Path(tmp) / "ema.json"
         scen.write_text(json.dumps(sc.model_dump(mode="json")), encoding="utf-8")
@@ -429,7 +438,8 @@ def report(res: dict, a: dict) -> None:
         r3w = ours["rate_warm"] / p["agent_days_per_s"]
         print(
             f"\n3. {p['experiments']} experiments x {p['agents']:,} agents x {p['days']} days: "
-            "socialcredit sweep vs EMA Workbench over Mesa\n"
+            "socialcredit sweep vs EMA Workbench over Mesa; both on rongcheng with "
+            f"{', '.join(ours.get('overrides') or ['no override'])} (the model the peer implements)\n"
         )
         print("| driver | wall (s) | experiment agent-days/s | ratio to EMA + Mesa | target |")
         print("|---|---|---|---|---|")
@@ -507,8 +517,9 @@ def main() -> None:
     if not ns.skip_peer:
         pn, pa, pd = a["peer_experiments"], a["peer_agents"], a["peer_days"]
         step(f"peer: {pn} x {pa:,} x {pd} days, socialcredit then EMA Workbench + Mesa")
-        res["peer_ours"] = warm_sweep(pn, pa, pd, None, a["primer"])
-        res["peer_ours"]["cli"] = cli_sweep(pn, pa, pd) if a["cli_sweep"] else None
+        res["peer_ours"] = warm_sweep(pn, pa, pd, None, a["primer"], PEER_SET)
+        res["peer_ours"]["cli"] = cli_sweep(pn, pa, pd, PEER_SET) if a["cli_sweep"] else None
+        res["peer_ours"]["overrides"] = PEER_SET
         res["peer"] = peer(pn, pa, pd, ns.peer_python)
     res["engine_probe"] = None
     if not (ns.skip_probe or ns.quick):

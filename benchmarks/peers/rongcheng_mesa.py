@@ -23,9 +23,11 @@ informants, households, shaming or appeals:
    blacklist: grade D lists, a listing lasts at least term_days and ends on the first day
    after that out of listed tiers.
 6. consequences: one uniform decides a loan application (approved with the tier's or the
-   listing's chance; a refusal costs wealth), a trip (blocked under a travel ban) or a match
-   attempt; the tier's income effect is paid daily. Sanctioned = a record that cost points, a
-   blocked trip or a refused loan, which feeds tomorrow's learning.
+   listing's chance, the economy's base rate where the programme sets none; a refusal costs
+   wealth), a trip (blocked under a travel ban) or a match attempt; the tier's income effect is
+   paid daily. Sanctioned = a record that cost points, a blocked trip or a refused loan that
+   the base rate would have approved (the same draw: a refusal that would have happened
+   without the system is not the system's doing), which feeds tomorrow's learning.
 
 Contacts: a ring lattice at the engine's signed offsets (local distances spread geometrically
 up to `reach`, plus long-range ties at fixed fractions of the population).
@@ -167,10 +169,12 @@ class Resident(mesa.Agent):
         # consequences
         idx = len(m.floors) + 1 if listed else tier
         w = self.random.random()
-        refused = blocked = False
+        refused = blocked = by_system = False
         if w < m.loan_demand:
             self.count("loans_applied")
-            refused = w / m.loan_demand >= m.approval[idx]
+            within = w / m.loan_demand
+            refused = within >= m.approval[idx]
+            by_system = refused and within < m.base_approval
             if refused:
                 self.count("loans_refused")
         elif w < m.loan_demand + m.travel_demand:
@@ -180,7 +184,7 @@ class Resident(mesa.Agent):
                 self.count("trips_blocked")
         self.wealth += m.income_effect[idx] / 365.0 - (m.refusal_cost if refused else 0.0)
         self.wealth = max(self.wealth, 0.0)
-        sanctioned = points < 0 or blocked or refused
+        sanctioned = points < 0 or blocked or by_system
         if sanctioned:
             self.count("sanctioned")
         self.next_sanctioned = sanctioned
@@ -232,7 +236,14 @@ class RongchengModel(mesa.Model):
         self.term = bl["term_days"] if bl else 1
         cons = prog["consequences"]
         keys = names + ["listed"]
-        self.approval = [cons[k]["loan_approval"] if k in cons else 1.0 for k in keys]
+        eco = sc["economy"]
+        self.base_approval = eco["base_loan_approval"]
+        self.approval = [
+            cons[k]["loan_approval"]
+            if k in cons and cons[k].get("loan_approval") is not None
+            else self.base_approval
+            for k in keys
+        ]
         self.travel_ban = [cons[k]["travel_ban"] if k in cons else False for k in keys]
         self.income_effect = [cons[k]["income_effect"] if k in cons else 0.0 for k in keys]
         eco, resp = sc["economy"], sc["response"]
