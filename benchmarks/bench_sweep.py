@@ -54,15 +54,16 @@ from socialcredit.experiments.sweep import make_plan
 from socialcredit.experiments.worker import scenario_of
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "peers"))
+# the model the Mesa peer implements (rongcheng without issue 15's approval and counted
+# rewards): the EMA Workbench comparison runs our side on it too
+from compare import PEER_SET  # noqa: E402
+
 ROOT = HERE.parent
 PRESET = "rongcheng"
 CHANNEL, BEHAVIOUR = "traffic_police", "traffic_violation"
 LEVER = f"channels.{CHANNEL}.coverage.{BEHAVIOUR}"
 LOW, HIGH = 0.1, 0.9
-# The Mesa peer implements rongcheng as it was before issue 15 (peers/compare.py PEER_SET):
-# the comparison with it runs our side on the same model (ours still updates trust, which
-# every scenario keeps and no override removes, at its own cost).
-PEER_SET = ["approval=null", "programmes.rongcheng.rewards=null"]
 
 FULL = {
     "agents": 100_000,

@@ -41,6 +41,7 @@ class MetricView:
         self.last = last.set_index(["metric", "jurisdiction", "group"])["value"].sort_index()
         self.agent_days = float(self.totals.get("agents", 0.0))
         self.agent_years = self.agent_days / DAYS_PER_YEAR
+        self._last_cells: dict[str, pd.Series] = {}  # outcomes ask for a few, often
 
     @classmethod
     def from_cells(
@@ -82,6 +83,7 @@ class MetricView:
         v.last = pd.Series(last, index=index, name="value").sort_index()
         v.agent_days = float(totals.get("agents", 0.0))
         v.agent_years = v.agent_days / DAYS_PER_YEAR
+        v._last_cells = {}
         return v
 
     def need(self, *metrics: str) -> None:
@@ -107,10 +109,9 @@ class MetricView:
     def last_cells(self, metric: str) -> pd.Series:
         """The last day's value of ``metric`` per (jurisdiction, group) cell where it exists."""
         self.need(metric)
-        cache = self.__dict__.setdefault("_last_cells", {})  # outcomes ask for a few, often
-        if metric not in cache:
-            cache[metric] = self.last.loc[metric]
-        return cache[metric]
+        if metric not in self._last_cells:
+            self._last_cells[metric] = self.last.loc[metric]
+        return self._last_cells[metric]
 
     def last_agents(self) -> pd.Series:
         return self.last_cells("agents")
